@@ -1,0 +1,51 @@
+# The project's commands. `make demo` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMPS := .make
+
+# Node.js 24 and the CDK CLI come from the venv and node_modules, never from the system.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+CDK := cdk --no-notices
+
+.PHONY: help setup demo test deploy synth clean
+
+help:
+	@echo "make demo    set up, then synthesize the example app with the pinned CDK CLI"
+	@echo "make test    set up, then run the whole test suite"
+	@echo "make deploy  set up, then deploy the example app to your AWS account (cdk deploy)"
+	@echo "make clean   remove the venv, node_modules and build output"
+
+$(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+setup: $(STAMPS)/venv $(STAMPS)/npm
+
+synth: setup
+	$(CDK) synth --quiet
+
+demo: setup
+	$(CDK) synth --quiet
+	@$(BIN)/python -m localcloud.plan cdk.out
+
+test: setup
+	$(BIN)/python -m pytest
+
+deploy: setup
+	$(CDK) deploy
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out $(STAMPS) build dist *.egg-info .pytest_cache

@@ -1,0 +1,182 @@
+"""The stack's one provider function behind every EventTracker: code, role, log group.
+
+DESIGN sections 7 and 8: one function per stack however many trackers it holds, a
+least-privilege role, and an asset staged by local bundling (no Docker) whose hash depends on
+the bytes shipped and nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import importlib.resources
+import shutil
+from pathlib import Path
+from typing import Any, List, Tuple
+
+import jsii
+from aws_cdk import (
+    ArnFormat,
+    AssetHashType,
+    BundlingOptions,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+PROVIDER_ID = "PersonalizeEventTrackerProvider"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+HANDLER = "index.handler"
+# Long enough for Personalize's waits (no published figure; public code waits minutes).
+FUNCTION_TIMEOUT = Duration.minutes(15)
+# A little above the function's timeout: a crashed handler cannot hold the stack for the
+# default hour, and a slow one is never cut short by CloudFormation before it answers.
+SERVICE_TIMEOUT = Duration.minutes(16)
+
+# Every action the handler calls on a tracker. Tracker ARNs end in a generated id, so no
+# name can narrow them further than event-tracker/* in the stack's account and region.
+TRACKER_ACTIONS = [
+    "personalize:DescribeEventTracker",
+    "personalize:DeleteEventTracker",
+    "personalize:ListTagsForResource",
+    "personalize:TagResource",
+    "personalize:UntagResource",
+]
+
+
+class EventTrackerProvider(Construct):
+    """The Lambda function, role and log group that serve every EventTracker of one stack."""
+
+    @classmethod
+    def of(cls, scope: Construct) -> "EventTrackerProvider":
+        """The stack's provider, created on first use."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(PROVIDER_ID)
+        if isinstance(existing, EventTrackerProvider):
+            return existing
+        return cls(stack, PROVIDER_ID)
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        tracker_arns = stack.format_arn(
+            service="personalize",
+            resource="event-tracker",
+            resource_name="*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=logs.RetentionDays.ONE_MONTH,
+            # Destroying the stack leaves nothing behind; the logs are kept a month until then.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Manages the stack's Amazon Personalize event trackers",
+        )
+        # CreateEventTracker needs both the dataset group and the new tracker; the dataset
+        # groups are added as trackers join (allow_create_on).
+        self._create_statement = iam.PolicyStatement(
+            actions=["personalize:CreateEventTracker"], resources=[tracker_arns]
+        )
+        self._dataset_groups: List[str] = []
+        self.role.add_to_policy(self._create_statement)
+        self.role.add_to_policy(iam.PolicyStatement(actions=TRACKER_ACTIONS, resources=[tracker_arns]))
+        # ListEventTrackers has no resource type: `*` is the only possible resource.
+        self.role.add_to_policy(iam.PolicyStatement(actions=["personalize:ListEventTrackers"], resources=["*"]))
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Creates, waits for and deletes Amazon Personalize event trackers",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER,
+            code=handler_code(),
+            memory_size=256,
+            timeout=FUNCTION_TIMEOUT,
+            role=self.role,
+            log_group=self.log_group,
+        )
+        self.service_token = self.function.function_arn
+        self.service_timeout = SERVICE_TIMEOUT
+
+    def allow_create_on(self, dataset_group_arn: str) -> None:
+        """Let the function create a tracker in this dataset group."""
+        if dataset_group_arn not in self._dataset_groups:
+            self._dataset_groups.append(dataset_group_arn)
+            self._create_statement.add_resources(dataset_group_arn)
+
+
+# ---------------------------------------------------------------------------------------------
+# The asset
+# ---------------------------------------------------------------------------------------------
+
+# Bump when the layout of the asset changes without a change of the files' bytes.
+ASSET_FORMAT = "personalize-event-tracker-asset-1"
+
+
+@functools.lru_cache(maxsize=None)
+def asset_files() -> Tuple[Tuple[str, Path], ...]:
+    """What the asset holds, as (path inside the asset, source file): the handler and crhelper.
+
+    Found through the installed packages, never the current directory, so a wheel installed in
+    another app bundles the same bytes. Compiled files are left out.
+    """
+    handler_dir = Path(str(importlib.resources.files("personalize_event_tracker._handler")))
+    files: List[Tuple[str, Path]] = [("index.py", handler_dir / "index.py")]
+    crhelper_dir = Path(str(importlib.resources.files("crhelper")))
+    for source in sorted(crhelper_dir.rglob("*.py")):
+        if "__pycache__" not in source.parts:
+            files.append((f"crhelper/{source.relative_to(crhelper_dir).as_posix()}", source))
+    # crhelper is Apache-2.0: its license and notice travel with its code.
+    distribution = importlib.metadata.distribution("crhelper")
+    for listed in distribution.files or []:
+        if listed.name in ("LICENSE", "NOTICE") and ".dist-info" in str(listed.parent):
+            files.append((f"crhelper/{listed.name}", Path(str(distribution.locate_file(listed)))))
+    return tuple(sorted(files))
+
+
+@functools.lru_cache(maxsize=None)
+def asset_hash() -> str:
+    """A digest of the shipped bytes and their paths only: no mtimes, absolute paths or caches."""
+    digest = hashlib.sha256(ASSET_FORMAT.encode())
+    for relative, source in asset_files():
+        digest.update(b"\0" + relative.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+@jsii.implements(ILocalBundling)
+class _CopyAssetFiles:
+    """Local bundling: copy the asset's files into the staging directory; no Docker involved."""
+
+    def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
+        for relative, source in asset_files():
+            target = Path(output_dir, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return True
+
+
+def handler_code() -> lambda_.Code:
+    handler_dir = Path(str(importlib.resources.files("personalize_event_tracker._handler")))
+    return lambda_.Code.from_asset(
+        str(handler_dir),
+        asset_hash=asset_hash(),
+        asset_hash_type=AssetHashType.CUSTOM,
+        bundling=BundlingOptions(
+            # Never pulled: local bundling always succeeds. Named because the API requires one.
+            image=RUNTIME.bundling_image,
+            local=_CopyAssetFiles(),
+        ),
+    )

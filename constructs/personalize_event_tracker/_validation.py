@@ -1,0 +1,107 @@
+"""Synth-time validation: every rule an EventTracker's props must satisfy, in one place.
+
+The limits come from the botocore model of Amazon Personalize (2018-05-22) and from
+CloudFormation's rules for export names. Unresolved tokens are skipped: they are checked by
+the handler at deploy time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Mapping, Optional
+
+from aws_cdk import Token
+
+from ._contract import MAX_USER_TAGS, RESERVED_TAG_PREFIXES
+
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*")
+NAME_MAX_LENGTH = 63
+ARN_PATTERN = re.compile(r"arn:([a-z\d-]+):personalize:.*:.*:.+")
+ARN_MAX_LENGTH = 256
+TRACKER_ARN_PATTERN = re.compile(r"arn:[a-z\d-]+:personalize:[^:]*:[^:]*:event-tracker/.+")
+EXPORT_NAME_PATTERN = re.compile(r"[A-Za-z0-9:-]+")
+EXPORT_NAME_MAX_LENGTH = 255
+TAG_KEY_PATTERN = re.compile(r"[\w\s.:/=+\-@]*")
+TAG_KEY_MAX_LENGTH = 128
+TAG_VALUE_MAX_LENGTH = 256
+
+
+class EventTrackerPropsError(ValueError):
+    """Raised at synth time when an EventTracker's props cannot work."""
+
+
+def _literal(value: object) -> bool:
+    return isinstance(value, str) and not Token.is_unresolved(value)
+
+
+def check_event_tracker_name(name: str) -> Optional[str]:
+    if not _literal(name):
+        return None
+    if not 1 <= len(name) <= NAME_MAX_LENGTH:
+        return f"event_tracker_name {name!r} has {len(name)} characters; allowed: 1 to {NAME_MAX_LENGTH}."
+    if not NAME_PATTERN.fullmatch(name):
+        return (
+            f"event_tracker_name {name!r} is not allowed: use letters, digits, '-' and '_', "
+            "starting with a letter or digit."
+        )
+    return None
+
+
+def check_dataset_group_arn(arn: str) -> Optional[str]:
+    if not _literal(arn):
+        return None
+    if len(arn) > ARN_MAX_LENGTH or not ARN_PATTERN.fullmatch(arn):
+        return (
+            f"dataset_group_arn {arn!r} is not an Amazon Personalize ARN "
+            f"(arn:<partition>:personalize:<region>:<account>:dataset-group/<name>, at most {ARN_MAX_LENGTH} characters)."
+        )
+    return None
+
+
+def check_event_tracker_arn(arn: str) -> Optional[str]:
+    if not _literal(arn):
+        return None
+    if len(arn) > ARN_MAX_LENGTH or not TRACKER_ARN_PATTERN.fullmatch(arn):
+        return (
+            f"event_tracker_arn {arn!r} is not an event tracker ARN "
+            "(arn:<partition>:personalize:<region>:<account>:event-tracker/<id>)."
+        )
+    return None
+
+
+def check_export_name(export_name: str) -> Optional[str]:
+    if not _literal(export_name):
+        return None
+    if not 1 <= len(export_name) <= EXPORT_NAME_MAX_LENGTH or not EXPORT_NAME_PATTERN.fullmatch(export_name):
+        return (
+            f"export_name {export_name!r} is not allowed: CloudFormation export names are 1 to "
+            f"{EXPORT_NAME_MAX_LENGTH} letters, digits, ':' and '-'."
+        )
+    return None
+
+
+def check_tags(tags: Mapping[str, str]) -> List[str]:
+    problems = []
+    for key, value in tags.items():
+        if not _literal(key) or not isinstance(value, str):
+            continue
+        if not 1 <= len(key) <= TAG_KEY_MAX_LENGTH or not TAG_KEY_PATTERN.fullmatch(key):
+            problems.append(
+                f"tag key {key!r} is not allowed: 1 to {TAG_KEY_MAX_LENGTH} letters, digits, spaces and _.:/=+-@."
+            )
+        elif key.startswith(RESERVED_TAG_PREFIXES):
+            problems.append(
+                f"tag key {key!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)}): "
+                "the ownership tags live there."
+            )
+        if _literal(value) and len(value) > TAG_VALUE_MAX_LENGTH:
+            problems.append(f"the value of tag {key!r} has {len(value)} characters; allowed: at most {TAG_VALUE_MAX_LENGTH}.")
+    if len(tags) > MAX_USER_TAGS:
+        problems.append(f"{len(tags)} tags given; allowed: at most {MAX_USER_TAGS} (200 less the two ownership tags).")
+    return problems
+
+
+def raise_if_any(path: str, problems: List[str]) -> None:
+    """Raise one error naming the construct and listing every problem found."""
+    if problems:
+        raise EventTrackerPropsError(f"EventTracker at '{path}': " + " ".join(problems))

@@ -1,0 +1,244 @@
+"""EventTracker: an Amazon Personalize event tracker as a first-class CDK resource."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, List, Mapping, Optional, Protocol, runtime_checkable
+
+import jsii
+from aws_cdk import (
+    CfnOutput,
+    CustomResource,
+    IStableAnyProducer,
+    ITaggable,
+    Lazy,
+    Names,
+    RemovalPolicy,
+    Stack,
+    TagManager,
+    TagType,
+    Token,
+)
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import _validation as rules
+from ._contract import (
+    ATTRIBUTE_TRACKING_ID,
+    PROPERTY_DATASET_GROUP_ARN,
+    PROPERTY_NAME,
+    PROPERTY_TAGS,
+    RESOURCE_TYPE,
+)
+from ._provider import EventTrackerProvider
+
+PUT_EVENTS_ACTIONS = ["personalize:PutEvents"]
+
+
+@runtime_checkable
+class IEventTracker(Protocol):
+    """An Amazon Personalize event tracker, created by this stack or elsewhere."""
+
+    @property
+    def event_tracker_arn(self) -> str:
+        """The tracker's ARN."""
+        ...
+
+    @property
+    def tracking_id(self) -> str:
+        """The trackingId that PutEvents calls carry. Whoever holds it can send events."""
+        ...
+
+    def grant_put_events(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow `grantee` to send events (personalize:PutEvents)."""
+        ...
+
+
+class _EventTrackerBase(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+
+    def grant_put_events(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow `grantee` to send events to this tracker (personalize:PutEvents).
+
+        PutEvents has no resource type in IAM: the trackingId, not the policy, selects the
+        tracker, so the statement's resource is `*`.
+        """
+        return iam.Grant.add_to_principal(grantee=grantee, actions=PUT_EVENTS_ACTIONS, resource_arns=["*"])
+
+
+@jsii.implements(IStableAnyProducer)
+class _RenderTags:
+    """Renders the tag manager into the `Tags` property when the template is written."""
+
+    def __init__(self, tags: TagManager) -> None:
+        self._tags = tags
+
+    def produce(self) -> Any:
+        return self._tags.render_tags()
+
+
+@jsii.implements(ITaggable)
+class EventTracker(_EventTrackerBase):
+    """An Amazon Personalize event tracker, ACTIVE once the stack is deployed.
+
+    Backed by a custom resource (``Custom::PersonalizeEventTracker``) served by one Lambda
+    function per stack. The trackingId is exported as a stack output.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dataset_group_arn: str,
+        event_tracker_name: Optional[str] = None,
+        tags: Optional[Mapping[str, str]] = None,
+        export_name: Optional[str] = None,
+        removal_policy: Optional[RemovalPolicy] = None,
+    ) -> None:
+        """
+        :param dataset_group_arn: the dataset group that receives the events. A dataset group
+            holds one event tracker.
+        :param event_tracker_name: the tracker's name, 1-63 letters, digits, '-' and '_'.
+            Changing it replaces the tracker (and its trackingId).
+            Default: - a name derived from the construct path, unique in the app.
+        :param tags: tags for the tracker, beside any applied with ``Tags.of(...)``.
+            Default: - no tags of its own.
+        :param export_name: the export name of the trackingId output.
+            Default: - ``<stack name>-<construct path in the stack>-TrackingId``.
+        :param removal_policy: what happens to the tracker when it leaves the stack.
+            RETAIN leaves it in place. Default: - RemovalPolicy.DESTROY.
+        """
+        super().__init__(scope, construct_id)
+        name = event_tracker_name if event_tracker_name is not None else _default_name(self)
+        export = export_name if export_name is not None else _default_export_name(self)
+        problems = [
+            problem
+            for problem in (
+                rules.check_event_tracker_name(name),
+                rules.check_dataset_group_arn(dataset_group_arn),
+                rules.check_export_name(export),
+            )
+            if problem
+        ]
+        problems += rules.check_tags(dict(tags or {}))
+        problems += self._check_dataset_group_is_free(dataset_group_arn)
+        rules.raise_if_any(self.node.path, problems)
+
+        self.dataset_group_arn = dataset_group_arn
+        self._tags = TagManager(TagType.KEY_VALUE, RESOURCE_TYPE)
+        for key, value in (tags or {}).items():
+            self._tags.set_tag(key, value)
+
+        provider = EventTrackerProvider.of(self)
+        provider.allow_create_on(dataset_group_arn)
+        self._resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            service_timeout=provider.service_timeout,
+            removal_policy=removal_policy or RemovalPolicy.DESTROY,
+            properties={
+                PROPERTY_DATASET_GROUP_ARN: dataset_group_arn,
+                PROPERTY_NAME: name,
+                PROPERTY_TAGS: Lazy.any(_RenderTags(self._tags), omit_empty_array=True),
+            },
+        )
+        self._event_tracker_name = name
+        self._event_tracker_arn = self._resource.ref
+        self._tracking_id = self._resource.get_att_string(ATTRIBUTE_TRACKING_ID)
+        self._tracking_id_output = CfnOutput(
+            self,
+            "TrackingId",
+            value=self._tracking_id,
+            export_name=export,
+            description=f"trackingId of the Amazon Personalize event tracker {self.node.path}",
+        )
+
+    @property
+    def tags(self) -> TagManager:
+        """The tracker's tags; ``Tags.of(scope).add(...)`` reaches them too."""
+        return self._tags
+
+    @property
+    def event_tracker_arn(self) -> str:
+        """The tracker's ARN (the custom resource's Ref)."""
+        return self._event_tracker_arn
+
+    @property
+    def tracking_id(self) -> str:
+        """The trackingId that PutEvents calls carry. Whoever holds it can send events."""
+        return self._tracking_id
+
+    @property
+    def event_tracker_name(self) -> str:
+        """The tracker's name."""
+        return self._event_tracker_name
+
+    @property
+    def tracking_id_output(self) -> CfnOutput:
+        """The stack output holding the trackingId, with its export."""
+        return self._tracking_id_output
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """Set what happens to the tracker when it leaves the stack (RETAIN leaves it in place)."""
+        self._resource.apply_removal_policy(policy)
+
+    @staticmethod
+    def from_event_tracker_attributes(
+        scope: Construct, construct_id: str, *, event_tracker_arn: str, tracking_id: str
+    ) -> IEventTracker:
+        """Use a tracker managed elsewhere: its attributes and ``grant_put_events``."""
+        return _ImportedEventTracker(
+            scope, construct_id, event_tracker_arn=event_tracker_arn, tracking_id=tracking_id
+        )
+
+    def _check_dataset_group_is_free(self, dataset_group_arn: str) -> List[str]:
+        # The same string is the same dataset group, literal or token (one attribute's token).
+        for other in self.node.root.node.find_all():
+            if isinstance(other, EventTracker) and other is not self and other.dataset_group_arn == dataset_group_arn:
+                shown = "(the same token)" if Token.is_unresolved(dataset_group_arn) else repr(dataset_group_arn)
+                return [
+                    f"dataset_group_arn {shown} is already used by the EventTracker at '{other.node.path}'; "
+                    "a dataset group holds one event tracker."
+                ]
+        return []
+
+
+class _ImportedEventTracker(_EventTrackerBase):
+    def __init__(self, scope: Construct, construct_id: str, *, event_tracker_arn: str, tracking_id: str) -> None:
+        super().__init__(scope, construct_id)
+        problem = rules.check_event_tracker_arn(event_tracker_arn)
+        rules.raise_if_any(self.node.path, [problem] if problem else [])
+        self._event_tracker_arn = event_tracker_arn
+        self._tracking_id = tracking_id
+
+    @property
+    def event_tracker_arn(self) -> str:
+        return self._event_tracker_arn
+
+    @property
+    def tracking_id(self) -> str:
+        return self._tracking_id
+
+
+def _default_name(tracker: Construct) -> str:
+    return Names.unique_resource_name(
+        tracker, max_length=rules.NAME_MAX_LENGTH, separator="-", allowed_special_characters="-_"
+    )
+
+
+_EXPORT_UNSAFE = re.compile(r"[^A-Za-z0-9:-]+")
+
+
+def _default_export_name(tracker: Construct) -> str:
+    stack = Stack.of(tracker)
+    within_stack = tracker.node.path[len(stack.node.path) + 1 :]
+    name = _EXPORT_UNSAFE.sub("-", f"{stack.stack_name}-{within_stack}-TrackingId")
+    if len(name) > rules.EXPORT_NAME_MAX_LENGTH:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = name[: rules.EXPORT_NAME_MAX_LENGTH - 9] + "-" + digest
+    return name

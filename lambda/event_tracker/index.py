@@ -1,0 +1,510 @@
+"""CloudFormation custom resource handler for ``Custom::PersonalizeEventTracker``.
+
+Creates an Amazon Personalize event tracker, waits until it is ACTIVE, replaces it when its
+name or dataset group changes, retags it in place, and deletes it, waiting until it is gone.
+DESIGN.md sections 3-6 hold the contract this module implements.
+
+This file is the whole handler: Lambda imports it as ``index`` from the asset root, the tests
+import it as ``personalize_event_tracker._handler.index``, so it imports nothing of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from crhelper import CfnResource
+
+logger = logging.getLogger(__name__)
+
+# The defaults log every event and response at DEBUG (ResponseURL and trackingId included) and
+# sleep 120 s before answering each Delete; our Delete already waits for the tracker to be gone.
+helper = CfnResource(log_level="INFO", sleep_on_delete=0)
+
+# `standard` retries LimitExceededException and throttling; the runtime default is `legacy`.
+personalize = boto3.client(
+    "personalize",
+    region_name=os.environ.get("AWS_REGION"),
+    config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15),
+)
+
+# --- the contract shared with the construct (tests/test_contract.py keeps both sides equal) ---
+PROPERTY_DATASET_GROUP_ARN = "DatasetGroupArn"
+PROPERTY_NAME = "Name"
+PROPERTY_TAGS = "Tags"
+KNOWN_PROPERTIES = {"ServiceToken", "ServiceTimeout", PROPERTY_DATASET_GROUP_ARN, PROPERTY_NAME, PROPERTY_TAGS}
+ATTRIBUTE_ARN = "EventTrackerArn"
+ATTRIBUTE_TRACKING_ID = "TrackingId"
+TAG_NAMESPACE = "personalize-event-tracker:"
+OWNER_STACK_TAG = TAG_NAMESPACE + "stack-id"
+OWNER_LOGICAL_ID_TAG = TAG_NAMESPACE + "logical-id"
+RESERVED_TAG_PREFIXES = ("aws:", TAG_NAMESPACE)
+
+# --- limits from the botocore model (personalize 2018-05-22) ---
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*")
+NAME_MAX_LENGTH = 63
+ARN_PATTERN = re.compile(r"arn:([a-z\d-]+):personalize:.*:.*:.+")
+ARN_MAX_LENGTH = 256
+TRACKER_ARN_PATTERN = re.compile(r"arn:[a-z\d-]+:personalize:[^:]*:[^:]*:event-tracker/.+")
+TAG_KEY_PATTERN = re.compile(r"[\w\s.:/=+\-@]*")
+TAG_KEY_MAX_LENGTH = 128
+TAG_VALUE_MAX_LENGTH = 256
+MAX_TAGS = 200
+MAX_USER_TAGS = MAX_TAGS - 2  # the two ownership tags travel with every tracker
+
+# --- statuses (note the space in the CREATE ones) ---
+ACTIVE = "ACTIVE"
+CREATE_FAILED = "CREATE FAILED"
+CREATING = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS"})
+DELETING = frozenset({"DELETE PENDING", "DELETE IN_PROGRESS"})
+
+# --- waiting ---
+# The first check comes half a second after the call and the interval doubles up to 2 s:
+# the answer reaches CloudFormation about a second after the state change on average, with
+# about W/2 Describe calls for a wait of W seconds.
+POLL_FIRST_INTERVAL = 0.5
+POLL_MAX_INTERVAL = 2.0
+# Kept free at the end of the invocation to answer FAILED ourselves; crhelper's own timer
+# fires only 0.5 s before the Lambda deadline.
+SAFETY_MARGIN_SECONDS = 5.0
+
+
+class HandlerError(Exception):
+    """A failure whose message is the Reason CloudFormation shows: short, specific, actionable."""
+
+
+class WaitTimedOut(HandlerError):
+    """The function's time budget ran out before the tracker reached the awaited state."""
+
+
+@dataclass(frozen=True)
+class TrackerSpec:
+    """The desired tracker, parsed from ResourceProperties."""
+
+    dataset_group_arn: str
+    name: str
+    tags: Dict[str, str] = field(default_factory=dict)
+
+    def identity(self) -> "tuple[str, str]":
+        """What cannot change in place: a change of either replaces the tracker."""
+        return (self.dataset_group_arn, self.name)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The custom resource a tracker belongs to: what its ownership tags record."""
+
+    stack_id: str
+    logical_id: str
+
+    def tags(self) -> List[Dict[str, str]]:
+        return [
+            {"tagKey": OWNER_STACK_TAG, "tagValue": self.stack_id},
+            {"tagKey": OWNER_LOGICAL_ID_TAG, "tagValue": self.logical_id},
+        ]
+
+
+@dataclass(frozen=True)
+class TrackerSummary:
+    arn: str
+    name: str
+    status: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_properties(properties: Any) -> TrackerSpec:
+    """Validate ResourceProperties; raise HandlerError naming every problem found."""
+    if not isinstance(properties, Mapping):
+        raise HandlerError("ResourceProperties must be an object with DatasetGroupArn and Name.")
+    problems: List[str] = []
+    unknown = sorted(str(key) for key in properties if key not in KNOWN_PROPERTIES)
+    if unknown:
+        problems.append(f"unknown properties {', '.join(unknown)} (allowed: DatasetGroupArn, Name, Tags)")
+    arn = properties.get(PROPERTY_DATASET_GROUP_ARN)
+    if not isinstance(arn, str) or not arn:
+        problems.append("DatasetGroupArn is required and must be a string")
+    elif len(arn) > ARN_MAX_LENGTH or not ARN_PATTERN.fullmatch(arn):
+        problems.append(f"DatasetGroupArn must be a Personalize ARN of at most {ARN_MAX_LENGTH} characters")
+    name = properties.get(PROPERTY_NAME)
+    if not isinstance(name, str) or not name:
+        problems.append("Name is required and must be a string")
+    elif len(name) > NAME_MAX_LENGTH or not NAME_PATTERN.fullmatch(name):
+        problems.append(
+            f"Name must be 1-{NAME_MAX_LENGTH} characters, letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    tags, tag_problems = _parse_tags(properties.get(PROPERTY_TAGS))
+    problems.extend(tag_problems)
+    if problems:
+        raise HandlerError("Invalid properties: " + "; ".join(problems) + ".")
+    assert isinstance(arn, str) and isinstance(name, str)
+    return TrackerSpec(dataset_group_arn=arn, name=name, tags=tags)
+
+
+def _parse_tags(raw: Any) -> "tuple[Dict[str, str], List[str]]":
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, list):
+        return {}, ["Tags must be a list of {Key, Value}"]
+    tags: Dict[str, str] = {}
+    problems: List[str] = []
+    for entry in raw:
+        if not isinstance(entry, Mapping) or set(entry) != {"Key", "Value"}:
+            problems.append("each tag must be {Key, Value}")
+            break
+        key, value = entry["Key"], entry["Value"]
+        if not isinstance(key, str) or not isinstance(value, str):
+            problems.append("tag keys and values must be strings")
+            break
+        if not 1 <= len(key) <= TAG_KEY_MAX_LENGTH or not TAG_KEY_PATTERN.fullmatch(key):
+            problems.append(f"tag key {key[:40]!r} must be 1-{TAG_KEY_MAX_LENGTH} letters, digits, spaces or _.:/=+-@")
+            break
+        if key.startswith(RESERVED_TAG_PREFIXES):
+            problems.append(f"tag key {key[:40]!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
+            break
+        if len(value) > TAG_VALUE_MAX_LENGTH:
+            problems.append(f"the value of tag {key[:40]!r} exceeds {TAG_VALUE_MAX_LENGTH} characters")
+            break
+        tags[key] = value
+    if len(tags) > MAX_USER_TAGS:
+        problems.append(f"at most {MAX_USER_TAGS} tags are allowed")
+    return tags, problems
+
+
+def _lenient_dataset_group_arn(properties: Any) -> Optional[str]:
+    """The DatasetGroupArn of possibly malformed properties, or None: a Delete must not fail on them."""
+    if not isinstance(properties, Mapping):
+        return None
+    arn = properties.get(PROPERTY_DATASET_GROUP_ARN)
+    if isinstance(arn, str) and len(arn) <= ARN_MAX_LENGTH and ARN_PATTERN.fullmatch(arn):
+        return arn
+    return None
+
+
+def is_tracker_arn(physical_id: Any) -> bool:
+    """Whether a PhysicalResourceId is a tracker ARN (and not the id of a failed or cancelled Create)."""
+    return isinstance(physical_id, str) and TRACKER_ARN_PATTERN.fullmatch(physical_id) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Time budget and waiting
+# ---------------------------------------------------------------------------------------------
+
+
+def deadline_of(context: Any) -> float:
+    """The monotonic time by which the handler must stop waiting, leaving time to answer."""
+    remaining = context.get_remaining_time_in_millis() / 1000.0
+    return time.monotonic() + remaining - SAFETY_MARGIN_SECONDS
+
+
+def poll_intervals() -> Iterator[float]:
+    interval = POLL_FIRST_INTERVAL
+    while True:
+        yield interval
+        interval = min(interval * 2, POLL_MAX_INTERVAL)
+
+
+def sleep_within(interval: float, deadline: float) -> bool:
+    """Sleep for `interval` if that ends before `deadline`; False when there is no time left."""
+    if time.monotonic() + interval > deadline:
+        return False
+    time.sleep(interval)
+    return True
+
+
+def describe_status(arn: str) -> Optional[str]:
+    """The tracker's status, or None when it does not exist."""
+    try:
+        response = personalize.describe_event_tracker(eventTrackerArn=arn)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+    return str(response["eventTracker"]["status"])
+
+
+def wait_until(arn: str, done: Callable[[Optional[str]], bool], deadline: float, goal: str) -> Optional[str]:
+    """Poll the tracker's status until `done(status)`; raise WaitTimedOut past the deadline."""
+    status = None
+    for interval in poll_intervals():
+        if not sleep_within(interval, deadline):
+            raise WaitTimedOut(
+                f"Timed out waiting for event tracker {arn} to {goal} (status {status}). "
+                "The function's time budget ran out; retry the operation."
+            )
+        status = describe_status(arn)
+        if done(status):
+            return status
+        logger.info("Event tracker %s is %s", arn, status)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Personalize operations
+# ---------------------------------------------------------------------------------------------
+
+
+def find_tracker_on(dataset_group_arn: str) -> Optional[TrackerSummary]:
+    """The dataset group's event tracker (there is at most one), or None."""
+    try:
+        pages = personalize.get_paginator("list_event_trackers").paginate(datasetGroupArn=dataset_group_arn)
+        for page in pages:
+            for summary in page.get("eventTrackers", []):
+                return TrackerSummary(
+                    arn=summary["eventTrackerArn"], name=summary["name"], status=summary["status"]
+                )
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+    return None
+
+
+def tags_of(arn: str) -> Optional[Dict[str, str]]:
+    """The tracker's tags, or None when it does not exist."""
+    try:
+        tags = personalize.list_tags_for_resource(resourceArn=arn).get("tags", [])
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+    return {tag["tagKey"]: tag["tagValue"] for tag in tags}
+
+
+def is_owned_by(tags: Optional[Mapping[str, str]], owner: Owner) -> bool:
+    """Whether a tracker's tags are this custom resource's ownership tags."""
+    return (
+        tags is not None
+        and tags.get(OWNER_STACK_TAG) == owner.stack_id
+        and tags.get(OWNER_LOGICAL_ID_TAG) == owner.logical_id
+    )
+
+
+def user_tags(tags: Mapping[str, str]) -> Dict[str, str]:
+    return {key: value for key, value in tags.items() if not key.startswith(TAG_NAMESPACE)}
+
+
+def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> str:
+    """Create the tracker (or adopt our own matching one), wait until ACTIVE, return its ARN."""
+    arn = start_create(spec, owner, deadline)
+    # From here on a FAILED answer (crhelper's own timeout included) carries the ARN, so the
+    # rollback Delete finds and removes the tracker instead of orphaning it.
+    helper.PhysicalResourceId = arn
+    status = wait_until(arn, lambda s: s not in CREATING, deadline, "become ACTIVE")
+    if status == ACTIVE:
+        logger.info("Event tracker %s is ACTIVE", arn)
+        return arn
+    if status is None:
+        raise HandlerError(f"Event tracker {arn} was deleted while being created. Retry the deployment.")
+    raise HandlerError(
+        f"Event tracker {arn} ended in status {status}. Check that dataset group "
+        f"{spec.dataset_group_arn} is ACTIVE and its account limits, then retry; the rollback deletes it."
+    )
+
+
+def start_create(spec: TrackerSpec, owner: Owner, deadline: float) -> str:
+    """CreateEventTracker, waiting out a dataset group that is not ACTIVE yet and clearing our own leftovers."""
+    tags = owner.tags() + [{"tagKey": key, "tagValue": value} for key, value in spec.tags.items()]
+    intervals = poll_intervals()
+    while True:
+        try:
+            response = personalize.create_event_tracker(
+                name=spec.name, datasetGroupArn=spec.dataset_group_arn, tags=tags
+            )
+            logger.info("Creating event tracker %s on %s", response["eventTrackerArn"], spec.dataset_group_arn)
+            return str(response["eventTrackerArn"])
+        except ClientError as error:
+            code = error_code(error)
+            if code == "ResourceAlreadyExistsException":
+                adopted = make_way(spec, owner, deadline)
+                if adopted is not None:
+                    return adopted
+            elif code == "ResourceInUseException":
+                logger.info("Dataset group %s is not ACTIVE yet; retrying", spec.dataset_group_arn)
+                if not sleep_within(next(intervals), deadline):
+                    raise HandlerError(
+                        f"Dataset group {spec.dataset_group_arn} did not become ACTIVE in time "
+                        "(CreateEventTracker: ResourceInUse). Retry once it is ACTIVE."
+                    ) from None
+            elif code == "ResourceNotFoundException":
+                raise HandlerError(
+                    f"Dataset group {spec.dataset_group_arn} does not exist. Check DatasetGroupArn."
+                ) from None
+            else:
+                raise
+
+
+def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> Optional[str]:
+    """Resolve ResourceAlreadyExists: adopt our own matching tracker, or delete our other one.
+
+    Returns the adopted ARN, or None once the dataset group is free. A tracker this resource
+    does not own is never touched.
+    """
+    existing = find_tracker_on(spec.dataset_group_arn)
+    if existing is None:
+        return None  # deleted meanwhile: create again
+    tags = tags_of(existing.arn)
+    if not is_owned_by(tags, owner):
+        raise HandlerError(
+            f"Dataset group {spec.dataset_group_arn} already has event tracker {existing.name} "
+            f"({existing.arn}), not managed by this resource. A dataset group holds one tracker: "
+            "delete it or use another dataset group."
+        )
+    assert tags is not None
+    if existing.name == spec.name and (existing.status == ACTIVE or existing.status in CREATING):
+        # A duplicate delivery of this Create, or the rollback of a replacement.
+        logger.info("Adopting this resource's event tracker %s", existing.arn)
+        update_tags(existing.arn, user_tags(tags), spec.tags)
+        return existing.arn
+    # Ours but not the one wanted (the old name of a replacement, CREATE FAILED, being deleted):
+    # the dataset group holds one tracker, so it must be gone before the new one is created.
+    logger.info("Deleting this resource's event tracker %s (%s) to make way", existing.arn, existing.status)
+    delete_tracker(existing.arn, deadline)
+    return None
+
+
+def delete_tracker(arn: str, deadline: float) -> None:
+    """Delete the tracker and wait until it is gone; a tracker already gone is success."""
+    status = describe_status(arn)
+    if status in CREATING:
+        # A tracker still being created cannot be deleted.
+        status = wait_until(arn, lambda s: s not in CREATING, deadline, "finish creating before deletion")
+    if status is None:
+        return
+    if status not in DELETING:
+        intervals = poll_intervals()
+        while True:
+            try:
+                personalize.delete_event_tracker(eventTrackerArn=arn)
+                logger.info("Deleting event tracker %s", arn)
+                break
+            except ClientError as error:
+                code = error_code(error)
+                if code == "ResourceNotFoundException":
+                    return
+                if code != "ResourceInUseException" or not sleep_within(next(intervals), deadline):
+                    raise
+    wait_until(arn, lambda s: s is None, deadline, "be deleted")
+    logger.info("Event tracker %s is deleted", arn)
+
+
+def update_tags(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
+    """Bring the user tags from `old` to `new` in place; ownership tags are never touched."""
+    removed = sorted(key for key in old if key not in new)
+    changed = [{"tagKey": key, "tagValue": value} for key, value in new.items() if old.get(key) != value]
+    if removed:
+        personalize.untag_resource(resourceArn=arn, tagKeys=removed)
+    if changed:
+        personalize.tag_resource(resourceArn=arn, tags=changed)
+
+
+def attributes_of(arn: str) -> Dict[str, str]:
+    """The Data of a SUCCESS answer: what Fn::GetAtt returns."""
+    tracker = personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]
+    return {ATTRIBUTE_ARN: arn, ATTRIBUTE_TRACKING_ID: tracker["trackingId"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Request handlers
+# ---------------------------------------------------------------------------------------------
+
+
+def owner_of(event: Mapping[str, Any]) -> Owner:
+    return Owner(stack_id=str(event["StackId"]), logical_id=str(event["LogicalResourceId"]))
+
+
+@helper.create
+def on_create(event: Mapping[str, Any], context: Any) -> str:
+    spec = parse_properties(event.get("ResourceProperties"))
+    arn = create_tracker(spec, owner_of(event), deadline_of(context))
+    helper.Data.update(attributes_of(arn))
+    return arn
+
+
+@helper.update
+def on_update(event: Mapping[str, Any], context: Any) -> str:
+    new = parse_properties(event.get("ResourceProperties"))
+    deadline = deadline_of(context)
+    owner = owner_of(event)
+    current = str(event.get("PhysicalResourceId", ""))
+    old = _parse_or_none(event.get("OldResourceProperties"))
+    if is_tracker_arn(current) and old is not None and old.identity() == new.identity():
+        try:
+            update_tags(current, old.tags, new.tags)
+            helper.Data.update(attributes_of(current))
+            return current
+        except ClientError as error:
+            if error_code(error) != "ResourceNotFoundException":
+                raise
+            # Deleted out of band: create it again, so neither this update nor a rollback is stuck.
+            logger.info("Event tracker %s no longer exists; creating it again", current)
+    if old is not None and old.dataset_group_arn != new.dataset_group_arn:
+        discard_leftover(old.dataset_group_arn, current, owner, deadline)
+    try:
+        # A same-group replacement meets the old tracker as ResourceAlreadyExists; make_way
+        # deletes it (ours) and waits until it is gone before creating the new one.
+        arn = create_tracker(new, owner, deadline)
+    except Exception:
+        # A failed update keeps the resource's identity; its rollback Update cleans up.
+        helper.PhysicalResourceId = current
+        raise
+    helper.Data.update(attributes_of(arn))
+    return arn
+
+
+def discard_leftover(dataset_group_arn: str, current: str, owner: Owner, deadline: float) -> None:
+    """Delete our tracker on `dataset_group_arn` unless it is the resource's current one.
+
+    In a rollback, the old properties are those of the failed attempt: a tracker it created in
+    another dataset group is owned by this resource but is not its PhysicalResourceId, and
+    nothing else would ever delete it. In a forward update that tracker is the current one and
+    is left for CloudFormation's cleanup Delete.
+    """
+    existing = find_tracker_on(dataset_group_arn)
+    if existing is not None and existing.arn != current and is_owned_by(tags_of(existing.arn), owner):
+        logger.info("Deleting event tracker %s left by a failed update", existing.arn)
+        delete_tracker(existing.arn, deadline)
+
+
+def _parse_or_none(properties: Any) -> Optional[TrackerSpec]:
+    try:
+        return parse_properties(properties)
+    except HandlerError:
+        return None
+
+
+@helper.delete
+def on_delete(event: Mapping[str, Any], context: Any) -> str:
+    physical_id = str(event.get("PhysicalResourceId", ""))
+    deadline = deadline_of(context)
+    if is_tracker_arn(physical_id):
+        delete_tracker(physical_id, deadline)
+        return physical_id
+    # Not an ARN: the Create failed before it had a tracker, or was cancelled and CloudFormation
+    # invented this id. Its tracker may still exist: find it by its ownership tags.
+    dataset_group_arn = _lenient_dataset_group_arn(event.get("ResourceProperties"))
+    if dataset_group_arn is not None:
+        existing = find_tracker_on(dataset_group_arn)
+        if existing is not None and is_owned_by(tags_of(existing.arn), owner_of(event)):
+            logger.info("Deleting event tracker %s left by an unfinished Create", existing.arn)
+            delete_tracker(existing.arn, deadline)
+    return physical_id
+
+
+def handler(event: Dict[str, Any], context: Any) -> None:
+    """Lambda entry point."""
+    helper(event, context)

@@ -1,0 +1,100 @@
+"""Read a cloud assembly made by `cdk synth` and show what a deployment would do, in order.
+
+    python -m localcloud.plan cdk.out
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Set
+
+
+def references(value: Any) -> Iterator[str]:
+    """Logical ids a template fragment refers to through Ref, Fn::GetAtt or Fn::Sub."""
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            yield value["Ref"]
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            yield target[0] if isinstance(target, list) else str(target).split(".")[0]
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"][0] if isinstance(value["Fn::Sub"], list) else value["Fn::Sub"]
+            for piece in str(text).split("${")[1:]:
+                yield piece.split("}")[0].split(".")[0]
+        for inner in value.values():
+            yield from references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from references(inner)
+
+
+def dependencies(template: Dict[str, Any]) -> Dict[str, Set[str]]:
+    """Each resource's logical id with the resources it must follow."""
+    resources = template.get("Resources", {})
+    graph: Dict[str, Set[str]] = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        depends_on = [depends_on] if isinstance(depends_on, str) else depends_on
+        found = set(references(resource.get("Properties", {}))) | set(depends_on)
+        graph[logical_id] = {ref for ref in found if ref in resources and ref != logical_id}
+    return graph
+
+
+def deployment_order(template: Dict[str, Any]) -> List[str]:
+    """Logical ids in an order where each resource follows all it depends on (template order otherwise)."""
+    graph = dependencies(template)
+    ordered: List[str] = []
+    visiting: Set[str] = set()
+
+    def visit(logical_id: str) -> None:
+        if logical_id in ordered:
+            return
+        if logical_id in visiting:
+            raise ValueError(f"circular dependency through {logical_id}")
+        visiting.add(logical_id)
+        for dependency in sorted(graph[logical_id]):
+            visit(dependency)
+        visiting.discard(logical_id)
+        ordered.append(logical_id)
+
+    for logical_id in graph:
+        visit(logical_id)
+    return ordered
+
+
+def stack_templates(assembly: Path) -> Dict[str, Dict[str, Any]]:
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    templates = {}
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            template_file = artifact["properties"]["templateFile"]
+            templates[name] = json.loads((assembly / template_file).read_text())
+    return templates
+
+
+def describe(assembly: Path) -> str:
+    lines = []
+    for stack, template in stack_templates(assembly).items():
+        lines.append(f"Stack {stack}: what a deployment would create, in order")
+        resources = template.get("Resources", {})
+        for logical_id in deployment_order(template):
+            resource = resources[logical_id]
+            if resource["Type"] == "AWS::CDK::Metadata":
+                continue
+            lines.append(f"  {resource['Type']:<36} {logical_id}")
+        for output_id, output in template.get("Outputs", {}).items():
+            export = output.get("Export", {}).get("Name")
+            lines.append(f"  output {output_id}" + (f" (export {export})" if export else ""))
+    return "\n".join(lines)
+
+
+def main(argv: List[str]) -> int:
+    assembly = Path(argv[1] if len(argv) > 1 else "cdk.out")
+    print(describe(assembly))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
