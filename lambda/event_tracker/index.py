@@ -222,19 +222,24 @@ def sleep_within(interval: float, deadline: float) -> bool:
     return True
 
 
-def describe_status(arn: str) -> Optional[str]:
-    """The tracker's status, or None when it does not exist."""
+def describe(arn: str) -> Optional[Dict[str, Any]]:
+    """The tracker's description, or None when it does not exist."""
     try:
-        response = personalize.describe_event_tracker(eventTrackerArn=arn)
+        return dict(personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"])
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
         raise
-    return str(response["eventTracker"]["status"])
 
 
-def wait_until(arn: str, done: Callable[[Optional[str]], bool], deadline: float, goal: str) -> Optional[str]:
-    """Poll the tracker's status until `done(status)`; raise WaitTimedOut past the deadline."""
+def status_of(tracker: Optional[Mapping[str, Any]]) -> Optional[str]:
+    return None if tracker is None else str(tracker["status"])
+
+
+def wait_until(
+    arn: str, done: Callable[[Optional[str]], bool], deadline: float, goal: str
+) -> Optional[Dict[str, Any]]:
+    """Poll the tracker until `done(status)`; its last description (None: gone). WaitTimedOut past the deadline."""
     status = None
     for interval in poll_intervals():
         if not sleep_within(interval, deadline):
@@ -242,9 +247,10 @@ def wait_until(arn: str, done: Callable[[Optional[str]], bool], deadline: float,
                 f"Timed out waiting for event tracker {arn} to {goal} (status {status}). "
                 "The function's time budget ran out; retry the operation."
             )
-        status = describe_status(arn)
+        tracker = describe(arn)
+        status = status_of(tracker)
         if done(status):
-            return status
+            return tracker
         logger.info("Event tracker %s is %s", arn, status)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -298,21 +304,22 @@ def user_tags(tags: Mapping[str, str]) -> Dict[str, str]:
     return {key: value for key, value in tags.items() if not key.startswith(TAG_NAMESPACE)}
 
 
-def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> str:
-    """Create the tracker (or adopt our own matching one), wait until ACTIVE, return its ARN."""
+def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> Dict[str, Any]:
+    """Create the tracker (or adopt our own matching one), wait until ACTIVE, return its description."""
     arn = start_create(spec, owner, deadline)
     # From here on a FAILED answer (crhelper's own timeout included) carries the ARN, so the
     # rollback Delete finds and removes the tracker instead of orphaning it.
     helper.PhysicalResourceId = arn
-    status = wait_until(arn, lambda s: s not in CREATING, deadline, "become ACTIVE")
-    if status == ACTIVE:
+    tracker = wait_until(arn, lambda s: s not in CREATING, deadline, "become ACTIVE")
+    status = status_of(tracker)
+    if tracker is not None and status == ACTIVE:
         logger.info("Event tracker %s is ACTIVE", arn)
-        return arn
+        return tracker
     if status is None:
         raise HandlerError(f"Event tracker {arn} was deleted while being created. Retry the deployment.")
     raise HandlerError(
-        f"Event tracker {arn} ended in status {status}. Check that dataset group "
-        f"{spec.dataset_group_arn} is ACTIVE and its account limits, then retry; the rollback deletes it."
+        f"Event tracker {arn} ended in {status} (Personalize gives no reason). Check the dataset "
+        "group and your quotas, then retry; the rollback deletes it."
     )
 
 
@@ -360,9 +367,8 @@ def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> Optional[str]:
     tags = tags_of(existing.arn)
     if not is_owned_by(tags, owner):
         raise HandlerError(
-            f"Dataset group {spec.dataset_group_arn} already has event tracker {existing.name} "
-            f"({existing.arn}), not managed by this resource. A dataset group holds one tracker: "
-            "delete it or use another dataset group."
+            f"The dataset group already has event tracker {existing.arn}, which this resource does not "
+            "own. A dataset group holds one tracker: delete that one or use another dataset group."
         )
     assert tags is not None
     if existing.name == spec.name and (existing.status == ACTIVE or existing.status in CREATING):
@@ -379,10 +385,10 @@ def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> Optional[str]:
 
 def delete_tracker(arn: str, deadline: float) -> None:
     """Delete the tracker and wait until it is gone; a tracker already gone is success."""
-    status = describe_status(arn)
+    status = status_of(describe(arn))
     if status in CREATING:
         # A tracker still being created cannot be deleted.
-        status = wait_until(arn, lambda s: s not in CREATING, deadline, "finish creating before deletion")
+        status = status_of(wait_until(arn, lambda s: s not in CREATING, deadline, "finish creating before deletion"))
     if status is None:
         return
     if status not in DELETING:
@@ -412,10 +418,20 @@ def update_tags(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> Non
         personalize.tag_resource(resourceArn=arn, tags=changed)
 
 
-def attributes_of(arn: str) -> Dict[str, str]:
+def retag(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+    """Update the user tags in place; the tracker's description, or None when it no longer exists."""
+    try:
+        update_tags(arn, old, new)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+    return describe(arn)
+
+
+def attributes(tracker: Mapping[str, Any]) -> Dict[str, str]:
     """The Data of a SUCCESS answer: what Fn::GetAtt returns."""
-    tracker = personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]
-    return {ATTRIBUTE_ARN: arn, ATTRIBUTE_TRACKING_ID: tracker["trackingId"]}
+    return {ATTRIBUTE_ARN: str(tracker["eventTrackerArn"]), ATTRIBUTE_TRACKING_ID: str(tracker["trackingId"])}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,9 +446,9 @@ def owner_of(event: Mapping[str, Any]) -> Owner:
 @helper.create
 def on_create(event: Mapping[str, Any], context: Any) -> str:
     spec = parse_properties(event.get("ResourceProperties"))
-    arn = create_tracker(spec, owner_of(event), deadline_of(context))
-    helper.Data.update(attributes_of(arn))
-    return arn
+    tracker = create_tracker(spec, owner_of(event), deadline_of(context))
+    helper.Data.update(attributes(tracker))
+    return str(tracker["eventTrackerArn"])
 
 
 @helper.update
@@ -443,27 +459,24 @@ def on_update(event: Mapping[str, Any], context: Any) -> str:
     current = str(event.get("PhysicalResourceId", ""))
     old = _parse_or_none(event.get("OldResourceProperties"))
     if is_tracker_arn(current) and old is not None and old.identity() == new.identity():
-        try:
-            update_tags(current, old.tags, new.tags)
-            helper.Data.update(attributes_of(current))
+        tracker = retag(current, old.tags, new.tags)
+        if tracker is not None:
+            helper.Data.update(attributes(tracker))
             return current
-        except ClientError as error:
-            if error_code(error) != "ResourceNotFoundException":
-                raise
-            # Deleted out of band: create it again, so neither this update nor a rollback is stuck.
-            logger.info("Event tracker %s no longer exists; creating it again", current)
+        # Deleted out of band: create it again, so neither this update nor a rollback is stuck.
+        logger.info("Event tracker %s no longer exists; creating it again", current)
     if old is not None and old.dataset_group_arn != new.dataset_group_arn:
         discard_leftover(old.dataset_group_arn, current, owner, deadline)
     try:
         # A same-group replacement meets the old tracker as ResourceAlreadyExists; make_way
         # deletes it (ours) and waits until it is gone before creating the new one.
-        arn = create_tracker(new, owner, deadline)
+        tracker = create_tracker(new, owner, deadline)
     except Exception:
         # A failed update keeps the resource's identity; its rollback Update cleans up.
         helper.PhysicalResourceId = current
         raise
-    helper.Data.update(attributes_of(arn))
-    return arn
+    helper.Data.update(attributes(tracker))
+    return str(tracker["eventTrackerArn"])
 
 
 def discard_leftover(dataset_group_arn: str, current: str, owner: Owner, deadline: float) -> None:
