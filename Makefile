@@ -5,6 +5,7 @@ SHELL := /bin/bash
 
 PYTHON ?= python3.11
 VENV := .venv
+RUNTIME_VENV := .venv-runtime
 BIN := $(CURDIR)/$(VENV)/bin
 STAMPS := .make
 
@@ -28,11 +29,17 @@ $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@mkdir -p $(STAMPS) && touch $@
 
+# A venv with only what the Lambda runtime provides (boto3): the bundled asset runs in it.
+$(STAMPS)/runtime: requirements-runtime.txt
+	@test -x $(RUNTIME_VENV)/bin/python || $(PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet -r requirements-runtime.txt
+	@mkdir -p $(STAMPS) && touch $@
+
 $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
 
-setup: $(STAMPS)/venv $(STAMPS)/npm
+setup: $(STAMPS)/venv $(STAMPS)/runtime $(STAMPS)/npm
 
 synth: setup
 	$(CDK) synth --quiet
@@ -48,4 +55,4 @@ deploy: setup
 	$(CDK) deploy
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out $(STAMPS) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(RUNTIME_VENV) node_modules cdk.out $(STAMPS) build dist *.egg-info .pytest_cache

@@ -32,7 +32,7 @@ helper = CfnResource(log_level="INFO", sleep_on_delete=0)
 personalize = boto3.client(
     "personalize",
     region_name=os.environ.get("AWS_REGION"),
-    config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15),
+    config=Config(retries={"mode": "standard", "total_max_attempts": 5}, connect_timeout=5, read_timeout=15),
 )
 
 # --- the contract shared with the construct (tests/test_contract.py keeps both sides equal) ---
