@@ -8,6 +8,7 @@ the handler at deploy time.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import List, Mapping, Optional
 
 from aws_cdk import Token
@@ -21,9 +22,13 @@ ARN_MAX_LENGTH = 256
 TRACKER_ARN_PATTERN = re.compile(r"arn:[a-z\d-]+:personalize:[^:]*:[^:]*:event-tracker/.+")
 EXPORT_NAME_PATTERN = re.compile(r"[A-Za-z0-9:-]+")
 EXPORT_NAME_MAX_LENGTH = 255
-TAG_KEY_PATTERN = re.compile(r"[\w\s.:/=+\-@]*")
 TAG_KEY_MAX_LENGTH = 128
 TAG_VALUE_MAX_LENGTH = 256
+
+
+def is_tag_text(text: str) -> bool:
+    """The model's tag pattern ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$: letters, separators, numbers, _.:/=+-@."""
+    return all(unicodedata.category(char)[0] in "LZN" or char in "_.:/=+-@" for char in text)
 
 
 class EventTrackerPropsError(ValueError):
@@ -85,7 +90,7 @@ def check_tags(tags: Mapping[str, str]) -> List[str]:
     for key, value in tags.items():
         if not _literal(key) or not isinstance(value, str):
             continue
-        if not 1 <= len(key) <= TAG_KEY_MAX_LENGTH or not TAG_KEY_PATTERN.fullmatch(key):
+        if not 1 <= len(key) <= TAG_KEY_MAX_LENGTH or not is_tag_text(key):
             problems.append(
                 f"tag key {key!r} is not allowed: 1 to {TAG_KEY_MAX_LENGTH} letters, digits, spaces and _.:/=+-@."
             )
@@ -94,8 +99,11 @@ def check_tags(tags: Mapping[str, str]) -> List[str]:
                 f"tag key {key!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)}): "
                 "the ownership tags live there."
             )
-        if _literal(value) and len(value) > TAG_VALUE_MAX_LENGTH:
-            problems.append(f"the value of tag {key!r} has {len(value)} characters; allowed: at most {TAG_VALUE_MAX_LENGTH}.")
+        if _literal(value) and (len(value) > TAG_VALUE_MAX_LENGTH or not is_tag_text(value)):
+            problems.append(
+                f"the value of tag {key!r} is not allowed: at most {TAG_VALUE_MAX_LENGTH} letters, digits, "
+                "spaces and _.:/=+-@."
+            )
     if len(tags) > MAX_USER_TAGS:
         problems.append(f"{len(tags)} tags given; allowed: at most {MAX_USER_TAGS} (200 less the two ownership tags).")
     return problems

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
@@ -53,7 +54,6 @@ NAME_MAX_LENGTH = 63
 ARN_PATTERN = re.compile(r"arn:([a-z\d-]+):personalize:.*:.*:.+")
 ARN_MAX_LENGTH = 256
 TRACKER_ARN_PATTERN = re.compile(r"arn:[a-z\d-]+:personalize:[^:]*:[^:]*:event-tracker/.+")
-TAG_KEY_PATTERN = re.compile(r"[\w\s.:/=+\-@]*")
 TAG_KEY_MAX_LENGTH = 128
 TAG_VALUE_MAX_LENGTH = 256
 MAX_TAGS = 200
@@ -166,19 +166,24 @@ def _parse_tags(raw: Any) -> "tuple[Dict[str, str], List[str]]":
         if not isinstance(key, str) or not isinstance(value, str):
             problems.append("tag keys and values must be strings")
             break
-        if not 1 <= len(key) <= TAG_KEY_MAX_LENGTH or not TAG_KEY_PATTERN.fullmatch(key):
+        if not 1 <= len(key) <= TAG_KEY_MAX_LENGTH or not is_tag_text(key):
             problems.append(f"tag key {key[:40]!r} must be 1-{TAG_KEY_MAX_LENGTH} letters, digits, spaces or _.:/=+-@")
             break
         if key.startswith(RESERVED_TAG_PREFIXES):
             problems.append(f"tag key {key[:40]!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
             break
-        if len(value) > TAG_VALUE_MAX_LENGTH:
-            problems.append(f"the value of tag {key[:40]!r} exceeds {TAG_VALUE_MAX_LENGTH} characters")
+        if len(value) > TAG_VALUE_MAX_LENGTH or not is_tag_text(value):
+            problems.append(f"the value of tag {key[:40]!r} must be at most {TAG_VALUE_MAX_LENGTH} letters, digits, spaces or _.:/=+-@")
             break
         tags[key] = value
     if len(tags) > MAX_USER_TAGS:
         problems.append(f"at most {MAX_USER_TAGS} tags are allowed")
     return tags, problems
+
+
+def is_tag_text(text: str) -> bool:
+    """The model's tag pattern ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$: letters, separators, numbers, _.:/=+-@."""
+    return all(unicodedata.category(char)[0] in "LZN" or char in "_.:/=+-@" for char in text)
 
 
 def _lenient_dataset_group_arn(properties: Any) -> Optional[str]:

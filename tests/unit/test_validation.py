@@ -96,11 +96,18 @@ def test_fails_when_a_tag_key_is_malformed():
     )
 
 
-def test_fails_when_a_tag_value_is_too_long():
+@pytest.mark.parametrize("value", ["x" * 257, "a|b", "tab\there"])
+def test_fails_when_a_tag_value_is_malformed(value):
     fails_with(
-        "EventTracker at 'Shop/Tracker': the value of tag 'team' has 257 characters; allowed: at most 256.",
-        tags={"team": "x" * 257},
+        "EventTracker at 'Shop/Tracker': the value of tag 'team' is not allowed: at most 256 letters, digits, "
+        "spaces and _.:/=+-@.",
+        tags={"team": value},
     )
+
+
+def test_accepts_unicode_tags_and_empty_values():
+    stack = new_stack()
+    assert EventTracker(stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN, tags={"équipe": "", "k 1": "ü=2"})
 
 
 def test_fails_when_there_are_too_many_tags():
