@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Example app: a Personalize dataset group with one event tracker, its trackingId an output."""
 
+from typing import Any, Mapping, Optional
+
 import aws_cdk as cdk
 from aws_cdk import aws_personalize as personalize
 from constructs import Construct
 
 from personalize_event_tracker import EventTracker
 
+STACK_NAME = "PersonalizeEventTrackerDemo"
+
 
 class ClickstreamStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         dataset_group = personalize.CfnDatasetGroup(self, "DatasetGroup", name="clickstream-demo")
         tracker = EventTracker(
@@ -23,6 +27,11 @@ class ClickstreamStack(cdk.Stack):
         tracker.tracking_id_output.override_logical_id("TrackingId")
 
 
-app = cdk.App()
-ClickstreamStack(app, "PersonalizeEventTrackerDemo")
-app.synth()
+def build_app(context: Optional[Mapping[str, Any]] = None, outdir: Optional[str] = None) -> cdk.App:
+    app = cdk.App(context=dict(context or {}), outdir=outdir)
+    ClickstreamStack(app, STACK_NAME)
+    return app
+
+
+if __name__ == "__main__":
+    build_app().synth()

@@ -135,15 +135,16 @@ def asset_files() -> Tuple[Tuple[str, Path], ...]:
     """
     handler_dir = Path(str(importlib.resources.files("personalize_event_tracker._handler")))
     files: List[Tuple[str, Path]] = [("index.py", handler_dir / "index.py")]
-    crhelper_dir = Path(str(importlib.resources.files("crhelper")))
-    for source in sorted(crhelper_dir.rglob("*.py")):
-        if "__pycache__" not in source.parts:
-            files.append((f"crhelper/{source.relative_to(crhelper_dir).as_posix()}", source))
-    # crhelper is Apache-2.0: its license and notice travel with its code.
-    distribution = importlib.metadata.distribution("crhelper")
-    for listed in distribution.files or []:
-        if listed.name in ("LICENSE", "NOTICE") and ".dist-info" in str(listed.parent):
-            files.append((f"crhelper/{listed.name}", Path(str(distribution.locate_file(listed)))))
+    # Read from the distribution's file list: importing crhelper would import boto3, which a
+    # CDK app need not have.
+    crhelper = importlib.metadata.distribution("crhelper")
+    for listed in crhelper.files or []:
+        source = Path(str(crhelper.locate_file(listed)))
+        if listed.parts[0] == "crhelper" and listed.suffix == ".py":
+            files.append(("/".join(listed.parts), source))
+        elif listed.name in ("LICENSE", "NOTICE") and listed.parts[0].endswith(".dist-info"):
+            # crhelper is Apache-2.0: its license and notice travel with its code.
+            files.append((f"crhelper/{listed.name}", source))
     return tuple(sorted(files))
 
 

