@@ -76,8 +76,17 @@ POLL_MAX_INTERVAL = 2.0
 SAFETY_MARGIN_SECONDS = 5.0
 
 
+MAX_REASON_LENGTH = 256  # crhelper keeps only the tail of a longer Reason
+
+
 class HandlerError(Exception):
     """A failure whose message is the Reason CloudFormation shows: short, specific, actionable."""
+
+    def __init__(self, reason: str) -> None:
+        # Cut here, keeping the start: it names the problem.
+        if len(reason) > MAX_REASON_LENGTH:
+            reason = reason[: MAX_REASON_LENGTH - 3] + "..."
+        super().__init__(reason)
 
 
 class WaitTimedOut(HandlerError):
@@ -253,10 +262,11 @@ def wait_until(
                 "The function's time budget ran out; retry the operation."
             )
         tracker = describe(arn)
-        status = status_of(tracker)
+        if status_of(tracker) != status:
+            status = status_of(tracker)
+            logger.info("Event tracker %s is %s", arn, status or "gone")
         if done(status):
             return tracker
-        logger.info("Event tracker %s is %s", arn, status)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -318,7 +328,6 @@ def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> Dict[str
     tracker = wait_until(arn, lambda s: s not in CREATING, deadline, "become ACTIVE")
     status = status_of(tracker)
     if tracker is not None and status == ACTIVE:
-        logger.info("Event tracker %s is ACTIVE", arn)
         return tracker
     if status is None:
         raise HandlerError(f"Event tracker {arn} was deleted while being created. Retry the deployment.")
@@ -368,7 +377,12 @@ def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> Optional[str]:
     """
     existing = find_tracker_on(spec.dataset_group_arn)
     if existing is None:
-        return None  # deleted meanwhile: create again
+        # Gone meanwhile, or not listed yet: create again after a pause, within the budget.
+        if not sleep_within(POLL_MAX_INTERVAL, deadline):
+            raise HandlerError(
+                "CreateEventTracker reports a tracker on the dataset group, but none is listed. Retry."
+            )
+        return None
     tags = tags_of(existing.arn)
     if not is_owned_by(tags, owner):
         raise HandlerError(
@@ -410,7 +424,6 @@ def delete_tracker(arn: str, deadline: float) -> None:
                 if code != "ResourceInUseException" or not sleep_within(next(intervals), deadline):
                     raise
     wait_until(arn, lambda s: s is None, deadline, "be deleted")
-    logger.info("Event tracker %s is deleted", arn)
 
 
 def update_tags(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:

@@ -208,6 +208,13 @@ def test_malformed_properties_are_answered_failed_with_a_reason(
     assert answer["Reason"].startswith(("Invalid properties: ", "ResourceProperties must"))
 
 
+def test_a_long_reason_keeps_its_beginning(personalize, answers, lambda_context):
+    invoke(make_event("Create", properties(name="x" * 64, **{f"Unknown{i}": "v" for i in range(40)})), lambda_context)
+
+    answer = assert_failed(answers, GENERATED_ID, "Invalid properties: unknown properties Unknown0")
+    assert answer["Reason"].endswith("...")
+
+
 # --- Update -----------------------------------------------------------------------------------
 
 
@@ -451,3 +458,15 @@ def test_unexpected_service_errors_are_answered_failed(personalize, answers, lam
     invoke(make_event("Delete", physical_id=ARN), lambda_context)
 
     assert_failed(answers, ARN, "AccessDeniedException", "DeleteEventTracker")
+
+
+def test_a_tracker_reported_but_not_listed_is_retried_within_the_budget(personalize, answers, lambda_context, clock):
+    personalize.create(error="ResourceAlreadyExistsException")
+    personalize.list()  # not listed (yet)
+    personalize.create()
+    personalize.describe("ACTIVE")
+
+    invoke(make_event("Create"), lambda_context)
+
+    assert_success(answers, ARN)
+    assert clock.sleeps == [2.0, 0.5]
