@@ -102,6 +102,8 @@ class ResponseServer:
             certificate_dir = Path(self._tempdir.name)
         self.certificate_file, key_file = write_self_signed_certificate(certificate_dir)
         self.answers: List[Answer] = []
+        self.refusals: List[int] = []  # statuses to answer the next PUTs with, instead of 200
+        self.refused = 0
         self._requests: Dict[str, Dict[str, Any]] = {}
         self._arrived = threading.Condition()
         server = self
@@ -109,6 +111,14 @@ class ResponseServer:
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with server._arrived:
+                    refusal = server.refusals.pop(0) if server.refusals else None
+                if refusal is not None:
+                    server.refused += 1
+                    self.send_response(refusal)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 path = self.path.split("?")[0]
                 body, problems = check_answer(raw, server._requests.get(path))
                 with server._arrived:
@@ -149,6 +159,18 @@ class ResponseServer:
         path = f"/responses/{secrets.token_hex(8)}"
         self._requests[path] = request
         return f"https://127.0.0.1:{self.port}{path}?X-Amz-Signature={secrets.token_hex(16)}"
+
+    def refuse_next(self, count: int, status: int = 503) -> None:
+        """Fault injection: answer the next `count` PUTs with `status` (the answer is not taken)."""
+        with self._arrived:
+            self.refusals.extend([status] * count)
+
+    def wait_for_answer(self, url: str, timeout: float) -> Optional[Answer]:
+        """The first answer to `url`, waiting up to `timeout` seconds; None if none came."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: bool(self.answers_to(url)), timeout=timeout)
+            found = self.answers_to(url)
+        return found[0] if found else None
 
     def answers_to(self, url: str) -> List[Answer]:
         path = url.split("://", 1)[1].split("/", 1)[1].split("?")[0]

@@ -10,13 +10,17 @@ import it as ``personalize_event_tracker._handler.index``, so it imports nothing
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
 import os
 import re
+import ssl
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -25,9 +29,53 @@ from crhelper import CfnResource
 
 logger = logging.getLogger(__name__)
 
+# Pauses between tries to deliver an answer: about 15 s in all, then the answer is given up.
+ANSWER_RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def put_answer(url: str, body: Mapping[str, Any], ssl_verify: Any = None) -> None:
+    """PUT the answer to the ResponseURL, retrying connection errors and 5xx answers.
+
+    crhelper's own sender treats any HTTP answer as delivered, so a 5xx from S3 would leave
+    CloudFormation waiting until the ServiceTimeout. The URL is never logged: it is a credential.
+    """
+    payload = json.dumps(body).encode()
+    parts = urlsplit(url)
+    target = urlunsplit(("", "", parts.path, parts.query, ""))
+    headers = {"content-type": "", "content-length": str(len(payload))}
+    problem = ""
+    for pause in ANSWER_RETRY_PAUSES + (None,):
+        try:
+            connection = http.client.HTTPSConnection(parts.netloc, context=ssl.create_default_context(), timeout=10)
+            try:
+                connection.request("PUT", target, body=payload, headers=headers)
+                status = connection.getresponse().status
+            finally:
+                connection.close()
+            if status < 500:
+                log = logger.info if status < 300 else logger.error
+                log("Answer %s delivered to CloudFormation: HTTP %s", body.get("Status"), status)
+                return
+            problem = f"HTTP {status}"
+        except (OSError, http.client.HTTPException) as error:
+            problem = type(error).__name__
+        if pause is None:
+            break
+        logger.warning("Answer not delivered (%s); retrying in %s s", problem, pause)
+        time.sleep(pause)
+    logger.error("Answer not delivered after %d tries (%s)", len(ANSWER_RETRY_PAUSES) + 1, problem)
+
+
+class CheckedCfnResource(CfnResource):  # type: ignore[misc]
+    """crhelper's CfnResource, delivering its answers through put_answer."""
+
+    def _send(self, status: Optional[str] = None, reason: str = "", send_response: Any = None) -> None:
+        super()._send(status, reason, send_response=send_response or put_answer)
+
+
 # The defaults log every event and response at DEBUG (ResponseURL and trackingId included) and
 # sleep 120 s before answering each Delete; our Delete already waits for the tracker to be gone.
-helper = CfnResource(log_level="INFO", sleep_on_delete=0)
+helper = CheckedCfnResource(log_level="INFO", sleep_on_delete=0)
 
 # `standard` retries LimitExceededException and throttling; the runtime default is `legacy`.
 personalize = boto3.client(
