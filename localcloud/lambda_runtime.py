@@ -61,13 +61,14 @@ def invoke(
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(timeout_seconds)),
         "LAMBDA_TASK_ROOT": str(asset_dir),
         "_HANDLER": handler,
-        "PYTHONDONTWRITEBYTECODE": "1",
     }
     env.update(environment or {})
     started = time.monotonic()
     env["LOCALCLOUD_DEADLINE_EPOCH"] = str(time.time() + timeout_seconds)
     process = subprocess.Popen(
-        [str(python or runtime_python()), "-I", str(BOOTSTRAP)],
+        # -I: neither this repository nor the caller's environment is on the path; -B: the task
+        # root stays as staged, as Lambda's read-only /var/task does.
+        [str(python or runtime_python()), "-I", "-B", str(BOOTSTRAP)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

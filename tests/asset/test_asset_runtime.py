@@ -1,0 +1,113 @@
+"""The bundled asset runs as Lambda runs it: a fresh interpreter whose only third-party package
+is boto3, real HTTP to the service endpoint, and a real HTTPS ResponseURL."""
+
+import subprocess
+import uuid
+
+import pytest
+
+from localcloud import lambda_runtime
+from localcloud.response_server import ResponseServer
+from tests.scripted_service import ScriptedPersonalize
+
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/AssetStack/5e1c0d9a-9a1c-11ef-9d5e-0a1b2c3d4e5f"
+DATASET_GROUP_ARN = "arn:aws:personalize:us-east-1:123456789012:dataset-group/clicks"
+ARN = "arn:aws:personalize:us-east-1:123456789012:event-tracker/d2e0162e"
+TRACKING_ID = str(uuid.uuid4())
+
+
+@pytest.fixture
+def response_server():
+    with ResponseServer() as server:
+        yield server
+
+
+def request(request_type, response_server, properties, physical_id=None):
+    event = {
+        "RequestType": request_type,
+        "StackId": STACK_ID,
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": "TrackerAF5FC55F",
+        "ResourceType": "Custom::PersonalizeEventTracker",
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:p", **properties},
+    }
+    if physical_id:
+        event["PhysicalResourceId"] = physical_id
+    event["ResponseURL"] = response_server.url_for(event)
+    return event
+
+
+def run(bundled_asset, event, response_server, endpoint_url="http://127.0.0.1:9"):
+    # the default endpoint is a closed port: a call that should not happen fails loudly
+    return lambda_runtime.invoke(
+        bundled_asset,
+        event,
+        timeout_seconds=60,
+        environment={
+            "AWS_ENDPOINT_URL_PERSONALIZE": endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "SSL_CERT_FILE": str(response_server.certificate_file),
+        },
+    )
+
+
+def test_the_runtime_venv_has_boto3_and_not_crhelper():
+    python = str(lambda_runtime.runtime_python())
+    subprocess.run([python, "-I", "-c", "import boto3"], check=True)
+    missing = subprocess.run([python, "-I", "-c", "import crhelper"], capture_output=True, text=True)
+    assert "No module named 'crhelper'" in missing.stderr
+
+
+def test_create_through_the_endpoint_answers_the_https_response_url(bundled_asset, response_server):
+    tracker = {
+        "name": "clickstream", "eventTrackerArn": ARN, "accountId": "123456789012", "trackingId": TRACKING_ID,
+        "datasetGroupArn": DATASET_GROUP_ARN, "status": "ACTIVE",
+    }
+    script = {
+        "CreateEventTracker": [(200, {"eventTrackerArn": ARN, "trackingId": TRACKING_ID})],
+        "DescribeEventTracker": [(200, {"eventTracker": {**tracker, "status": "CREATE PENDING"}}),
+                                 (200, {"eventTracker": tracker})],
+    }
+    event = request("Create", response_server, {"DatasetGroupArn": DATASET_GROUP_ARN, "Name": "clickstream"})
+    with ScriptedPersonalize(script) as service:
+        invocation = run(bundled_asset, event, response_server, service.endpoint_url)
+
+    assert invocation.returncode == 0, invocation.output
+    (answer,) = response_server.answers_to(event["ResponseURL"])
+    assert answer.problems == []
+    assert answer.body["Status"] == "SUCCESS"
+    assert answer.body["PhysicalResourceId"] == ARN
+    assert answer.body["Data"] == {"EventTrackerArn": ARN, "TrackingId": TRACKING_ID}
+    assert service.operations() == ["CreateEventTracker", "DescribeEventTracker", "DescribeEventTracker"]
+    # the log says what happened, and holds neither secret
+    assert f"Event tracker {ARN} is ACTIVE" in invocation.output
+    assert "Answer SUCCESS delivered to CloudFormation: HTTP 200" in invocation.output
+    assert TRACKING_ID not in invocation.output
+    assert event["ResponseURL"].split("?")[0].split("/")[-1] not in invocation.output
+    assert "X-Amz-Signature" not in invocation.output
+
+
+def test_malformed_create_is_answered_failed_without_calling_the_service(bundled_asset, response_server):
+    event = request("Create", response_server, {"DatasetGroupArn": "nope", "Name": "clickstream"})
+
+    invocation = run(bundled_asset, event, response_server)
+
+    assert invocation.returncode == 0, invocation.output
+    (answer,) = response_server.answers_to(event["ResponseURL"])
+    assert answer.problems == []
+    assert answer.body["Status"] == "FAILED"
+    assert answer.body["Reason"].startswith("Invalid properties: DatasetGroupArn must be a Personalize ARN")
+
+
+def test_the_answer_survives_5xx_from_the_response_url(bundled_asset, response_server):
+    # crhelper alone would take the first 503 as delivered, and CloudFormation would wait for nothing.
+    event = request("Create", response_server, {"DatasetGroupArn": "nope", "Name": "clickstream"})
+    response_server.refuse_next(2, status=503)
+
+    invocation = run(bundled_asset, event, response_server)
+
+    assert invocation.returncode == 0, invocation.output
+    (answer,) = response_server.answers_to(event["ResponseURL"])
+    assert answer.body["Status"] == "FAILED"
+    assert response_server.refused == 2
