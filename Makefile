@@ -15,13 +15,15 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices
 
-.PHONY: help setup demo test deploy synth clean
+.PHONY: help setup demo deploy-local destroy-local test deploy synth clean
 
 help:
-	@echo "make demo    set up, then synthesize the example app with the pinned CDK CLI"
-	@echo "make test    set up, then run the whole test suite"
-	@echo "make deploy  set up, then deploy the example app to your AWS account (cdk deploy)"
-	@echo "make clean   remove the venv, node_modules and build output"
+	@echo "make demo           set up, synthesize the example app, then deploy, use and destroy it locally"
+	@echo "make deploy-local   deploy the example app to the local cloud (state kept in .localcloud/)"
+	@echo "make destroy-local  destroy what deploy-local deployed"
+	@echo "make test           set up, then run the whole test suite"
+	@echo "make deploy         deploy the example app to your AWS account (cdk deploy)"
+	@echo "make clean          remove the venvs, node_modules, build output and local state"
 
 $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,9 +46,18 @@ setup: $(STAMPS)/venv $(STAMPS)/runtime $(STAMPS)/npm
 synth: setup
 	$(CDK) synth --quiet
 
+# The main job: synthesize with the real CDK CLI, then deploy, use and destroy on the local cloud.
 demo: setup
 	$(CDK) synth --quiet
-	@$(BIN)/python -m localcloud.plan cdk.out
+	$(BIN)/python -m localcloud demo cdk.out
+
+# The same in separate steps; the local cloud's state stays in .localcloud/ between them.
+deploy-local: setup
+	$(CDK) synth --quiet
+	$(BIN)/python -m localcloud deploy cdk.out
+
+destroy-local: setup
+	$(BIN)/python -m localcloud destroy
 
 test: setup
 	$(BIN)/python -m pytest
@@ -55,4 +66,4 @@ deploy: setup
 	$(CDK) deploy
 
 clean:
-	rm -rf $(VENV) $(RUNTIME_VENV) node_modules cdk.out $(STAMPS) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(RUNTIME_VENV) node_modules cdk.out .localcloud $(STAMPS) build dist *.egg-info .pytest_cache

@@ -23,7 +23,7 @@ class LambdaContext:
 
 
 def main() -> None:
-    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    task_root = os.path.abspath(os.environ["LAMBDA_TASK_ROOT"])
     sys.path.insert(0, task_root)
     # Lambda's runtime logs through a handler on the root logger, level WARNING until changed.
     logging.basicConfig(format="[%(levelname)s]\t%(asctime)s\t%(name)s\t%(message)s", stream=sys.stdout)

@@ -1,0 +1,126 @@
+"""CloudFormation's intrinsic functions and pseudo parameters, as far as CDK templates use them."""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List
+
+NO_VALUE = object()  # AWS::NoValue: the property is removed
+
+
+class TemplateError(Exception):
+    """The template uses something the local cloud cannot resolve."""
+
+
+@dataclass
+class Context:
+    pseudo: Dict[str, str]
+    parameters: Dict[str, str]
+    ref: Callable[[str], str]  # logical id -> physical id
+    get_att: Callable[[str, str], Any]
+    conditions: Dict[str, Any] = field(default_factory=dict)
+    exports: Dict[str, str] = field(default_factory=dict)
+
+
+def resolve(value: Any, context: Context) -> Any:
+    """The value with every intrinsic function replaced by what it evaluates to."""
+    if isinstance(value, list):
+        items = [resolve(item, context) for item in value]
+        return [item for item in items if item is not NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (key, argument), = value.items()
+        if key == "Ref":
+            return _ref(argument, context)
+        if key == "Condition":
+            return condition(argument, context)
+        if key.startswith("Fn::"):
+            return _function(key, argument, context)
+    resolved = {k: resolve(v, context) for k, v in value.items()}
+    return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+
+def condition(name: str, context: Context) -> bool:
+    if name not in context.conditions:
+        raise TemplateError(f"unknown condition {name}")
+    return bool(resolve(context.conditions[name], context))
+
+
+def _ref(name: str, context: Context) -> Any:
+    if name == "AWS::NoValue":
+        return NO_VALUE
+    if name in context.pseudo:
+        return context.pseudo[name]
+    if name in context.parameters:
+        return context.parameters[name]
+    return context.ref(name)
+
+
+def _function(name: str, argument: Any, context: Context) -> Any:
+    if name == "Fn::GetAtt":
+        logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+        return context.get_att(logical_id, resolve(attribute, context))
+    if name == "Fn::Join":
+        separator, items = argument
+        return str(separator).join(str(item) for item in resolve(items, context))
+    if name == "Fn::Sub":
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        variables = resolve(variables, context)
+        return re.sub(r"\$\{([^}!]+)\}", lambda m: str(_sub_variable(m.group(1), variables, context)), text)
+    if name == "Fn::Select":
+        index, items = resolve(argument, context)
+        return items[int(index)]
+    if name == "Fn::Split":
+        separator, text = resolve(argument, context)
+        return str(text).split(separator)
+    if name == "Fn::If":
+        name_, when_true, when_false = argument
+        return resolve(when_true if condition(name_, context) else when_false, context)
+    if name == "Fn::Equals":
+        left, right = resolve(argument, context)
+        return left == right
+    if name == "Fn::Or":
+        return any(resolve(item, context) for item in argument)
+    if name == "Fn::And":
+        return all(resolve(item, context) for item in argument)
+    if name == "Fn::Not":
+        return not resolve(argument[0], context)
+    if name == "Fn::ImportValue":
+        export = resolve(argument, context)
+        if export not in context.exports:
+            raise TemplateError(f"no stack exports {export!r}")
+        return context.exports[export]
+    if name == "Fn::Base64":
+        return base64.b64encode(str(resolve(argument, context)).encode()).decode()
+    raise TemplateError(f"the local cloud does not evaluate {name}")
+
+
+def _sub_variable(expression: str, variables: Dict[str, Any], context: Context) -> Any:
+    if expression in variables:
+        return variables[expression]
+    if "." in expression and not expression.startswith("AWS::"):
+        logical_id, attribute = expression.split(".", 1)
+        return context.get_att(logical_id, attribute)
+    return _ref(expression, context)
+
+
+def references(value: Any) -> List[str]:
+    """Logical ids (and parameters) a fragment refers to."""
+    found: List[str] = []
+    if isinstance(value, dict):
+        for key, argument in value.items():
+            if key == "Ref" and isinstance(argument, str):
+                found.append(argument)
+            elif key == "Fn::GetAtt":
+                found.append(argument[0] if isinstance(argument, list) else str(argument).split(".")[0])
+            elif key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+                found += [m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)]
+            found += references(argument)
+    elif isinstance(value, list):
+        for item in value:
+            found += references(item)
+    return found
