@@ -38,6 +38,7 @@ from . import lambda_runtime
 from .assembly import StackArtifact
 from .emulator import Emulator
 from .intrinsics import Context, TemplateError, condition, references, resolve
+from .plan import dependencies
 from .response_server import ResponseServer
 
 CUSTOM_TYPES = ("AWS::CloudFormation::CustomResource",)
@@ -185,7 +186,7 @@ class LocalCloud:
             self.stacks[name] = record
         wanted = self._wanted_resources(record, artifact.template)
         failed, cancelled = self._run_graph(
-            wanted, self._dependencies(artifact.template, wanted),
+            wanted, dependencies(artifact.template, wanted),
             lambda logical_id, cancel: self._create_resource(record, artifact, logical_id, cancel),
         )
         if failed or cancelled:
@@ -233,7 +234,7 @@ class LocalCloud:
             if replaced:
                 cleanup.append((logical_id, old))
 
-        failed, cancelled = self._run_graph(wanted, self._dependencies(artifact.template, wanted), update)
+        failed, cancelled = self._run_graph(wanted, dependencies(artifact.template, wanted), update)
         if failed or cancelled:
             self._emit(name, name, "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS", _summary(failed))
             self._roll_back_update(record, previous, touched, attempted)
@@ -311,18 +312,6 @@ class LocalCloud:
             for logical_id, definition in template.get("Resources", {}).items()
             if "Condition" not in definition or condition(definition["Condition"], context)
         ]
-
-    @staticmethod
-    def _dependencies(template: Dict[str, Any], wanted: List[str]) -> Dict[str, Set[str]]:
-        resources = template.get("Resources", {})
-        graph = {}
-        for logical_id in wanted:
-            definition = resources[logical_id]
-            depends_on = definition.get("DependsOn", [])
-            depends_on = [depends_on] if isinstance(depends_on, str) else depends_on
-            found = set(references(definition.get("Properties", {}))) | set(depends_on)
-            graph[logical_id] = {ref for ref in found if ref in wanted and ref != logical_id}
-        return graph
 
     @staticmethod
     def _run_graph(
@@ -419,13 +408,15 @@ class LocalCloud:
                 physical_id, attributes = self._create_native(record, artifact, logical_id, resource_type, properties)
         except Cancelled:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
-            invented = f"{stack}-{logical_id}-{''.join(secrets.choice(string.ascii_uppercase) for _ in range(12))}"
-            self._store(record, logical_id, {**entry, "physical_id": invented, "attributes": {}})
+            self._store(record, logical_id, {**entry, "physical_id": self._invented_id(stack, logical_id),
+                                             "attributes": {}})
             self._emit(stack, logical_id, resource_type, "CREATE_FAILED", "Resource creation cancelled")
             raise
         except ResourceFailed as error:
-            if error.physical_id:
-                self._store(record, logical_id, {**entry, "physical_id": error.physical_id, "attributes": {}})
+            if _is_custom(resource_type) or error.physical_id:
+                # The rollback Delete carries the FAILED answer's id; with no answer, an invented one.
+                physical_id = error.physical_id or self._invented_id(stack, logical_id)
+                self._store(record, logical_id, {**entry, "physical_id": physical_id, "attributes": {}})
             self._emit(stack, logical_id, resource_type, "CREATE_FAILED", str(error))
             raise
         except Exception as error:
@@ -433,6 +424,10 @@ class LocalCloud:
             raise
         self._store(record, logical_id, {**entry, "physical_id": physical_id, "attributes": attributes})
         self._emit(stack, logical_id, resource_type, "CREATE_COMPLETE")
+
+    @staticmethod
+    def _invented_id(stack: str, logical_id: str) -> str:
+        return f"{stack}-{logical_id}-{''.join(secrets.choice(string.ascii_uppercase) for _ in range(12))}"
 
     def _update_resource(
         self, record: Dict[str, Any], artifact: StackArtifact, logical_id: str, properties: Dict[str, Any],

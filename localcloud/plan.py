@@ -8,37 +8,22 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set
+from typing import Any, Dict, Iterable, List, Optional, Set
+
+from .intrinsics import references
 
 
-def references(value: Any) -> Iterator[str]:
-    """Logical ids a template fragment refers to through Ref, Fn::GetAtt or Fn::Sub."""
-    if isinstance(value, dict):
-        if "Ref" in value and isinstance(value["Ref"], str):
-            yield value["Ref"]
-        if "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            yield target[0] if isinstance(target, list) else str(target).split(".")[0]
-        if "Fn::Sub" in value:
-            text = value["Fn::Sub"][0] if isinstance(value["Fn::Sub"], list) else value["Fn::Sub"]
-            for piece in str(text).split("${")[1:]:
-                yield piece.split("}")[0].split(".")[0]
-        for inner in value.values():
-            yield from references(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from references(inner)
-
-
-def dependencies(template: Dict[str, Any]) -> Dict[str, Set[str]]:
-    """Each resource's logical id with the resources it must follow."""
+def dependencies(template: Dict[str, Any], wanted: Optional[Iterable[str]] = None) -> Dict[str, Set[str]]:
+    """Each resource's logical id (of `wanted`, default all) with the resources it must follow."""
     resources = template.get("Resources", {})
+    chosen = list(resources) if wanted is None else list(wanted)
     graph: Dict[str, Set[str]] = {}
-    for logical_id, resource in resources.items():
+    for logical_id in chosen:
+        resource = resources[logical_id]
         depends_on = resource.get("DependsOn", [])
         depends_on = [depends_on] if isinstance(depends_on, str) else depends_on
         found = set(references(resource.get("Properties", {}))) | set(depends_on)
-        graph[logical_id] = {ref for ref in found if ref in resources and ref != logical_id}
+        graph[logical_id] = {ref for ref in found if ref in chosen and ref != logical_id}
     return graph
 
 

@@ -1,0 +1,166 @@
+"""The end-to-end suite: the real CDK CLI's assemblies, deployed on the local cloud.
+
+Every test gets a fresh emulator, ResponseURL server and driver; afterwards the invariants are
+checked: every request answered, no orphaned tracker, no foreign tracker touched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import boto3
+import pytest
+
+from localcloud.assembly import StackArtifact, find_stack
+from localcloud.cloudformation import LocalCloud, Settings
+from localcloud.emulator import Emulator
+from localcloud.personalize import Personalize
+from localcloud.response_server import ResponseServer
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+VARIANTS = ["base", "renamed", "retagged", "regrouped", "ten", "existing", "two-existing", "malformed"]
+TRACKER_TYPE = "Custom::PersonalizeEventTracker"
+FOREIGN_TAGS = [{"tagKey": "owner", "tagValue": "another-team"}]
+
+
+def cdk_cli() -> List[str]:
+    cli = REPOSITORY / "node_modules" / ".bin" / "cdk"
+    if not cli.exists():
+        raise FileNotFoundError("the pinned CDK CLI is missing: run `make setup`")
+    return [str(cli), "--no-notices"]
+
+
+@pytest.fixture(scope="session")
+def assemblies(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
+    """Each variant of tests/e2e/apps/variants.py, synthesized by the real CDK CLI, two at a time."""
+    root = tmp_path_factory.mktemp("assemblies")
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    app = f"{sys.executable} {REPOSITORY / 'tests' / 'e2e' / 'apps' / 'variants.py'}"
+    out = {variant: root / variant for variant in VARIANTS}
+    pending = list(VARIANTS)
+    while pending:
+        batch, pending = pending[:2], pending[2:]
+        processes = [
+            (variant, subprocess.Popen(
+                cdk_cli() + ["synth", "--quiet", "--app", app, "-c", f"variant={variant}", "-o", str(out[variant])],
+                cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            ))
+            for variant in batch
+        ]
+        for variant, process in processes:
+            output, _ = process.communicate(timeout=300)
+            assert process.returncode == 0, f"cdk synth of {variant} failed:\n{output}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def example_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example app, synthesized by the real CDK CLI from the repository's cdk.json."""
+    out = tmp_path_factory.mktemp("example") / "cdk.out"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    subprocess.run(cdk_cli() + ["synth", "--quiet", "-o", str(out)], cwd=REPOSITORY, env=env, check=True,
+                   capture_output=True, text=True)
+    return out
+
+
+def artifact(assemblies: Dict[str, Path], variant: str) -> StackArtifact:
+    return find_stack(assemblies[variant], "E2E")
+
+
+class Harness:
+    """A running local cloud plus what the tests need to arrange and inspect it."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.service = Personalize()
+        self.emulator = Emulator(self.service).start()
+        self.responses = ResponseServer().start()
+        self.settings = Settings(lambda_retry_delay=0.2)
+        self.progress: List[tuple] = []
+        self.cloud = LocalCloud(
+            self.emulator, self.responses, state_file=tmp_path / "stacks.json", settings=self.settings,
+            progress=lambda *event: self.progress.append(event),
+        )
+        self.client = boto3.client(
+            "personalize", region_name="us-east-1", endpoint_url=self.emulator.endpoint_url,
+            aws_access_key_id="test", aws_secret_access_key="test",
+        )
+        self.foreign: Dict[str, dict] = {}
+
+    def stop(self) -> None:
+        self.emulator.stop()
+        self.responses.stop()
+
+    # --- arranging -----------------------------------------------------------------------------
+
+    def existing_group(self, name: str, *, active: bool = True) -> str:
+        arn = self.client.create_dataset_group(name=name)["datasetGroupArn"]
+        if active:
+            self.wait(lambda: self.service.snapshot()["datasetGroups"][-1]["status"] == "ACTIVE")
+        return str(arn)
+
+    def foreign_tracker(self, dataset_group_arn: str) -> str:
+        """A tracker someone else made: it must survive everything, untouched."""
+        arn = str(self.client.create_event_tracker(
+            name="someone-elses", datasetGroupArn=dataset_group_arn, tags=FOREIGN_TAGS)["eventTrackerArn"])
+        self.wait(lambda: self.tracker(arn)["status"] == "ACTIVE")
+        self.foreign[arn] = self.tracker(arn)
+        return arn
+
+    @staticmethod
+    def wait(condition, timeout: float = 10) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, "condition not reached"
+            time.sleep(0.05)
+
+    # --- inspecting ----------------------------------------------------------------------------
+
+    def trackers(self) -> List[dict]:
+        return self.service.snapshot()["eventTrackers"]
+
+    def tracker(self, arn: str) -> dict:
+        (found,) = [t for t in self.trackers() if t["eventTrackerArn"] == arn]
+        return found
+
+    def stack_trackers(self, stack: str = "E2E") -> Dict[str, str]:
+        """Logical id -> tracker ARN, as the deployed stack records them."""
+        record = self.cloud.stacks.get(stack, {"resources": {}})
+        return {logical_id: r["physical_id"] for logical_id, r in record["resources"].items()
+                if r["type"] == TRACKER_TYPE}
+
+    def requests(self, logical_id: str = "") -> List[str]:
+        return [i.request_type for i in self.cloud.invocations if not logical_id or i.logical_id == logical_id]
+
+    def check_invariants(self) -> None:
+        self.cloud.wait_for_invocations(timeout=120)
+        unanswered = self.cloud.unanswered()
+        assert not unanswered, [(i.logical_id, i.request_type, [a.output[-600:] for a in i.attempts])
+                                for i in unanswered]
+        live = {t["eventTrackerArn"]: t for t in self.trackers()}
+        managed = set()
+        for record in self.cloud.stacks.values():
+            managed |= {r["physical_id"] for r in record["resources"].values() if r["type"] == TRACKER_TYPE}
+        orphans = set(live) - managed - set(self.foreign)
+        assert not orphans, f"orphaned trackers: {orphans}"
+        for arn, before in self.foreign.items():
+            assert arn in live, f"foreign tracker {arn} was deleted"
+            assert live[arn]["tags"] == before["tags"] and live[arn]["status"] == "ACTIVE"
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    h = Harness(tmp_path)
+    try:
+        yield h
+        h.check_invariants()
+    finally:
+        h.stop()
+
