@@ -102,7 +102,8 @@ class ResponseServer:
             certificate_dir = Path(self._tempdir.name)
         self.certificate_file, key_file = write_self_signed_certificate(certificate_dir)
         self.answers: List[Answer] = []
-        self.refusals: List[int] = []  # statuses to answer the next PUTs with, instead of 200
+        # (status, request type or None for any) to answer the next matching PUTs with, instead of 200
+        self.refusals: List["tuple[int, Optional[str]]"] = []
         self.refused = 0
         self._requests: Dict[str, Dict[str, Any]] = {}
         self._arrived = threading.Condition()
@@ -111,8 +112,9 @@ class ResponseServer:
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                request_type = server._requests.get(self.path.split("?")[0], {}).get("RequestType")
                 with server._arrived:
-                    refusal = server.refusals.pop(0) if server.refusals else None
+                    refusal = server._take_refusal(request_type)
                 if refusal is not None:
                     server.refused += 1
                     self.send_response(refusal)
@@ -160,10 +162,18 @@ class ResponseServer:
         self._requests[path] = request
         return f"https://127.0.0.1:{self.port}{path}?X-Amz-Signature={secrets.token_hex(16)}"
 
-    def refuse_next(self, count: int, status: int = 503) -> None:
-        """Fault injection: answer the next `count` PUTs with `status` (the answer is not taken)."""
+    def refuse_next(self, count: int, status: int = 503, request_type: Optional[str] = None) -> None:
+        """Fault injection: answer the next `count` PUTs (to requests of `request_type`, if given)
+        with `status`; the answer is not taken."""
         with self._arrived:
-            self.refusals.extend([status] * count)
+            self.refusals.extend([(status, request_type)] * count)
+
+    def _take_refusal(self, request_type: Optional[str]) -> Optional[int]:
+        for index, (status, wanted) in enumerate(self.refusals):
+            if wanted is None or wanted == request_type:
+                del self.refusals[index]
+                return status
+        return None
 
     def wait_for_answer(self, url: str, timeout: float) -> Optional[Answer]:
         """The first answer to `url`, waiting up to `timeout` seconds; None if none came."""

@@ -277,10 +277,11 @@ def poll_intervals() -> Iterator[float]:
 
 
 def sleep_within(interval: float, deadline: float) -> bool:
-    """Sleep for `interval` if that ends before `deadline`; False when there is no time left."""
-    if time.monotonic() + interval > deadline:
+    """Sleep for `interval`, or until `deadline` if that comes first; False when no time is left."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
         return False
-    time.sleep(interval)
+    time.sleep(min(interval, remaining))
     return True
 
 
