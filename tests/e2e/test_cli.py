@@ -1,0 +1,48 @@
+"""The local cloud's commands, as `make demo`, `make deploy-local` and `make destroy-local` run them."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def localcloud(*args, cwd):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([sys.executable, "-m", "localcloud", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_demo_deploys_sends_an_event_and_destroys(example_assembly, tmp_path):
+    result = localcloud("demo", example_assembly, "--delays", "fast", cwd=REPOSITORY)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert re.search(r"CREATE_COMPLETE\s+Custom::PersonalizeEventTracker", out)
+    assert re.search(r"Event tracker clickstream \(arn:aws:personalize:[^)]+\): ACTIVE", out)
+    (shown,) = re.findall(r"TrackingId = (\S+)", out)
+    assert re.fullmatch(r"[0-9a-f]{4}\*{32}", shown), shown  # masked
+    assert "PutEvents accepted: the tracker has recorded 1 event(s)" in out
+    assert re.search(r"DELETE_COMPLETE\s+AWS::CloudFormation::Stack", out)
+    assert "After destroy: 0 dataset groups, 0 event trackers left" in out
+    assert re.search(r"Timings: deploy \d+\.\d s, destroy \d+\.\d s", out)
+
+
+def test_deploy_outputs_and_destroy_as_separate_commands(example_assembly, tmp_path):
+    state = tmp_path / "state"
+    deployed = localcloud("deploy", example_assembly, "--state-dir", state, "--delays", "fast", cwd=REPOSITORY)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    saved = json.loads((state / "personalize.json").read_text())
+    (tracker,) = saved["trackers"].values()
+
+    shown = localcloud("outputs", "--state-dir", state, "--show-secrets", cwd=REPOSITORY)
+    assert f"TrackingId = {tracker['trackingId']}" in shown.stdout
+
+    destroyed = localcloud("destroy", "--state-dir", state, "--delays", "fast", cwd=REPOSITORY)
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    assert "After destroy: 0 dataset groups, 0 event trackers left" in destroyed.stdout
+    assert json.loads((state / "stacks.json").read_text()) == {}
+    assert tracker["trackingId"] not in destroyed.stdout + deployed.stdout

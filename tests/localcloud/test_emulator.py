@@ -1,0 +1,223 @@
+"""The Personalize emulator, through boto3 over real HTTP: the service's rules and shapes."""
+
+import datetime
+import json
+import time
+import urllib.request
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from localcloud.emulator import Emulator
+from localcloud.personalize import Delays, Personalize
+
+
+@pytest.fixture
+def emulator(tmp_path):
+    with Emulator(Personalize(state_file=tmp_path / "state.json")) as running:
+        yield running
+
+
+@pytest.fixture
+def client(emulator):
+    return boto3.client("personalize", region_name="us-east-1", endpoint_url=emulator.endpoint_url,
+                        aws_access_key_id="t", aws_secret_access_key="t",
+                        config=boto3.session.Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
+
+@pytest.fixture
+def events(emulator):
+    return boto3.client("personalize-events", region_name="us-east-1", endpoint_url=emulator.endpoint_url,
+                        aws_access_key_id="t", aws_secret_access_key="t")
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(ClientError) as raised:
+        call(*args, **kwargs)
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+
+def active_group(client, name="shop"):
+    arn = client.create_dataset_group(name=name)["datasetGroupArn"]
+    wait_for(lambda: client.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"] == "ACTIVE")
+    return arn
+
+
+def wait_for(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def admin(emulator, action, payload=None):
+    request = urllib.request.Request(
+        f"{emulator.endpoint_url}/_localcloud/{action}",
+        data=None if payload is None else json.dumps(payload).encode(),
+        method="GET" if payload is None else "POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def test_statuses_follow_the_clock(client):
+    group = client.create_dataset_group(name="shop")["datasetGroupArn"]
+    assert group == "arn:aws:personalize:us-east-1:123456789012:dataset-group/shop"
+    assert client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] == "CREATE PENDING"
+    wait_for(lambda: client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] == "ACTIVE")
+    created = client.create_event_tracker(name="clicks", datasetGroupArn=group)
+    arn, tracking_id = created["eventTrackerArn"], created["trackingId"]
+    assert arn.startswith("arn:aws:personalize:us-east-1:123456789012:event-tracker/")
+    seen = set()
+    wait_for(lambda: seen.add(client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"])
+             or "ACTIVE" in seen)
+    assert seen >= {"CREATE IN_PROGRESS", "ACTIVE"}
+    tracker = client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]
+    assert (tracker["trackingId"], tracker["datasetGroupArn"], tracker["name"]) == (tracking_id, group, "clicks")
+    assert isinstance(tracker["creationDateTime"], datetime.datetime)
+    client.delete_event_tracker(eventTrackerArn=arn)
+    assert client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"] == "DELETE PENDING"
+    wait_for(lambda: not any(t["eventTrackerArn"] == arn for t in client.list_event_trackers()["eventTrackers"]))
+    assert error_of(client.describe_event_tracker, eventTrackerArn=arn)[0] == "ResourceNotFoundException"
+
+
+def test_one_tracker_per_dataset_group(client):
+    group = active_group(client)
+    client.create_event_tracker(name="first", datasetGroupArn=group)
+    code, message = error_of(client.create_event_tracker, name="second", datasetGroupArn=group)
+    assert code == "ResourceAlreadyExistsException" and group in message
+
+
+def test_no_tracker_on_a_group_that_is_not_active(client):
+    group = client.create_dataset_group(name="shop")["datasetGroupArn"]
+    assert error_of(client.create_event_tracker, name="t", datasetGroupArn=group)[0] == "ResourceInUseException"
+
+
+def test_no_tracker_on_a_missing_group(client):
+    missing = "arn:aws:personalize:us-east-1:123456789012:dataset-group/missing"
+    assert error_of(client.create_event_tracker, name="t", datasetGroupArn=missing)[0] == "ResourceNotFoundException"
+
+
+def test_a_group_with_a_tracker_cannot_be_deleted(client):
+    group = active_group(client)
+    client.create_event_tracker(name="t", datasetGroupArn=group)
+    assert error_of(client.delete_dataset_group, datasetGroupArn=group)[0] == "ResourceInUseException"
+
+
+def test_a_tracker_being_created_cannot_be_deleted(client):
+    group = active_group(client)
+    arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
+    assert error_of(client.delete_event_tracker, eventTrackerArn=arn)[0] == "ResourceInUseException"
+
+
+def test_requests_are_validated_against_the_model(client, emulator):
+    # botocore's client-side validation is off, so the emulator sees what the service would
+    raw = boto3.client("personalize", region_name="us-east-1", endpoint_url=emulator.endpoint_url,
+                       aws_access_key_id="t", aws_secret_access_key="t",
+                       config=boto3.session.Config(parameter_validation=False))
+    code, message = error_of(raw.create_event_tracker, name="bad name", datasetGroupArn="nope")
+    assert code == "InvalidInputException"
+    assert message.startswith("2 validation errors detected: Value 'bad name' at 'name' failed to satisfy")
+    assert "regular expression pattern: arn:([a-z\\d-]+):personalize:.*:.*:.+" in message
+    code, message = error_of(raw.describe_event_tracker)
+    assert (code, message) == ("InvalidInputException", 'Missing required parameter in input: "eventTrackerArn"')
+    code, message = error_of(raw.create_event_tracker, name="x" * 64, datasetGroupArn="arn:aws:personalize:x:1:y")
+    assert "Member must have length less than or equal to 63" in message
+
+
+def test_list_event_trackers_filters_and_paginates(client):
+    groups = [active_group(client, f"g{i}") for i in range(3)]
+    for index, group in enumerate(groups):
+        client.create_event_tracker(name=f"t{index}", datasetGroupArn=group)
+    first = client.list_event_trackers(maxResults=2)
+    assert len(first["eventTrackers"]) == 2 and "nextToken" in first
+    second = client.list_event_trackers(maxResults=2, nextToken=first["nextToken"])
+    assert len(second["eventTrackers"]) == 1 and "nextToken" not in second
+    (only,) = client.list_event_trackers(datasetGroupArn=groups[1])["eventTrackers"]
+    assert only["name"] == "t1" and set(only) == {"name", "eventTrackerArn", "status", "creationDateTime",
+                                                  "lastUpdatedDateTime"}
+    pages = client.get_paginator("list_event_trackers").paginate(PaginationConfig={"PageSize": 1})
+    assert [t["name"] for page in pages for t in page["eventTrackers"]] == ["t0", "t1", "t2"]
+    assert error_of(client.list_event_trackers, nextToken="garbage")[0] == "InvalidNextTokenException"
+
+
+def test_tags(client):
+    group = active_group(client)
+    arn = client.create_event_tracker(name="t", datasetGroupArn=group,
+                                      tags=[{"tagKey": "a", "tagValue": "1"}])["eventTrackerArn"]
+    client.tag_resource(resourceArn=arn, tags=[{"tagKey": "b", "tagValue": "2"}, {"tagKey": "a", "tagValue": "3"}])
+    client.untag_resource(resourceArn=arn, tagKeys=["b"])
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == [{"tagKey": "a", "tagValue": "3"}]
+    missing = arn[:-8] + "00000000"
+    assert error_of(client.list_tags_for_resource, resourceArn=missing)[0] == "ResourceNotFoundException"
+    too_many = [{"tagKey": f"k{i}", "tagValue": "v"} for i in range(200)]
+    assert error_of(client.tag_resource, resourceArn=arn, tags=too_many)[0] == "TooManyTagsException"
+
+
+def test_put_events_only_for_an_active_tracker(client, events, emulator):
+    group = active_group(client)
+    created = client.create_event_tracker(name="t", datasetGroupArn=group)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    event = {"eventType": "click", "sentAt": now, "itemId": "i1"}
+    code, _ = error_of(events.put_events, trackingId=created["trackingId"], sessionId="s", eventList=[event])
+    assert code == "InvalidInputException"  # not ACTIVE yet
+    wait_for(lambda: client.describe_event_tracker(
+        eventTrackerArn=created["eventTrackerArn"])["eventTracker"]["status"] == "ACTIVE")
+    events.put_events(trackingId=created["trackingId"], sessionId="s", userId="u", eventList=[event, event])
+    recorded = emulator.service.events
+    assert len(recorded) == 2 and recorded[0]["event"]["itemId"] == "i1"
+    assert recorded[0]["eventTrackerArn"] == created["eventTrackerArn"]
+    assert abs(recorded[0]["event"]["sentAt"] - now.timestamp()) < 0.01
+    code, _ = error_of(events.put_events, trackingId="unknown", sessionId="s", eventList=[event])
+    assert code == "InvalidInputException"
+
+
+def test_faults_through_the_admin_interface(client, emulator):
+    admin(emulator, "faults", {"throttle": {"ListDatasetGroups": ["LimitExceededException", "ThrottlingException"]},
+                               "server_errors": {"DescribeDatasetGroup": 1}})
+    assert error_of(client.list_dataset_groups)[0] == "LimitExceededException"
+    assert error_of(client.list_dataset_groups)[0] == "ThrottlingException"
+    assert client.list_dataset_groups()["datasetGroups"] == []
+    with pytest.raises(ClientError) as raised:
+        client.describe_dataset_group(datasetGroupArn="arn:aws:personalize:us-east-1:123456789012:dataset-group/x")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    calls = [(c["operation"], c["outcome"]) for c in admin(emulator, "state")["calls"]]
+    assert calls == [("ListDatasetGroups", "LimitExceededException"), ("ListDatasetGroups", "ThrottlingException"),
+                     ("ListDatasetGroups", "OK"), ("DescribeDatasetGroup", "InternalServerError")]
+
+
+def test_forced_create_failure_and_slow_transitions(client, emulator):
+    group = active_group(client)
+    emulator.service.set_faults(fail_tracker_creations=1, slow={"tracker_in_progress": 0.5})
+    started = time.monotonic()
+    arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
+    wait_for(lambda: client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"] == "CREATE FAILED")
+    assert time.monotonic() - started >= 0.5 + Delays().tracker_in_progress
+
+
+def test_out_of_band_delete_and_reset(client, emulator):
+    group = active_group(client)
+    arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
+    admin(emulator, "delete-event-tracker", {"eventTrackerArn": arn})
+    assert error_of(client.describe_event_tracker, eventTrackerArn=arn)[0] == "ResourceNotFoundException"
+    admin(emulator, "reset", {})
+    assert admin(emulator, "state")["datasetGroups"] == []
+
+
+def test_unsigned_requests_are_refused(emulator):
+    request = urllib.request.Request(emulator.endpoint_url, data=b"{}", method="POST",
+                                     headers={"X-Amz-Target": "AmazonPersonalize.ListDatasetGroups"})
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request)
+    assert raised.value.code == 403
+    assert json.loads(raised.value.read())["__type"] == "MissingAuthenticationTokenException"
+
+
+def test_state_survives_a_restart(client, emulator, tmp_path):
+    group = active_group(client)
+    arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
+    with Emulator(Personalize(state_file=tmp_path / "state.json")) as restarted:
+        again = boto3.client("personalize", region_name="us-east-1", endpoint_url=restarted.endpoint_url,
+                             aws_access_key_id="t", aws_secret_access_key="t")
+        assert again.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["datasetGroupArn"] == group
