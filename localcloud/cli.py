@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import json
 import sys
 import tempfile
 import time
@@ -111,6 +112,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the Personalize emulator until interrupted")
     serve.add_argument("--port", type=int, default=4566, help="0 picks any free port")
+    serve.add_argument("--faults", type=json.loads, default={},
+                       help='faults to inject, as JSON: {"throttle": {"CreateEventTracker": ["LimitExceededException"]}}')
     for name in ("deploy", "destroy", "outputs", "demo", "serve"):
         command = serve if name == "serve" else commands.add_parser(name)
         if name in ("deploy", "demo"):
@@ -127,6 +130,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return demo(args.assembly, args.stack, args.show_secrets)
         if args.command == "serve":
             service = Personalize(delays=DELAY_PRESETS[args.delays], state_file=args.state_dir / "personalize.json")
+            service.set_faults(**args.faults)
             with Emulator(service, port=args.port) as emulator:
                 print(f"Personalize emulator on {emulator.endpoint_url} (Ctrl-C stops it)", flush=True)
                 with contextlib.suppress(KeyboardInterrupt):

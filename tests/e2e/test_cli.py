@@ -46,3 +46,37 @@ def test_deploy_outputs_and_destroy_as_separate_commands(example_assembly, tmp_p
     assert "After destroy: 0 dataset groups, 0 event trackers left" in destroyed.stdout
     assert json.loads((state / "stacks.json").read_text()) == {}
     assert tracker["trackingId"] not in destroyed.stdout + deployed.stdout
+
+
+def test_serve_runs_the_emulator_standalone_with_faults(tmp_path):
+    import socket
+    import time
+
+    import boto3
+    from botocore.exceptions import ClientError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    faults = json.dumps({"throttle": {"ListDatasetGroups": ["ThrottlingException"]}})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "serve", "--port", str(port), "--state-dir", str(tmp_path),
+         "--faults", faults], cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert f"Personalize emulator on http://127.0.0.1:{port}" in server.stdout.readline()
+        client = boto3.client("personalize", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
+                              aws_access_key_id="t", aws_secret_access_key="t",
+                              config=boto3.session.Config(retries={"total_max_attempts": 1}))
+        started = time.monotonic()
+        try:
+            client.list_dataset_groups()
+            raise AssertionError("the configured fault did not happen")
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ThrottlingException"
+        assert client.list_dataset_groups()["datasetGroups"] == []
+        assert time.monotonic() - started < 5
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
