@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Example app: a Personalize dataset group with one event tracker, its trackingId an output."""
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_personalize as personalize
-from constructs import Construct
 
+from constructs import Construct
 from personalize_event_tracker import EventTracker
 
 STACK_NAME = "PersonalizeEventTrackerDemo"
@@ -27,7 +28,7 @@ class ClickstreamStack(cdk.Stack):
         tracker.tracking_id_output.override_logical_id("TrackingId")
 
 
-def build_app(context: Optional[Mapping[str, Any]] = None, outdir: Optional[str] = None) -> cdk.App:
+def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
     app = cdk.App(context=dict(context or {}), outdir=outdir)
     ClickstreamStack(app, STACK_NAME)
     return app

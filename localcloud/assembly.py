@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 
 @dataclass
 class StackArtifact:
     artifact_id: str
     stack_name: str
-    template: Dict[str, Any]
-    assets: Dict[str, Path]  # S3 object key of each file asset -> its staged directory or file
+    template: dict[str, Any]
+    assets: dict[str, Path]  # S3 object key of each file asset -> its staged directory or file
 
 
-def read_assembly(directory: Path) -> List[StackArtifact]:
+def read_assembly(directory: Path) -> list[StackArtifact]:
     directory = Path(directory).resolve()
     manifest = json.loads((directory / "manifest.json").read_text())
     artifacts = manifest.get("artifacts", {})
@@ -26,7 +26,7 @@ def read_assembly(directory: Path) -> List[StackArtifact]:
             continue
         properties = artifact["properties"]
         template = json.loads((directory / properties["templateFile"]).read_text())
-        assets: Dict[str, Path] = {}
+        assets: dict[str, Path] = {}
         for dependency in artifact.get("dependencies", []):
             asset_manifest = artifacts.get(dependency, {})
             if asset_manifest.get("type") != "cdk:asset-manifest":

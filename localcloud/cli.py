@@ -20,8 +20,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
 
 import boto3
 
@@ -35,13 +35,18 @@ SECRET_OUTPUT_MARKER = "TrackingId"
 
 
 @contextlib.contextmanager
-def running_cloud(state_dir: Path, delays: str, settings: Optional[Settings] = None) -> Iterator[LocalCloud]:
+def running_cloud(state_dir: Path, delays: str, settings: Settings | None = None) -> Iterator[LocalCloud]:
     """The emulator, the ResponseURL server and the driver, with their state in `state_dir`."""
     service = Personalize(delays=DELAY_PRESETS[delays], state_file=state_dir / "personalize.json")
     with Emulator(service) as emulator, ResponseServer() as responses:
         started = time.monotonic()
-        yield LocalCloud(emulator, responses, state_file=state_dir / "stacks.json", settings=settings,
-                         progress=print_progress(started))
+        yield LocalCloud(
+            emulator,
+            responses,
+            state_file=state_dir / "stacks.json",
+            settings=settings,
+            progress=print_progress(started),
+        )
 
 
 def mask(name: str, value: str, show_secrets: bool) -> str:
@@ -51,7 +56,7 @@ def mask(name: str, value: str, show_secrets: bool) -> str:
     return f"{value[:4]}{'*' * max(0, len(value) - 4)}  (hidden; --show-secrets shows it)"
 
 
-def print_outputs(outputs: Dict[str, str], show_secrets: bool) -> None:
+def print_outputs(outputs: dict[str, str], show_secrets: bool) -> None:
     print("Outputs:")
     for name, value in outputs.items():
         print(f"  {name} = {mask(name, value, show_secrets)}")
@@ -60,8 +65,11 @@ def print_outputs(outputs: Dict[str, str], show_secrets: bool) -> None:
 def send_event(cloud: LocalCloud, tracking_id: str) -> int:
     """PutEvents with boto3 through the emulator; the number of events it recorded for the tracker."""
     events = boto3.client(
-        "personalize-events", region_name=cloud.settings.region, endpoint_url=cloud.emulator.endpoint_url,
-        aws_access_key_id="localcloud", aws_secret_access_key="localcloud",
+        "personalize-events",
+        region_name=cloud.settings.region,
+        endpoint_url=cloud.emulator.endpoint_url,
+        aws_access_key_id="localcloud",
+        aws_secret_access_key="localcloud",
     )
     events.put_events(
         trackingId=tracking_id,
@@ -69,8 +77,11 @@ def send_event(cloud: LocalCloud, tracking_id: str) -> int:
         sessionId=f"demo-session-{uuid.uuid4().hex[:8]}",
         eventList=[{"eventType": "click", "itemId": "item-42", "sentAt": datetime.datetime.now(datetime.timezone.utc)}],
     )
-    tracker_arns = [t["eventTrackerArn"] for t in cloud.emulator.service.snapshot()["eventTrackers"]
-                    if t["trackingId"] == tracking_id]
+    tracker_arns = [
+        t["eventTrackerArn"]
+        for t in cloud.emulator.service.snapshot()["eventTrackers"]
+        if t["trackingId"] == tracking_id
+    ]
     return sum(1 for e in cloud.emulator.service.events if e["eventTrackerArn"] in tracker_arns)
 
 
@@ -81,39 +92,45 @@ def what_is_left(cloud: LocalCloud) -> str:
 
 def demo(assembly: Path, stack: str, show_secrets: bool) -> int:
     artifact = find_stack(assembly, stack)
-    with tempfile.TemporaryDirectory(prefix="localcloud-demo-") as state_dir:
-        with running_cloud(Path(state_dir), "demo") as cloud:
-            print(f"Personalize emulator on {cloud.emulator.endpoint_url}; deploying {artifact.stack_name}")
-            started = time.monotonic()
-            outputs = cloud.deploy(artifact)
-            deployed = time.monotonic() - started
-            for tracker in cloud.emulator.service.snapshot()["eventTrackers"]:
-                print(f"Event tracker {tracker['name']} ({tracker['eventTrackerArn']}): {tracker['status']}")
-            print_outputs(outputs, show_secrets)
-            tracking_ids = [v for k, v in outputs.items() if SECRET_OUTPUT_MARKER in k]
-            for tracking_id in tracking_ids:
-                recorded = send_event(cloud, tracking_id)
-                print(f"PutEvents accepted: the tracker has recorded {recorded} event(s)")
-            started = time.monotonic()
-            cloud.destroy(artifact.stack_name)
-            destroyed = time.monotonic() - started
-            print(f"After destroy: {what_is_left(cloud)} left")
-            print(f"Timings: deploy {deployed:.1f} s, destroy {destroyed:.1f} s")
-            cloud.wait_for_invocations()
-            unanswered = cloud.unanswered()
-            if unanswered:
-                print(f"{len(unanswered)} custom resource requests were never answered", file=sys.stderr)
-                return 1
+    with (
+        tempfile.TemporaryDirectory(prefix="localcloud-demo-") as state_dir,
+        running_cloud(Path(state_dir), "demo") as cloud,
+    ):
+        print(f"Personalize emulator on {cloud.emulator.endpoint_url}; deploying {artifact.stack_name}")
+        started = time.monotonic()
+        outputs = cloud.deploy(artifact)
+        deployed = time.monotonic() - started
+        for tracker in cloud.emulator.service.snapshot()["eventTrackers"]:
+            print(f"Event tracker {tracker['name']} ({tracker['eventTrackerArn']}): {tracker['status']}")
+        print_outputs(outputs, show_secrets)
+        tracking_ids = [v for k, v in outputs.items() if SECRET_OUTPUT_MARKER in k]
+        for tracking_id in tracking_ids:
+            recorded = send_event(cloud, tracking_id)
+            print(f"PutEvents accepted: the tracker has recorded {recorded} event(s)")
+        started = time.monotonic()
+        cloud.destroy(artifact.stack_name)
+        destroyed = time.monotonic() - started
+        print(f"After destroy: {what_is_left(cloud)} left")
+        print(f"Timings: deploy {deployed:.1f} s, destroy {destroyed:.1f} s")
+        cloud.wait_for_invocations()
+        unanswered = cloud.unanswered()
+        if unanswered:
+            print(f"{len(unanswered)} custom resource requests were never answered", file=sys.stderr)
+            return 1
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the Personalize emulator until interrupted")
     serve.add_argument("--port", type=int, default=4566, help="0 picks any free port")
-    serve.add_argument("--faults", type=json.loads, default={},
-                       help='faults to inject, as JSON: {"throttle": {"CreateEventTracker": ["LimitExceededException"]}}')
+    serve.add_argument(
+        "--faults",
+        type=json.loads,
+        default={},
+        help='faults to inject, as JSON: {"throttle": {"CreateEventTracker": ["LimitExceededException"]}}',
+    )
     for name in ("deploy", "destroy", "outputs", "demo", "serve"):
         command = serve if name == "serve" else commands.add_parser(name)
         if name in ("deploy", "demo"):

@@ -25,10 +25,11 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -82,7 +83,7 @@ class Invocation:
     logical_id: str
     request_type: str
     response_url: str
-    attempts: List[lambda_runtime.Invocation] = field(default_factory=list)
+    attempts: list[lambda_runtime.Invocation] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -91,8 +92,8 @@ class Settings:
     region: str = "us-east-1"
     account: str = "123456789012"
     # fault injection: shorten every function's timeout, or CloudFormation's wait for an answer
-    function_timeout: Optional[float] = None
-    service_timeout: Optional[float] = None
+    function_timeout: float | None = None
+    service_timeout: float | None = None
     # fault injection: deliver each custom resource Create twice
     duplicate_creates: bool = False
     lambda_retry_delay: float = 1.0
@@ -106,18 +107,18 @@ class LocalCloud:
         emulator: Emulator,
         response_server: ResponseServer,
         *,
-        state_file: Optional[Path] = None,
-        settings: Optional[Settings] = None,
-        progress: Optional[Progress] = None,
+        state_file: Path | None = None,
+        settings: Settings | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.emulator = emulator
         self.responses = response_server
         self.settings = settings or Settings()
         self.progress: Progress = progress or (lambda *args: None)
-        self.invocations: List[Invocation] = []
+        self.invocations: list[Invocation] = []
         self._state_file = state_file
         self._lock = threading.RLock()
-        self.stacks: Dict[str, Dict[str, Any]] = {}
+        self.stacks: dict[str, dict[str, Any]] = {}
         if state_file is not None and state_file.exists():
             self.stacks = json.loads(state_file.read_text())
         self.personalize = boto3.client(
@@ -131,7 +132,7 @@ class LocalCloud:
 
     # --- public operations ---------------------------------------------------------------------
 
-    def deploy(self, artifact: StackArtifact) -> Dict[str, str]:
+    def deploy(self, artifact: StackArtifact) -> dict[str, str]:
         """Create the stack, or update it to this template; the resolved outputs."""
         if artifact.stack_name in self.stacks:
             return self._update_stack(artifact)
@@ -151,7 +152,7 @@ class LocalCloud:
         self._save()
         self._emit(stack_name, stack_name, "AWS::CloudFormation::Stack", "DELETE_COMPLETE")
 
-    def outputs(self, stack_name: str) -> Dict[str, str]:
+    def outputs(self, stack_name: str) -> dict[str, str]:
         return dict(self.stacks[stack_name]["outputs"])
 
     def wait_for_invocations(self, timeout: float = 120) -> None:
@@ -160,7 +161,7 @@ class LocalCloud:
         for invocation in list(self.invocations):
             invocation.done.wait(max(0.0, deadline - time.monotonic()))
 
-    def unanswered(self) -> List[Invocation]:
+    def unanswered(self) -> list[Invocation]:
         """Invocations whose request never got a valid answer at its ResponseURL."""
         return [
             invocation
@@ -170,15 +171,21 @@ class LocalCloud:
 
     # --- stack create, update, rollback --------------------------------------------------------
 
-    def _new_record(self, artifact: StackArtifact) -> Dict[str, Any]:
+    def _new_record(self, artifact: StackArtifact) -> dict[str, Any]:
         stack_id = (
             f"arn:aws:cloudformation:{self.settings.region}:{self.settings.account}:stack/"
             f"{artifact.stack_name}/{uuid.uuid4()}"
         )
-        return {"stack_name": artifact.stack_name, "stack_id": stack_id, "template": artifact.template,
-                "resources": {}, "outputs": {}, "exports": {}}
+        return {
+            "stack_name": artifact.stack_name,
+            "stack_id": stack_id,
+            "template": artifact.template,
+            "resources": {},
+            "outputs": {},
+            "exports": {},
+        }
 
-    def _create_stack(self, artifact: StackArtifact) -> Dict[str, str]:
+    def _create_stack(self, artifact: StackArtifact) -> dict[str, str]:
         record = self._new_record(artifact)
         name = artifact.stack_name
         self._emit(name, name, "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS")
@@ -186,7 +193,8 @@ class LocalCloud:
             self.stacks[name] = record
         wanted = self._wanted_resources(record, artifact.template)
         failed, cancelled = self._run_graph(
-            wanted, dependencies(artifact.template, wanted),
+            wanted,
+            dependencies(artifact.template, wanted),
             lambda logical_id, cancel: self._create_resource(record, artifact, logical_id, cancel),
         )
         if failed or cancelled:
@@ -205,15 +213,15 @@ class LocalCloud:
         self._emit(name, name, "AWS::CloudFormation::Stack", "CREATE_COMPLETE")
         return dict(record["outputs"])
 
-    def _update_stack(self, artifact: StackArtifact) -> Dict[str, str]:
+    def _update_stack(self, artifact: StackArtifact) -> dict[str, str]:
         name = artifact.stack_name
         record = self.stacks[name]
         previous = json.loads(json.dumps(record))  # what a rollback returns to
         self._emit(name, name, "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS")
         wanted = self._wanted_resources(record, artifact.template)
-        cleanup: List[Tuple[str, Dict[str, Any]]] = []  # (logical id, the resource as it was) to delete
-        touched: List[str] = []
-        attempted: Dict[str, Dict[str, Any]] = {}  # the properties each update tried: a rollback's "old"
+        cleanup: list[tuple[str, dict[str, Any]]] = []  # (logical id, the resource as it was) to delete
+        touched: list[str] = []
+        attempted: dict[str, dict[str, Any]] = {}  # the properties each update tried: a rollback's "old"
         record["template"] = artifact.template
 
         def update(logical_id: str, cancel: threading.Event) -> None:
@@ -247,19 +255,25 @@ class LocalCloud:
         if cleanup:
             self._emit(name, name, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
             # A cleanup failure leaves the old resource behind; the update itself stands.
-            staged = {"stack_name": name, "stack_id": record["stack_id"], "template": previous["template"],
-                      "resources": {f"{logical_id}#old": {**old, "logical_id": logical_id}
-                                    for logical_id, old in cleanup}}
+            staged = {
+                "stack_name": name,
+                "stack_id": record["stack_id"],
+                "template": previous["template"],
+                "resources": {f"{logical_id}#old": {**old, "logical_id": logical_id} for logical_id, old in cleanup},
+            }
             self._delete_resources(staged, list(staged["resources"]), keep_retained=True)
         self._emit(name, name, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE")
         return dict(record["outputs"])
 
     def _roll_back_update(
-        self, record: Dict[str, Any], previous: Dict[str, Any], touched: List[str], attempted: Dict[str, Dict[str, Any]]
+        self, record: dict[str, Any], previous: dict[str, Any], touched: list[str], attempted: dict[str, dict[str, Any]]
     ) -> None:
         """Return each touched resource to its previous properties; delete what the update created."""
-        created = [logical_id for logical_id in touched
-                   if logical_id not in previous["resources"] and logical_id in record["resources"]]
+        created = [
+            logical_id
+            for logical_id in touched
+            if logical_id not in previous["resources"] and logical_id in record["resources"]
+        ]
         self._delete_resources(record, created, keep_retained=False)
         for logical_id in reversed(touched):
             old = previous["resources"].get(logical_id)
@@ -270,7 +284,11 @@ class LocalCloud:
                 try:
                     # CloudFormation's rollback Update: the old properties are the failed attempt's.
                     answer_id, data = self._invoke_custom(
-                        record, logical_id, "Update", old["properties"], threading.Event(),
+                        record,
+                        logical_id,
+                        "Update",
+                        old["properties"],
+                        threading.Event(),
                         physical_id=current["physical_id"],
                         old_properties=attempted.get(logical_id, current["properties"]),
                     )
@@ -279,8 +297,11 @@ class LocalCloud:
                     continue
                 if answer_id != current["physical_id"]:
                     stale = {**current, "logical_id": logical_id}
-                    self._delete_resources({**record, "resources": {f"{logical_id}#stale": stale}},
-                                           [f"{logical_id}#stale"], keep_retained=False)
+                    self._delete_resources(
+                        {**record, "resources": {f"{logical_id}#stale": stale}},
+                        [f"{logical_id}#stale"],
+                        keep_retained=False,
+                    )
                 record["resources"][logical_id] = {**old, "physical_id": answer_id, "attributes": data}
             else:
                 if current["physical_id"] != old["physical_id"]:
@@ -290,7 +311,7 @@ class LocalCloud:
         record["outputs"], record["exports"] = previous["outputs"], previous["exports"]
         self._save()
 
-    def _finish(self, record: Dict[str, Any], artifact: StackArtifact) -> None:
+    def _finish(self, record: dict[str, Any], artifact: StackArtifact) -> None:
         context = self._context(record, artifact.template)
         outputs, exports = {}, {}
         for output_id, output in artifact.template.get("Outputs", {}).items():
@@ -305,7 +326,7 @@ class LocalCloud:
 
     # --- the graph -----------------------------------------------------------------------------
 
-    def _wanted_resources(self, record: Dict[str, Any], template: Dict[str, Any]) -> List[str]:
+    def _wanted_resources(self, record: dict[str, Any], template: dict[str, Any]) -> list[str]:
         context = self._context(record, template)
         return [
             logical_id
@@ -315,19 +336,19 @@ class LocalCloud:
 
     @staticmethod
     def _run_graph(
-        nodes: List[str], dependencies: Dict[str, Set[str]], action: Callable[[str, threading.Event], None]
-    ) -> Tuple[Dict[str, Exception], List[str]]:
+        nodes: list[str], dependencies: dict[str, set[str]], action: Callable[[str, threading.Event], None]
+    ) -> tuple[dict[str, Exception], list[str]]:
         """Run `action` on each node once all it depends on are done, independent nodes at once.
 
         After the first failure nothing new starts and the nodes in progress are cancelled.
         Returns the failures and the cancelled nodes.
         """
         cancel = threading.Event()
-        failed: Dict[str, Exception] = {}
-        cancelled: List[str] = []
-        done: Set[str] = set()
-        running: Dict[Future[None], str] = {}
-        started: Set[str] = set()
+        failed: dict[str, Exception] = {}
+        cancelled: list[str] = []
+        done: set[str] = set()
+        running: dict[Future[None], str] = {}
+        started: set[str] = set()
         with ThreadPoolExecutor(max_workers=8) as pool:
             while True:
                 if not cancel.is_set():
@@ -343,7 +364,7 @@ class LocalCloud:
                     error = future.exception()
                     if isinstance(error, Cancelled):
                         cancelled.append(node)
-                    elif error is not None:
+                    elif isinstance(error, Exception):
                         failed[node] = error
                         cancel.set()
                     else:
@@ -352,7 +373,7 @@ class LocalCloud:
 
     # --- resources -----------------------------------------------------------------------------
 
-    def _context(self, record: Dict[str, Any], template: Dict[str, Any]) -> Context:
+    def _context(self, record: dict[str, Any], template: dict[str, Any]) -> Context:
         def ref(logical_id: str) -> str:
             resource = record["resources"].get(logical_id)
             if resource is None:
@@ -366,7 +387,7 @@ class LocalCloud:
             return resource["attributes"][attribute]
 
         parameters = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
-        exports: Dict[str, str] = {}
+        exports: dict[str, str] = {}
         for other in self.stacks.values():
             exports.update(other.get("exports", {}))
         pseudo = {
@@ -377,30 +398,39 @@ class LocalCloud:
             "AWS::StackName": record["stack_name"],
             "AWS::StackId": record["stack_id"],
         }
-        return Context(pseudo=pseudo, parameters=parameters, ref=ref, get_att=get_att,
-                       conditions=template.get("Conditions", {}), exports=exports)
+        return Context(
+            pseudo=pseudo,
+            parameters=parameters,
+            ref=ref,
+            get_att=get_att,
+            conditions=template.get("Conditions", {}),
+            exports=exports,
+        )
 
-    def _resolve_properties(self, record: Dict[str, Any], artifact: StackArtifact, logical_id: str) -> Dict[str, Any]:
+    def _resolve_properties(self, record: dict[str, Any], artifact: StackArtifact, logical_id: str) -> dict[str, Any]:
         definition = artifact.template["Resources"][logical_id]
         with self._lock:
             resolved = resolve(definition.get("Properties", {}), self._context(record, artifact.template))
         return dict(resolved)
 
-    def _store(self, record: Dict[str, Any], logical_id: str, entry: Dict[str, Any]) -> None:
+    def _store(self, record: dict[str, Any], logical_id: str, entry: dict[str, Any]) -> None:
         with self._lock:
             record["resources"][logical_id] = entry
             self._save()
 
     def _create_resource(
-        self, record: Dict[str, Any], artifact: StackArtifact, logical_id: str, cancel: threading.Event
+        self, record: dict[str, Any], artifact: StackArtifact, logical_id: str, cancel: threading.Event
     ) -> None:
         definition = artifact.template["Resources"][logical_id]
         resource_type = definition["Type"]
         stack = record["stack_name"]
         self._emit(stack, logical_id, resource_type, "CREATE_IN_PROGRESS")
         properties = self._resolve_properties(record, artifact, logical_id)
-        entry = {"type": resource_type, "properties": properties,
-                 "deletion_policy": definition.get("DeletionPolicy", "Delete")}
+        entry = {
+            "type": resource_type,
+            "properties": properties,
+            "deletion_policy": definition.get("DeletionPolicy", "Delete"),
+        }
         try:
             if _is_custom(resource_type):
                 physical_id, attributes = self._create_custom(record, logical_id, properties, cancel)
@@ -408,8 +438,9 @@ class LocalCloud:
                 physical_id, attributes = self._create_native(record, artifact, logical_id, resource_type, properties)
         except Cancelled:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
-            self._store(record, logical_id, {**entry, "physical_id": self._invented_id(stack, logical_id),
-                                             "attributes": {}})
+            self._store(
+                record, logical_id, {**entry, "physical_id": self._invented_id(stack, logical_id), "attributes": {}}
+            )
             self._emit(stack, logical_id, resource_type, "CREATE_FAILED", "Resource creation cancelled")
             raise
         except ResourceFailed as error:
@@ -430,7 +461,11 @@ class LocalCloud:
         return f"{stack}-{logical_id}-{''.join(secrets.choice(string.ascii_uppercase) for _ in range(12))}"
 
     def _update_resource(
-        self, record: Dict[str, Any], artifact: StackArtifact, logical_id: str, properties: Dict[str, Any],
+        self,
+        record: dict[str, Any],
+        artifact: StackArtifact,
+        logical_id: str,
+        properties: dict[str, Any],
         cancel: threading.Event,
     ) -> bool:
         """Update in place or by replacement; True when the physical id changed."""
@@ -441,27 +476,41 @@ class LocalCloud:
         try:
             if _is_custom(resource_type):
                 physical_id, attributes = self._invoke_custom(
-                    record, logical_id, "Update", properties, cancel,
-                    physical_id=current["physical_id"], old_properties=current["properties"],
+                    record,
+                    logical_id,
+                    "Update",
+                    properties,
+                    cancel,
+                    physical_id=current["physical_id"],
+                    old_properties=current["properties"],
                 )
             else:
                 physical_id, attributes = self._update_native(record, artifact, logical_id, current, properties)
         except Exception as error:
             self._emit(stack, logical_id, resource_type, "UPDATE_FAILED", str(error))
             raise
-        replaced = physical_id != current["physical_id"]
+        replaced = bool(physical_id != current["physical_id"])
         deletion_policy = artifact.template["Resources"][logical_id].get("DeletionPolicy", "Delete")
-        self._store(record, logical_id, {"type": resource_type, "properties": properties, "physical_id": physical_id,
-                                         "attributes": attributes, "deletion_policy": deletion_policy})
+        self._store(
+            record,
+            logical_id,
+            {
+                "type": resource_type,
+                "properties": properties,
+                "physical_id": physical_id,
+                "attributes": attributes,
+                "deletion_policy": deletion_policy,
+            },
+        )
         self._emit(stack, logical_id, resource_type, "UPDATE_COMPLETE", "replaced" if replaced else "")
         return replaced
 
-    def _delete_resources(self, record: Dict[str, Any], logical_ids: List[str], *, keep_retained: bool) -> List[str]:
+    def _delete_resources(self, record: dict[str, Any], logical_ids: list[str], *, keep_retained: bool) -> list[str]:
         """Delete these resources, dependents first; the failures, as text."""
         resources = record["resources"]
         targets = [logical_id for logical_id in logical_ids if logical_id in resources]
         template_resources = record["template"].get("Resources", {})
-        dependents: Dict[str, Set[str]] = {logical_id: set() for logical_id in targets}
+        dependents: dict[str, set[str]] = {logical_id: set() for logical_id in targets}
         for logical_id in targets:
             definition = template_resources.get(resources[logical_id].get("logical_id", logical_id), {})
             depends_on = definition.get("DependsOn", [])
@@ -469,7 +518,7 @@ class LocalCloud:
             for dependency in set(references(definition.get("Properties", {}))) | set(depends_on):
                 if dependency in dependents and dependency != logical_id:
                     dependents[dependency].add(logical_id)
-        problems: List[str] = []
+        problems: list[str] = []
 
         def delete(logical_id: str, cancel: threading.Event) -> None:
             entry = resources[logical_id]
@@ -482,8 +531,9 @@ class LocalCloud:
             self._emit(record["stack_name"], name, entry["type"], "DELETE_IN_PROGRESS")
             try:
                 if _is_custom(entry["type"]):
-                    self._invoke_custom(record, name, "Delete", entry["properties"], threading.Event(),
-                                        physical_id=entry["physical_id"])
+                    self._invoke_custom(
+                        record, name, "Delete", entry["properties"], threading.Event(), physical_id=entry["physical_id"]
+                    )
                 else:
                     self._delete_native(entry)
             except Exception as error:
@@ -501,14 +551,18 @@ class LocalCloud:
 
     # --- native resource types -----------------------------------------------------------------
 
-    def _generated_name(self, record: Dict[str, Any], logical_id: str, limit: int = 64) -> str:
+    def _generated_name(self, record: dict[str, Any], logical_id: str, limit: int = 64) -> str:
         suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(12))
         return f"{record['stack_name']}-{logical_id}"[: limit - 13] + "-" + suffix
 
     def _create_native(
-        self, record: Dict[str, Any], artifact: StackArtifact, logical_id: str, resource_type: str,
-        properties: Dict[str, Any],
-    ) -> Tuple[str, Dict[str, Any]]:
+        self,
+        record: dict[str, Any],
+        artifact: StackArtifact,
+        logical_id: str,
+        resource_type: str,
+        properties: dict[str, Any],
+    ) -> tuple[str, dict[str, Any]]:
         region, account = self.settings.region, self.settings.account
         if resource_type == "AWS::Personalize::DatasetGroup":
             arn = self._create_dataset_group(properties)
@@ -531,9 +585,13 @@ class LocalCloud:
         raise TemplateError(f"the local cloud does not emulate {resource_type} ({logical_id})")
 
     def _update_native(
-        self, record: Dict[str, Any], artifact: StackArtifact, logical_id: str, current: Dict[str, Any],
-        properties: Dict[str, Any],
-    ) -> Tuple[str, Dict[str, Any]]:
+        self,
+        record: dict[str, Any],
+        artifact: StackArtifact,
+        logical_id: str,
+        current: dict[str, Any],
+        properties: dict[str, Any],
+    ) -> tuple[str, dict[str, Any]]:
         if current["type"] == "AWS::Personalize::DatasetGroup":
             # every property of a dataset group is create-only: a change replaces it
             return self._create_native(record, artifact, logical_id, current["type"], properties)
@@ -542,7 +600,7 @@ class LocalCloud:
             return current["physical_id"], {**current["attributes"], **attributes, "Arn": current["attributes"]["Arn"]}
         return current["physical_id"], current["attributes"]
 
-    def _delete_native(self, entry: Dict[str, Any]) -> None:
+    def _delete_native(self, entry: dict[str, Any]) -> None:
         if entry["type"] != "AWS::Personalize::DatasetGroup":
             return
         arn = entry["physical_id"]
@@ -554,7 +612,7 @@ class LocalCloud:
             raise ResourceFailed(str(error)) from None
         self._wait_for_dataset_group(arn, lambda status: status is None, "be deleted")
 
-    def _create_dataset_group(self, properties: Dict[str, Any]) -> str:
+    def _create_dataset_group(self, properties: dict[str, Any]) -> str:
         request = {"name": properties["Name"]}
         for prop, param in (("Domain", "domain"), ("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn")):
             if prop in properties:
@@ -568,12 +626,13 @@ class LocalCloud:
             raise ResourceFailed(f"dataset group {arn} ended in {status}", physical_id=arn)
         return arn
 
-    def _wait_for_dataset_group(self, arn: str, done: Callable[[Optional[str]], bool], goal: str) -> Optional[str]:
+    def _wait_for_dataset_group(self, arn: str, done: Callable[[str | None], bool], goal: str) -> str | None:
         deadline = time.monotonic() + 300
         while True:
             try:
-                status: Optional[str] = self.personalize.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"][
-                    "status"]
+                status: str | None = self.personalize.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"][
+                    "status"
+                ]
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ResourceNotFoundException":
                     raise
@@ -587,36 +646,36 @@ class LocalCloud:
     # --- custom resources ----------------------------------------------------------------------
 
     def _create_custom(
-        self, record: Dict[str, Any], logical_id: str, properties: Dict[str, Any], cancel: threading.Event
-    ) -> Tuple[str, Dict[str, Any]]:
+        self, record: dict[str, Any], logical_id: str, properties: dict[str, Any], cancel: threading.Event
+    ) -> tuple[str, dict[str, Any]]:
         if self.settings.duplicate_creates:
             # The same request delivered twice at once: CloudFormation keeps the first answer.
             return self._invoke_custom(record, logical_id, "Create", properties, cancel, deliveries=2)
         return self._invoke_custom(record, logical_id, "Create", properties, cancel)
 
-    def _function(self, service_token: str) -> Dict[str, Any]:
+    def _function(self, service_token: str) -> dict[str, Any]:
         with self._lock:
             for stack in self.stacks.values():
                 for entry in stack["resources"].values():
                     if entry["type"] == "AWS::Lambda::Function" and entry["attributes"].get("Arn") == service_token:
-                        return entry
+                        return dict(entry)
         raise ResourceFailed(f"ServiceToken {service_token} is not a function of the local cloud")
 
     def _invoke_custom(
         self,
-        record: Dict[str, Any],
+        record: dict[str, Any],
         logical_id: str,
         request_type: str,
-        properties: Dict[str, Any],
+        properties: dict[str, Any],
         cancel: threading.Event,
         *,
-        physical_id: Optional[str] = None,
-        old_properties: Optional[Dict[str, Any]] = None,
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
         deliveries: int = 1,
-    ) -> Tuple[str, Dict[str, Any]]:
+    ) -> tuple[str, dict[str, Any]]:
         """Send one request the way CloudFormation does and wait for its answer at the ResponseURL."""
         function = self._function(str(properties.get("ServiceToken", "")))
-        event: Dict[str, Any] = {
+        event: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": properties["ServiceToken"],
             "StackId": record["stack_id"],
@@ -632,7 +691,9 @@ class LocalCloud:
         event["ResponseURL"] = self.responses.url_for(event)
         for _ in range(deliveries):
             self._start_invocation(function, logical_id, event)
-        service_timeout = self.settings.service_timeout or float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
+        service_timeout = self.settings.service_timeout or float(
+            properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
+        )
         deadline = time.monotonic() + service_timeout
         while True:
             answer = self.responses.wait_for_answer(event["ResponseURL"], timeout=0.05)
@@ -649,7 +710,7 @@ class LocalCloud:
             raise ResourceFailed(str(body.get("Reason", "")), physical_id=str(body.get("PhysicalResourceId", "")))
         return str(body["PhysicalResourceId"]), dict(body.get("Data") or {})
 
-    def _start_invocation(self, function: Dict[str, Any], logical_id: str, event: Dict[str, Any]) -> Invocation:
+    def _start_invocation(self, function: dict[str, Any], logical_id: str, event: dict[str, Any]) -> Invocation:
         invocation = Invocation(logical_id, event["RequestType"], event["ResponseURL"])
         with self._lock:
             self.invocations.append(invocation)
@@ -665,11 +726,14 @@ class LocalCloud:
 
         def run() -> None:
             try:
-                for attempt in range(1 + LAMBDA_ASYNC_RETRIES):
+                for _attempt in range(1 + LAMBDA_ASYNC_RETRIES):
                     result = lambda_runtime.invoke(
-                        Path(function["attributes"]["localcloud:asset"]), event,
-                        handler=str(properties.get("Handler", "index.handler")), timeout_seconds=timeout,
-                        environment=environment, region=self.settings.region,
+                        Path(function["attributes"]["localcloud:asset"]),
+                        event,
+                        handler=str(properties.get("Handler", "index.handler")),
+                        timeout_seconds=timeout,
+                        environment=environment,
+                        region=self.settings.region,
                     )
                     invocation.attempts.append(result)
                     if result.returncode == 0:
@@ -698,5 +762,5 @@ def _is_custom(resource_type: str) -> bool:
     return resource_type in CUSTOM_TYPES or resource_type.startswith("Custom::")
 
 
-def _summary(failed: Dict[str, Exception]) -> str:
+def _summary(failed: dict[str, Exception]) -> str:
     return "; ".join(f"{logical_id}: {error}" for logical_id, error in failed.items())

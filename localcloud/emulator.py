@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Optional
+from typing import Any
 
 from .model import ServiceError
 from .personalize import Personalize
@@ -25,14 +25,14 @@ ADMIN_PREFIX = "/_localcloud/"
 class Emulator:
     """Serves a Personalize instance over HTTP on 127.0.0.1 (port 0: any free port)."""
 
-    def __init__(self, service: Optional[Personalize] = None, port: int = 0) -> None:
+    def __init__(self, service: Personalize | None = None, port: int = 0) -> None:
         self.service = service or Personalize()
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.path.startswith(ADMIN_PREFIX):
                     emulator._admin(self, "POST", body)
@@ -41,7 +41,7 @@ class Emulator:
                 else:
                     emulator._json_1_1(self, body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 emulator._admin(self, "GET", b"")
 
             def log_message(self, *args: Any) -> None:
@@ -53,7 +53,7 @@ class Emulator:
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="personalize-emulator", daemon=True)
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         self._thread.start()
         return self
 
@@ -61,13 +61,13 @@ class Emulator:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def client_environment(self) -> Dict[str, str]:
+    def client_environment(self) -> dict[str, str]:
         """The environment that points boto3 at this emulator."""
         return {
             "AWS_ENDPOINT_URL_PERSONALIZE": self.endpoint_url,
@@ -77,7 +77,7 @@ class Emulator:
     # --- protocols -----------------------------------------------------------------------------
 
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: Dict[str, str]) -> None:
+    def _send(handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str]) -> None:
         data = json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("x-amzn-RequestId", str(uuid.uuid4()))
@@ -100,7 +100,7 @@ class Emulator:
             if not target.startswith(TARGET_PREFIX):
                 raise ServiceError("UnknownOperationException", f"Unknown target {target!r}")
             params = self._parse(body)
-            result = self.service.call(target[len(TARGET_PREFIX):], params)
+            result = self.service.call(target[len(TARGET_PREFIX) :], params)
         except ServiceError as error:
             self._send(handler, error.status, {"__type": error.code, "message": error.message}, content_type)
             return
@@ -127,7 +127,7 @@ class Emulator:
     # --- admin ---------------------------------------------------------------------------------
 
     def _admin(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
-        action = handler.path[len(ADMIN_PREFIX):].split("?")[0] if handler.path.startswith(ADMIN_PREFIX) else ""
+        action = handler.path[len(ADMIN_PREFIX) :].split("?")[0] if handler.path.startswith(ADMIN_PREFIX) else ""
         json_type = {"Content-Type": "application/json"}
         try:
             payload = json.loads(body or b"{}")

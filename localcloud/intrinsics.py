@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List
+from typing import Any
 
 NO_VALUE = object()  # AWS::NoValue: the property is removed
 
@@ -16,12 +17,12 @@ class TemplateError(Exception):
 
 @dataclass
 class Context:
-    pseudo: Dict[str, str]
-    parameters: Dict[str, str]
+    pseudo: dict[str, str]
+    parameters: dict[str, str]
     ref: Callable[[str], str]  # logical id -> physical id
     get_att: Callable[[str, str], Any]
-    conditions: Dict[str, Any] = field(default_factory=dict)
-    exports: Dict[str, str] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)
 
 
 def resolve(value: Any, context: Context) -> Any:
@@ -32,7 +33,7 @@ def resolve(value: Any, context: Context) -> Any:
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (key, argument), = value.items()
+        ((key, argument),) = value.items()
         if key == "Ref":
             return _ref(argument, context)
         if key == "Condition":
@@ -98,7 +99,7 @@ def _function(name: str, argument: Any, context: Context) -> Any:
     raise TemplateError(f"the local cloud does not evaluate {name}")
 
 
-def _sub_variable(expression: str, variables: Dict[str, Any], context: Context) -> Any:
+def _sub_variable(expression: str, variables: dict[str, Any], context: Context) -> Any:
     if expression in variables:
         return variables[expression]
     if "." in expression and not expression.startswith("AWS::"):
@@ -107,9 +108,9 @@ def _sub_variable(expression: str, variables: Dict[str, Any], context: Context) 
     return _ref(expression, context)
 
 
-def references(value: Any) -> List[str]:
+def references(value: Any) -> list[str]:
     """Logical ids (and parameters) a fragment refers to."""
-    found: List[str] = []
+    found: list[str] = []
     if isinstance(value, dict):
         for key, argument in value.items():
             if key == "Ref" and isinstance(argument, str):

@@ -13,9 +13,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any
 
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -24,7 +25,7 @@ DEFAULT_RUNTIME_PYTHON = REPOSITORY / ".venv-runtime" / "bin" / "python"
 
 @dataclass
 class Invocation:
-    returncode: Optional[int]  # None: killed at the timeout
+    returncode: int | None  # None: killed at the timeout
     output: str
     seconds: float
 
@@ -46,9 +47,9 @@ def invoke(
     *,
     handler: str = "index.handler",
     timeout_seconds: float = 900,
-    environment: Optional[Mapping[str, str]] = None,
+    environment: Mapping[str, str] | None = None,
     region: str = "us-east-1",
-    python: Optional[Path] = None,
+    python: Path | None = None,
 ) -> Invocation:
     """Run one invocation to its end (or the timeout) and return what it printed."""
     env = {
@@ -78,7 +79,7 @@ def invoke(
     )
     try:
         output, _ = process.communicate(json.dumps(event), timeout=timeout_seconds)
-        returncode: Optional[int] = process.returncode
+        returncode: int | None = process.returncode
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()

@@ -8,11 +8,11 @@ that breaks any rule is an InvalidInputException, worded like the service's.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List
+from typing import Any
 
 import botocore.session
 import regex  # the model's patterns use \p{L} and friends, which `re` lacks
-from botocore.model import OperationModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
 _SESSION = botocore.session.get_session()
@@ -32,55 +32,59 @@ class ServiceError(Exception):
 
 def from_json(value: Any, shape: Shape) -> Any:
     """JSON as the wire carries it, turned into what botocore's validator expects (timestamps)."""
-    if shape.type_name == "structure" and isinstance(value, dict):
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
         return {k: from_json(v, shape.members[k]) if k in shape.members else v for k, v in value.items()}
-    if shape.type_name == "list" and isinstance(value, list):
+    if isinstance(shape, ListShape) and isinstance(value, list):
         return [from_json(v, shape.member) for v in value]
-    if shape.type_name == "map" and isinstance(value, dict):
+    if isinstance(shape, MapShape) and isinstance(value, dict):
         return {k: from_json(v, shape.value) for k, v in value.items()}
     if shape.type_name == "timestamp" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
     return value
 
 
-def _constraint_errors(value: Any, shape: Shape, path: str, errors: List[str]) -> None:
+def _constraint_errors(value: Any, shape: Shape, path: str, errors: list[str]) -> None:
+    """The maximum, pattern and enum violations botocore's validator does not look for."""
     metadata = shape.metadata
-    if shape.type_name == "structure" and isinstance(value, dict):
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
         for key, member in value.items():
             if key in shape.members:
                 _constraint_errors(member, shape.members[key], f"{path}.{key}" if path else key, errors)
         return
-    if shape.type_name == "list" and isinstance(value, list):
-        if "max" in metadata and len(value) > metadata["max"]:
-            errors.append(f"Value at '{path}' failed to satisfy constraint: Member must have length less than or "
-                          f"equal to {metadata['max']}")
+    if isinstance(value, (list, str)) and "max" in metadata and len(value) > metadata["max"]:
+        errors.append(
+            f"Value at '{path}' failed to satisfy constraint: Member must have length less than or "
+            f"equal to {metadata['max']}"
+        )
+    if isinstance(shape, ListShape) and isinstance(value, list):
         for index, member in enumerate(value):
             _constraint_errors(member, shape.member, f"{path}.{index + 1}.member", errors)
-        return
     if shape.type_name == "string" and isinstance(value, str):
-        if "max" in metadata and len(value) > metadata["max"]:
-            errors.append(f"Value at '{path}' failed to satisfy constraint: Member must have length less than or "
-                          f"equal to {metadata['max']}")
         pattern = metadata.get("pattern")
         if pattern and not regex.fullmatch(pattern, value):
             shown = "***" if metadata.get("sensitive") else value
-            errors.append(f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must satisfy "
-                          f"regular expression pattern: {pattern}")
-        if "enum" in shape.metadata and value not in shape.metadata["enum"]:
-            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy enum "
-                          f"value set: {shape.metadata['enum']}")
+            errors.append(
+                f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must satisfy "
+                f"regular expression pattern: {pattern}"
+            )
+        if "enum" in metadata and value not in metadata["enum"]:
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy enum "
+                f"value set: {metadata['enum']}"
+            )
 
 
-def validate(operation: OperationModel, params: Dict[str, Any]) -> Dict[str, Any]:
+def validate(operation: OperationModel, params: dict[str, Any]) -> dict[str, Any]:
     """The request's parameters, ready to use; raises InvalidInputException when they break the model."""
     shape = operation.input_shape
+    assert shape is not None  # every operation emulated here takes input
     if not isinstance(params, dict):
         raise ServiceError("InvalidInputException", "The request body must be a JSON object.")
     params = from_json(params, shape)
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
         raise ServiceError("InvalidInputException", report.generate_report())
-    errors: List[str] = []
+    errors: list[str] = []
     _constraint_errors(params, shape, "", errors)
     if errors:
         noun = "error" if len(errors) == 1 else "errors"

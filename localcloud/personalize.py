@@ -15,9 +15,10 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
 from .model import PERSONALIZE, PERSONALIZE_EVENTS, ServiceError, validate
 
@@ -45,7 +46,7 @@ class Delays:
     tracker_delete_in_progress: float = 0.2
 
 
-DELAY_PRESETS: Dict[str, Delays] = {
+DELAY_PRESETS: dict[str, Delays] = {
     "fast": Delays(),
     "demo": Delays(
         dataset_group_pending=0.3,
@@ -64,13 +65,13 @@ class Faults:
     """What goes wrong, on purpose. Each list is consumed one entry per call."""
 
     # operation -> error codes answered by its next calls (LimitExceededException, ThrottlingException)
-    throttle: Dict[str, List[str]] = field(default_factory=dict)
+    throttle: dict[str, list[str]] = field(default_factory=dict)
     # operation -> number of next calls answered with HTTP 500
-    server_errors: Dict[str, int] = field(default_factory=dict)
+    server_errors: dict[str, int] = field(default_factory=dict)
     # the next N event trackers end in CREATE FAILED
     fail_tracker_creations: int = 0
     # Delays field -> seconds added to that status's duration
-    slow: Dict[str, float] = field(default_factory=dict)
+    slow: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,8 +93,8 @@ class Personalize:
         *,
         region: str = "us-east-1",
         account: str = "123456789012",
-        delays: Optional[Delays] = None,
-        state_file: Optional[Path] = None,
+        delays: Delays | None = None,
+        state_file: Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.region = region
@@ -101,16 +102,18 @@ class Personalize:
         self.delays = delays or Delays()
         self.faults = Faults()
         self.clock = clock
-        self.calls: List[Call] = []
+        self.calls: list[Call] = []
         self._lock = threading.RLock()
         self._state_file = state_file
-        self.dataset_groups: Dict[str, Dict[str, Any]] = {}
-        self.trackers: Dict[str, Dict[str, Any]] = {}
-        self.events: List[Dict[str, Any]] = []
+        self.dataset_groups: dict[str, dict[str, Any]] = {}
+        self.trackers: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
         if state_file is not None and state_file.exists():
             saved = json.loads(state_file.read_text())
             self.dataset_groups, self.trackers, self.events = (
-                saved["dataset_groups"], saved["trackers"], saved["events"],
+                saved["dataset_groups"],
+                saved["trackers"],
+                saved["events"],
             )
 
     # --- time and status -----------------------------------------------------------------------
@@ -118,32 +121,35 @@ class Personalize:
     def _delay(self, name: str) -> float:
         return float(getattr(self.delays, name)) + self.faults.slow.get(name, 0.0)
 
-    def _timeline(self, *steps: "tuple[str, Optional[str]]", start: Optional[float] = None) -> List[List[Any]]:
+    def _timeline(self, *steps: tuple[str, str | None], start: float | None = None) -> list[list[Any]]:
         """[[at, status], ...] from (delay name, status) steps; status None means gone."""
         at = self.clock() if start is None else start
-        timeline: List[List[Any]] = []
+        timeline: list[list[Any]] = []
         for delay_name, status in steps:
             timeline.append([at, status])
             if delay_name:
                 at += self._delay(delay_name)
         return timeline
 
-    def _status(self, resource: Dict[str, Any]) -> Optional[str]:
+    def _status(self, resource: dict[str, Any]) -> str | None:
         now = self.clock()
-        status: Optional[str] = None
+        status: str | None = None
         for at, step in resource["timeline"]:
             if at <= now:
                 status = step
         return status
 
-    def _changed_at(self, resource: Dict[str, Any]) -> float:
+    def _changed_at(self, resource: dict[str, Any]) -> float:
         now = self.clock()
-        return max(at for at, _ in resource["timeline"] if at <= now)
+        return float(max(at for at, _ in resource["timeline"] if at <= now))
 
-    def _live(self, table: Dict[str, Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    def _live(self, table: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """The resources that still exist; those whose deletion completed are dropped."""
-        for arn in [arn for arn, resource in table.items() if resource["timeline"][-1][1] is None
-                    and self._status(resource) is None]:
+        for arn in [
+            arn
+            for arn, resource in table.items()
+            if resource["timeline"][-1][1] is None and self._status(resource) is None
+        ]:
             del table[arn]
         return table
 
@@ -155,21 +161,21 @@ class Personalize:
 
     # --- dispatch ------------------------------------------------------------------------------
 
-    def call(self, operation: str, params: Dict[str, Any]) -> Dict[str, Any]:
+    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """Run one Personalize operation as the service would; raises ServiceError."""
         return self._call(PERSONALIZE, operation, params)
 
-    def put_events(self, params: Dict[str, Any]) -> Dict[str, Any]:
+    def put_events(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._call(PERSONALIZE_EVENTS, "PutEvents", params)
 
-    def _call(self, model: Any, operation: str, params: Dict[str, Any]) -> Dict[str, Any]:
+    def _call(self, model: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             try:
                 handler = getattr(self, f"_op_{operation}", None)
                 if handler is None or operation not in model.operation_names:
                     raise ServiceError("UnknownOperationException", f"Unknown operation {operation}")
                 self._inject_faults(operation)
-                result: Dict[str, Any] = handler(validate(model.operation_model(operation), params))
+                result: dict[str, Any] = handler(validate(model.operation_model(operation), params))
             except ServiceError as error:
                 self.calls.append(Call(operation, self.clock(), error.code))
                 raise
@@ -187,13 +193,13 @@ class Personalize:
 
     # --- dataset groups ------------------------------------------------------------------------
 
-    def _dataset_group(self, arn: str) -> Dict[str, Any]:
+    def _dataset_group(self, arn: str) -> dict[str, Any]:
         group = self._live(self.dataset_groups).get(arn)
         if group is None:
             raise ServiceError("ResourceNotFoundException", f"Could not find resource with ARN {arn}")
         return group
 
-    def _op_CreateDatasetGroup(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_CreateDatasetGroup(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         arn = _arn(self.region, self.account, f"dataset-group/{params['name']}")
         if arn in self._live(self.dataset_groups):
             raise ServiceError("ResourceAlreadyExistsException", f"Dataset group {arn} already exists.")
@@ -205,17 +211,18 @@ class Personalize:
             "creationDateTime": self.clock(),
             "tags": {t["tagKey"]: t["tagValue"] for t in params.get("tags", [])},
             "timeline": self._timeline(
-                ("dataset_group_pending", CREATE_PENDING), ("dataset_group_in_progress", CREATE_IN_PROGRESS),
+                ("dataset_group_pending", CREATE_PENDING),
+                ("dataset_group_in_progress", CREATE_IN_PROGRESS),
                 ("", ACTIVE),
             ),
         }
         return {"datasetGroupArn": arn}
 
-    def _op_DescribeDatasetGroup(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_DescribeDatasetGroup(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         group = self._dataset_group(params["datasetGroupArn"])
         return {"datasetGroup": self._describe_group(group)}
 
-    def _describe_group(self, group: Dict[str, Any]) -> Dict[str, Any]:
+    def _describe_group(self, group: dict[str, Any]) -> dict[str, Any]:
         described = {
             "name": group["name"],
             "datasetGroupArn": group["datasetGroupArn"],
@@ -227,35 +234,31 @@ class Personalize:
             described["domain"] = group["domain"]
         return described
 
-    def _op_ListDatasetGroups(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_ListDatasetGroups(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         groups = [self._describe_group(g) for g in self._live(self.dataset_groups).values()]
         page, token = self._page(groups, params)
         return {"datasetGroups": page, **({"nextToken": token} if token else {})}
 
-    def _op_DeleteDatasetGroup(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_DeleteDatasetGroup(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         arn = params["datasetGroupArn"]
         group = self._dataset_group(arn)
         status = self._status(group)
         if status in CREATING or status in DELETING:
             raise ServiceError("ResourceInUseException", f"Dataset group {arn} is {status}.")
         if any(t["datasetGroupArn"] == arn for t in self._live(self.trackers).values()):
-            raise ServiceError(
-                "ResourceInUseException", f"Dataset group {arn} has an event tracker. Delete it first."
-            )
-        group["timeline"] += self._timeline(
-            ("dataset_group_deleting", DELETE_PENDING), ("", None)
-        )
+            raise ServiceError("ResourceInUseException", f"Dataset group {arn} has an event tracker. Delete it first.")
+        group["timeline"] += self._timeline(("dataset_group_deleting", DELETE_PENDING), ("", None))
         return {}
 
     # --- event trackers ------------------------------------------------------------------------
 
-    def _tracker(self, arn: str) -> Dict[str, Any]:
+    def _tracker(self, arn: str) -> dict[str, Any]:
         tracker = self._live(self.trackers).get(arn)
         if tracker is None:
             raise ServiceError("ResourceNotFoundException", f"Could not find resource with ARN {arn}")
         return tracker
 
-    def _op_CreateEventTracker(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_CreateEventTracker(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         group_arn = params["datasetGroupArn"]
         group = self._dataset_group(group_arn)
         if self._status(group) != ACTIVE:
@@ -288,7 +291,7 @@ class Personalize:
         }
         return {"eventTrackerArn": arn, "trackingId": self.trackers[arn]["trackingId"]}
 
-    def _describe_tracker(self, tracker: Dict[str, Any]) -> Dict[str, Any]:
+    def _describe_tracker(self, tracker: dict[str, Any]) -> dict[str, Any]:
         return {
             "name": tracker["name"],
             "eventTrackerArn": tracker["eventTrackerArn"],
@@ -300,81 +303,88 @@ class Personalize:
             "lastUpdatedDateTime": self._changed_at(tracker),
         }
 
-    def _op_DescribeEventTracker(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_DescribeEventTracker(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"eventTracker": self._describe_tracker(self._tracker(params["eventTrackerArn"]))}
 
-    def _op_ListEventTrackers(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_ListEventTrackers(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         wanted = params.get("datasetGroupArn")
         summaries = [
-            {k: v for k, v in self._describe_tracker(t).items() if k not in ("accountId", "trackingId", "datasetGroupArn")}
+            {
+                k: v
+                for k, v in self._describe_tracker(t).items()
+                if k not in ("accountId", "trackingId", "datasetGroupArn")
+            }
             for t in self._live(self.trackers).values()
             if wanted is None or t["datasetGroupArn"] == wanted
         ]
         page, token = self._page(summaries, params)
         return {"eventTrackers": page, **({"nextToken": token} if token else {})}
 
-    def _op_DeleteEventTracker(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_DeleteEventTracker(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         arn = params["eventTrackerArn"]
         tracker = self._tracker(arn)
         status = self._status(tracker)
         if status in CREATING or status in DELETING:
             raise ServiceError("ResourceInUseException", f"Event tracker {arn} is {status}.")
         tracker["timeline"] += self._timeline(
-            ("tracker_delete_pending", DELETE_PENDING), ("tracker_delete_in_progress", DELETE_IN_PROGRESS),
+            ("tracker_delete_pending", DELETE_PENDING),
+            ("tracker_delete_in_progress", DELETE_IN_PROGRESS),
             ("", None),
         )
         return {}
 
     # --- tags ----------------------------------------------------------------------------------
 
-    def _tagged(self, arn: str) -> Dict[str, Any]:
+    def _tagged(self, arn: str) -> dict[str, Any]:
         resource = self._live(self.trackers).get(arn) or self._live(self.dataset_groups).get(arn)
         if resource is None:
             raise ServiceError("ResourceNotFoundException", f"Could not find resource with ARN {arn}")
         return resource
 
-    def _check_tag_count(self, tags: List[Dict[str, str]], existing: Optional[Dict[str, str]] = None) -> None:
+    def _check_tag_count(self, tags: list[dict[str, str]], existing: dict[str, str] | None = None) -> None:
         keys = set(existing or {}) | {t["tagKey"] for t in tags}
         if len(keys) > MAX_TAGS:
             raise ServiceError("TooManyTagsException", f"A resource can have at most {MAX_TAGS} tags.")
 
-    def _op_TagResource(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_TagResource(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         resource = self._tagged(params["resourceArn"])
         self._check_tag_count(params["tags"], resource["tags"])
         resource["tags"].update({t["tagKey"]: t["tagValue"] for t in params["tags"]})
         return {}
 
-    def _op_UntagResource(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_UntagResource(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         resource = self._tagged(params["resourceArn"])
         for key in params["tagKeys"]:
             resource["tags"].pop(key, None)
         return {}
 
-    def _op_ListTagsForResource(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_ListTagsForResource(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         resource = self._tagged(params["resourceArn"])
         return {"tags": [{"tagKey": k, "tagValue": v} for k, v in resource["tags"].items()]}
 
     # --- events --------------------------------------------------------------------------------
 
-    def _op_PutEvents(self, params: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N802
+    def _op_PutEvents(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         trackers = [t for t in self._live(self.trackers).values() if t["trackingId"] == params["trackingId"]]
         if not trackers or self._status(trackers[0]) != ACTIVE:
             raise ServiceError("InvalidInputException", "No ACTIVE event tracker has this trackingId.")
         for event in params["eventList"]:
             recorded = {k: v for k, v in event.items() if k != "sentAt"}
             recorded["sentAt"] = event["sentAt"].timestamp()
-            self.events.append({
-                "eventTrackerArn": trackers[0]["eventTrackerArn"],
-                "sessionId": params["sessionId"],
-                "userId": params.get("userId"),
-                "event": recorded,
-            })
+            self.events.append(
+                {
+                    "eventTrackerArn": trackers[0]["eventTrackerArn"],
+                    "sessionId": params["sessionId"],
+                    "userId": params.get("userId"),
+                    "event": recorded,
+                }
+            )
         return {}
 
     # --- pagination ----------------------------------------------------------------------------
 
     @staticmethod
-    def _page(items: List[Dict[str, Any]], params: Dict[str, Any]) -> "tuple[List[Dict[str, Any]], Optional[str]]":
+    def _page(items: list[dict[str, Any]], params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
         start = 0
         if params.get("nextToken"):
             try:
@@ -382,13 +392,13 @@ class Personalize:
             except (IndexError, ValueError):
                 raise ServiceError("InvalidNextTokenException", "The nextToken is not valid.") from None
         size = params.get("maxResults", 100)
-        page = items[start:start + size]
+        page = items[start : start + size]
         more = start + size < len(items)
         return page, (f"page.{start + size}" if more else None)
 
     # --- inspection and out-of-band changes (the admin interface) ------------------------------
 
-    def snapshot(self) -> Dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         """What exists now, with statuses and tags (trackingIds included: this is the operator's view)."""
         with self._lock:
             return {

@@ -1,23 +1,24 @@
 """Read a cloud assembly made by `cdk synth` and show what a deployment would do, in order.
 
-    python -m localcloud.plan cdk.out
+python -m localcloud.plan cdk.out
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any
 
 from .intrinsics import references
 
 
-def dependencies(template: Dict[str, Any], wanted: Optional[Iterable[str]] = None) -> Dict[str, Set[str]]:
+def dependencies(template: dict[str, Any], wanted: Iterable[str] | None = None) -> dict[str, set[str]]:
     """Each resource's logical id (of `wanted`, default all) with the resources it must follow."""
     resources = template.get("Resources", {})
     chosen = list(resources) if wanted is None else list(wanted)
-    graph: Dict[str, Set[str]] = {}
+    graph: dict[str, set[str]] = {}
     for logical_id in chosen:
         resource = resources[logical_id]
         depends_on = resource.get("DependsOn", [])
@@ -27,11 +28,11 @@ def dependencies(template: Dict[str, Any], wanted: Optional[Iterable[str]] = Non
     return graph
 
 
-def deployment_order(template: Dict[str, Any]) -> List[str]:
+def deployment_order(template: dict[str, Any]) -> list[str]:
     """Logical ids in an order where each resource follows all it depends on (template order otherwise)."""
     graph = dependencies(template)
-    ordered: List[str] = []
-    visiting: Set[str] = set()
+    ordered: list[str] = []
+    visiting: set[str] = set()
 
     def visit(logical_id: str) -> None:
         if logical_id in ordered:
@@ -49,7 +50,7 @@ def deployment_order(template: Dict[str, Any]) -> List[str]:
     return ordered
 
 
-def stack_templates(assembly: Path) -> Dict[str, Dict[str, Any]]:
+def stack_templates(assembly: Path) -> dict[str, dict[str, Any]]:
     manifest = json.loads((assembly / "manifest.json").read_text())
     templates = {}
     for name, artifact in manifest.get("artifacts", {}).items():
@@ -75,7 +76,7 @@ def describe(assembly: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     assembly = Path(argv[1] if len(argv) > 1 else "cdk.out")
     print(describe(assembly))
     return 0

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,7 +29,7 @@ MAX_PHYSICAL_ID_BYTES = 1024
 REQUIRED_FIELDS = ("Status", "PhysicalResourceId", "StackId", "RequestId", "LogicalResourceId")
 
 
-def write_self_signed_certificate(directory: Path) -> "tuple[Path, Path]":
+def write_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and localhost, and its key; the certificate is its own CA."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localcloud response server")])
@@ -52,9 +52,7 @@ def write_self_signed_certificate(directory: Path) -> "tuple[Path, Path]":
     cert_path, key_path = directory / "response-server.pem", directory / "response-server.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
 
@@ -64,12 +62,12 @@ class Answer:
     """One answer PUT to a ResponseURL, with what is wrong with it (empty when valid)."""
 
     path: str
-    body: Dict[str, Any]
-    problems: List[str] = field(default_factory=list)
+    body: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
 
 
-def check_answer(raw: bytes, request: Optional[Dict[str, Any]]) -> "tuple[Dict[str, Any], List[str]]":
-    problems: List[str] = []
+def check_answer(raw: bytes, request: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+    problems: list[str] = []
     if len(raw) > MAX_RESPONSE_BYTES:
         problems.append(f"response is {len(raw)} bytes; CloudFormation takes at most {MAX_RESPONSE_BYTES}")
     try:
@@ -95,22 +93,22 @@ def check_answer(raw: bytes, request: Optional[Dict[str, Any]]) -> "tuple[Dict[s
 class ResponseServer:
     """HTTPS on loopback; `url_for(request)` hands out one pre-signed-looking URL per request."""
 
-    def __init__(self, certificate_dir: Optional[Path] = None) -> None:
+    def __init__(self, certificate_dir: Path | None = None) -> None:
         self._tempdir = None
         if certificate_dir is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="localcloud-tls-")
             certificate_dir = Path(self._tempdir.name)
         self.certificate_file, key_file = write_self_signed_certificate(certificate_dir)
-        self.answers: List[Answer] = []
+        self.answers: list[Answer] = []
         # (status, request type or None for any) to answer the next matching PUTs with, instead of 200
-        self.refusals: List["tuple[int, Optional[str]]"] = []
+        self.refusals: list[tuple[int, str | None]] = []
         self.refused = 0
-        self._requests: Dict[str, Dict[str, Any]] = {}
+        self._requests: dict[str, dict[str, Any]] = {}
         self._arrived = threading.Condition()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+            def do_PUT(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 request_type = server._requests.get(self.path.split("?")[0], {}).get("RequestType")
                 with server._arrived:
@@ -140,7 +138,7 @@ class ResponseServer:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def start(self) -> "ResponseServer":
+    def start(self) -> ResponseServer:
         self._thread.start()
         return self
 
@@ -150,38 +148,38 @@ class ResponseServer:
         if self._tempdir is not None:
             self._tempdir.cleanup()
 
-    def __enter__(self) -> "ResponseServer":
+    def __enter__(self) -> ResponseServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def url_for(self, request: Dict[str, Any]) -> str:
+    def url_for(self, request: dict[str, Any]) -> str:
         """A fresh ResponseURL for this request; its signature is a secret, as S3's is."""
         path = f"/responses/{secrets.token_hex(8)}"
         self._requests[path] = request
         return f"https://127.0.0.1:{self.port}{path}?X-Amz-Signature={secrets.token_hex(16)}"
 
-    def refuse_next(self, count: int, status: int = 503, request_type: Optional[str] = None) -> None:
+    def refuse_next(self, count: int, status: int = 503, request_type: str | None = None) -> None:
         """Fault injection: answer the next `count` PUTs (to requests of `request_type`, if given)
         with `status`; the answer is not taken."""
         with self._arrived:
             self.refusals.extend([(status, request_type)] * count)
 
-    def _take_refusal(self, request_type: Optional[str]) -> Optional[int]:
+    def _take_refusal(self, request_type: str | None) -> int | None:
         for index, (status, wanted) in enumerate(self.refusals):
             if wanted is None or wanted == request_type:
                 del self.refusals[index]
                 return status
         return None
 
-    def wait_for_answer(self, url: str, timeout: float) -> Optional[Answer]:
+    def wait_for_answer(self, url: str, timeout: float) -> Answer | None:
         """The first answer to `url`, waiting up to `timeout` seconds; None if none came."""
         with self._arrived:
             self._arrived.wait_for(lambda: bool(self.answers_to(url)), timeout=timeout)
             found = self.answers_to(url)
         return found[0] if found else None
 
-    def answers_to(self, url: str) -> List[Answer]:
+    def answers_to(self, url: str) -> list[Answer]:
         path = url.split("://", 1)[1].split("/", 1)[1].split("?")[0]
         return [answer for answer in self.answers if answer.path == "/" + path]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
-Reply = Tuple[int, Dict[str, Any]]
+Reply = tuple[int, dict[str, Any]]
 
 
 def error(code: str, status: int = 400) -> Reply:
@@ -20,13 +20,13 @@ def error(code: str, status: int = 400) -> Reply:
 
 
 class ScriptedPersonalize:
-    def __init__(self, script: Dict[str, List[Reply]]) -> None:
+    def __init__(self, script: dict[str, list[Reply]]) -> None:
         self.script = {operation: list(replies) for operation, replies in script.items()}
-        self.calls: List[Tuple[str, Dict[str, Any]]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
         service = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 operation = self.headers["X-Amz-Target"].split(".")[-1]
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
                 service.calls.append((operation, body))
@@ -45,7 +45,7 @@ class ScriptedPersonalize:
         self.endpoint_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "ScriptedPersonalize":
+    def __enter__(self) -> ScriptedPersonalize:
         self._thread.start()
         return self
 
@@ -53,8 +53,8 @@ class ScriptedPersonalize:
         self._server.shutdown()
         self._server.server_close()
 
-    def operations(self) -> List[str]:
+    def operations(self) -> list[str]:
         return [operation for operation, _ in self.calls]
 
-    def unused(self) -> Dict[str, List[Reply]]:
+    def unused(self) -> dict[str, list[Reply]]:
         return {operation: replies for operation, replies in self.script.items() if replies}

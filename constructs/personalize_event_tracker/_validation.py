@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import List, Mapping, Optional
+from collections.abc import Mapping
 
 from aws_cdk import Token
 
@@ -39,7 +39,7 @@ def _literal(value: object) -> bool:
     return isinstance(value, str) and not Token.is_unresolved(value)
 
 
-def check_event_tracker_name(name: str) -> Optional[str]:
+def check_event_tracker_name(name: str) -> str | None:
     if not _literal(name):
         return None
     if not 1 <= len(name) <= NAME_MAX_LENGTH:
@@ -52,18 +52,19 @@ def check_event_tracker_name(name: str) -> Optional[str]:
     return None
 
 
-def check_dataset_group_arn(arn: str) -> Optional[str]:
+def check_dataset_group_arn(arn: str) -> str | None:
     if not _literal(arn):
         return None
     if len(arn) > ARN_MAX_LENGTH or not ARN_PATTERN.fullmatch(arn):
         return (
             f"dataset_group_arn {arn!r} is not an Amazon Personalize ARN "
-            f"(arn:<partition>:personalize:<region>:<account>:dataset-group/<name>, at most {ARN_MAX_LENGTH} characters)."
+            "(arn:<partition>:personalize:<region>:<account>:dataset-group/<name>, "
+            f"at most {ARN_MAX_LENGTH} characters)."
         )
     return None
 
 
-def check_event_tracker_arn(arn: str) -> Optional[str]:
+def check_event_tracker_arn(arn: str) -> str | None:
     if not _literal(arn):
         return None
     if len(arn) > ARN_MAX_LENGTH or not TRACKER_ARN_PATTERN.fullmatch(arn):
@@ -74,7 +75,7 @@ def check_event_tracker_arn(arn: str) -> Optional[str]:
     return None
 
 
-def check_export_name(export_name: str) -> Optional[str]:
+def check_export_name(export_name: str) -> str | None:
     if not _literal(export_name):
         return None
     if not 1 <= len(export_name) <= EXPORT_NAME_MAX_LENGTH or not EXPORT_NAME_PATTERN.fullmatch(export_name):
@@ -85,7 +86,7 @@ def check_export_name(export_name: str) -> Optional[str]:
     return None
 
 
-def check_tags(tags: Mapping[str, str]) -> List[str]:
+def check_tags(tags: Mapping[str, str]) -> list[str]:
     problems = []
     for key, value in tags.items():
         if not _literal(key) or not isinstance(value, str):
@@ -109,7 +110,7 @@ def check_tags(tags: Mapping[str, str]) -> List[str]:
     return problems
 
 
-def raise_if_any(path: str, problems: List[str]) -> None:
+def raise_if_any(path: str, problems: list[str]) -> None:
     """Raise one error naming the construct and listing every problem found."""
     if problems:
         raise EventTrackerPropsError(f"EventTracker at '{path}': " + " ".join(problems))

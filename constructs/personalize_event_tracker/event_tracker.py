@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, List, Mapping, Optional, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import jsii
 from aws_cdk import (
@@ -21,6 +22,7 @@ from aws_cdk import (
     Token,
 )
 from aws_cdk import aws_iam as iam
+
 from constructs import Construct
 
 from . import _validation as rules
@@ -93,10 +95,10 @@ class EventTracker(_EventTrackerBase):
         construct_id: str,
         *,
         dataset_group_arn: str,
-        event_tracker_name: Optional[str] = None,
-        tags: Optional[Mapping[str, str]] = None,
-        export_name: Optional[str] = None,
-        removal_policy: Optional[RemovalPolicy] = None,
+        event_tracker_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        export_name: str | None = None,
+        removal_policy: RemovalPolicy | None = None,
     ) -> None:
         """
         :param dataset_group_arn: the dataset group that receives the events. A dataset group
@@ -139,9 +141,11 @@ class EventTracker(_EventTrackerBase):
             "Resource",
             service_token=provider.service_token,
             resource_type=RESOURCE_TYPE,
-            service_timeout=provider.service_timeout,
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             properties={
+                # What CustomResource(service_timeout=...) renders, written out so that
+                # aws-cdk-lib releases before that parameter (2.15x) render it too.
+                "ServiceTimeout": str(int(provider.service_timeout.to_seconds())),
                 PROPERTY_DATASET_GROUP_ARN: dataset_group_arn,
                 PROPERTY_NAME: name,
                 PROPERTY_TAGS: Lazy.any(_RenderTags(self._tags), omit_empty_array=True),
@@ -192,11 +196,9 @@ class EventTracker(_EventTrackerBase):
         scope: Construct, construct_id: str, *, event_tracker_arn: str, tracking_id: str
     ) -> IEventTracker:
         """Use a tracker managed elsewhere: its attributes and ``grant_put_events``."""
-        return _ImportedEventTracker(
-            scope, construct_id, event_tracker_arn=event_tracker_arn, tracking_id=tracking_id
-        )
+        return _ImportedEventTracker(scope, construct_id, event_tracker_arn=event_tracker_arn, tracking_id=tracking_id)
 
-    def _check_dataset_group_is_free(self, dataset_group_arn: str) -> List[str]:
+    def _check_dataset_group_is_free(self, dataset_group_arn: str) -> list[str]:
         # The same string is the same dataset group, literal or token (one attribute's token).
         for other in self.node.root.node.find_all():
             if isinstance(other, EventTracker) and other is not self and other.dataset_group_arn == dataset_group_arn:

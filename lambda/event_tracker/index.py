@@ -18,14 +18,18 @@ import re
 import ssl
 import time
 import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from crhelper import CfnResource
+
+if TYPE_CHECKING:  # the stubs are a development tool; Lambda's runtime has only boto3
+    from mypy_boto3_personalize.type_defs import TagTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +48,7 @@ def put_answer(url: str, body: Mapping[str, Any], ssl_verify: Any = None) -> Non
     target = urlunsplit(("", "", parts.path, parts.query, ""))
     headers = {"content-type": "", "content-length": str(len(payload))}
     problem = ""
-    for pause in ANSWER_RETRY_PAUSES + (None,):
+    for pause in (*ANSWER_RETRY_PAUSES, None):
         try:
             connection = http.client.HTTPSConnection(parts.netloc, context=ssl.create_default_context(), timeout=10)
             try:
@@ -66,11 +70,12 @@ def put_answer(url: str, body: Mapping[str, Any], ssl_verify: Any = None) -> Non
     logger.error("Answer not delivered after %d tries (%s)", len(ANSWER_RETRY_PAUSES) + 1, problem)
 
 
-class CheckedCfnResource(CfnResource):  # type: ignore[misc]
+class CheckedCfnResource(CfnResource):
     """crhelper's CfnResource, delivering its answers through put_answer."""
 
-    def _send(self, status: Optional[str] = None, reason: str = "", send_response: Any = None) -> None:
-        super()._send(status, reason, send_response=send_response or put_answer)
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        # _send is private to crhelper (pinned, in maintenance mode), so its stubs omit it.
+        super()._send(status, reason, send_response=send_response or put_answer)  # type: ignore[misc]
 
 
 # The defaults log every event and response at DEBUG (ResponseURL and trackingId included) and
@@ -147,9 +152,9 @@ class TrackerSpec:
 
     dataset_group_arn: str
     name: str
-    tags: Dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
 
-    def identity(self) -> "tuple[str, str]":
+    def identity(self) -> tuple[str, str]:
         """What cannot change in place: a change of either replaces the tracker."""
         return (self.dataset_group_arn, self.name)
 
@@ -161,7 +166,7 @@ class Owner:
     stack_id: str
     logical_id: str
 
-    def tags(self) -> List[Dict[str, str]]:
+    def tags(self) -> list[TagTypeDef]:
         return [
             {"tagKey": OWNER_STACK_TAG, "tagValue": self.stack_id},
             {"tagKey": OWNER_LOGICAL_ID_TAG, "tagValue": self.logical_id},
@@ -184,7 +189,7 @@ def parse_properties(properties: Any) -> TrackerSpec:
     """Validate ResourceProperties; raise HandlerError naming every problem found."""
     if not isinstance(properties, Mapping):
         raise HandlerError("ResourceProperties must be an object with DatasetGroupArn and Name.")
-    problems: List[str] = []
+    problems: list[str] = []
     unknown = sorted(str(key) for key in properties if key not in KNOWN_PROPERTIES)
     if unknown:
         problems.append(f"unknown properties {', '.join(unknown)} (allowed: DatasetGroupArn, Name, Tags)")
@@ -208,13 +213,13 @@ def parse_properties(properties: Any) -> TrackerSpec:
     return TrackerSpec(dataset_group_arn=arn, name=name, tags=tags)
 
 
-def _parse_tags(raw: Any) -> "tuple[Dict[str, str], List[str]]":
+def _parse_tags(raw: Any) -> tuple[dict[str, str], list[str]]:
     if raw is None:
         return {}, []
     if not isinstance(raw, list):
         return {}, ["Tags must be a list of {Key, Value}"]
-    tags: Dict[str, str] = {}
-    problems: List[str] = []
+    tags: dict[str, str] = {}
+    problems: list[str] = []
     for entry in raw:
         if not isinstance(entry, Mapping) or set(entry) != {"Key", "Value"}:
             problems.append("each tag must be {Key, Value}")
@@ -230,7 +235,10 @@ def _parse_tags(raw: Any) -> "tuple[Dict[str, str], List[str]]":
             problems.append(f"tag key {key[:40]!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
             break
         if len(value) > TAG_VALUE_MAX_LENGTH or not is_tag_text(value):
-            problems.append(f"the value of tag {key[:40]!r} must be at most {TAG_VALUE_MAX_LENGTH} letters, digits, spaces or _.:/=+-@")
+            problems.append(
+                f"the value of tag {key[:40]!r} must be at most {TAG_VALUE_MAX_LENGTH} letters, digits, "
+                "spaces or _.:/=+-@"
+            )
             break
         tags[key] = value
     if len(tags) > MAX_USER_TAGS:
@@ -243,7 +251,7 @@ def is_tag_text(text: str) -> bool:
     return all(unicodedata.category(char)[0] in "LZN" or char in "_.:/=+-@" for char in text)
 
 
-def _lenient_dataset_group_arn(properties: Any) -> Optional[str]:
+def _lenient_dataset_group_arn(properties: Any) -> str | None:
     """The DatasetGroupArn of possibly malformed properties, or None: a Delete must not fail on them."""
     if not isinstance(properties, Mapping):
         return None
@@ -265,7 +273,7 @@ def is_tracker_arn(physical_id: Any) -> bool:
 
 def deadline_of(context: Any) -> float:
     """The monotonic time by which the handler must stop waiting, leaving time to answer."""
-    remaining = context.get_remaining_time_in_millis() / 1000.0
+    remaining = float(context.get_remaining_time_in_millis()) / 1000.0
     return time.monotonic() + remaining - SAFETY_MARGIN_SECONDS
 
 
@@ -285,7 +293,7 @@ def sleep_within(interval: float, deadline: float) -> bool:
     return True
 
 
-def describe(arn: str) -> Optional[Dict[str, Any]]:
+def describe(arn: str) -> dict[str, Any] | None:
     """The tracker's description, or None when it does not exist."""
     try:
         return dict(personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"])
@@ -295,13 +303,11 @@ def describe(arn: str) -> Optional[Dict[str, Any]]:
         raise
 
 
-def status_of(tracker: Optional[Mapping[str, Any]]) -> Optional[str]:
+def status_of(tracker: Mapping[str, Any] | None) -> str | None:
     return None if tracker is None else str(tracker["status"])
 
 
-def wait_until(
-    arn: str, done: Callable[[Optional[str]], bool], deadline: float, goal: str
-) -> Optional[Dict[str, Any]]:
+def wait_until(arn: str, done: Callable[[str | None], bool], deadline: float, goal: str) -> dict[str, Any] | None:
     """Poll the tracker until `done(status)`; its last description (None: gone). WaitTimedOut past the deadline."""
     status = None
     for interval in poll_intervals():
@@ -328,15 +334,13 @@ def error_code(error: ClientError) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def find_tracker_on(dataset_group_arn: str) -> Optional[TrackerSummary]:
+def find_tracker_on(dataset_group_arn: str) -> TrackerSummary | None:
     """The dataset group's event tracker (there is at most one), or None."""
     try:
         pages = personalize.get_paginator("list_event_trackers").paginate(datasetGroupArn=dataset_group_arn)
         for page in pages:
             for summary in page.get("eventTrackers", []):
-                return TrackerSummary(
-                    arn=summary["eventTrackerArn"], name=summary["name"], status=summary["status"]
-                )
+                return TrackerSummary(arn=summary["eventTrackerArn"], name=summary["name"], status=summary["status"])
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
@@ -344,7 +348,7 @@ def find_tracker_on(dataset_group_arn: str) -> Optional[TrackerSummary]:
     return None
 
 
-def tags_of(arn: str) -> Optional[Dict[str, str]]:
+def tags_of(arn: str) -> dict[str, str] | None:
     """The tracker's tags, or None when it does not exist."""
     try:
         tags = personalize.list_tags_for_resource(resourceArn=arn).get("tags", [])
@@ -355,7 +359,7 @@ def tags_of(arn: str) -> Optional[Dict[str, str]]:
     return {tag["tagKey"]: tag["tagValue"] for tag in tags}
 
 
-def is_owned_by(tags: Optional[Mapping[str, str]], owner: Owner) -> bool:
+def is_owned_by(tags: Mapping[str, str] | None, owner: Owner) -> bool:
     """Whether a tracker's tags are this custom resource's ownership tags."""
     return (
         tags is not None
@@ -364,11 +368,11 @@ def is_owned_by(tags: Optional[Mapping[str, str]], owner: Owner) -> bool:
     )
 
 
-def user_tags(tags: Mapping[str, str]) -> Dict[str, str]:
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in tags.items() if not key.startswith(TAG_NAMESPACE)}
 
 
-def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> Dict[str, Any]:
+def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> dict[str, Any]:
     """Create the tracker (or adopt our own matching one), wait until ACTIVE, return its description."""
     arn = start_create(spec, owner, deadline)
     # From here on a FAILED answer (crhelper's own timeout included) carries the ARN, so the
@@ -388,7 +392,7 @@ def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> Dict[str
 
 def start_create(spec: TrackerSpec, owner: Owner, deadline: float) -> str:
     """CreateEventTracker, waiting out a dataset group that is not ACTIVE yet and clearing our own leftovers."""
-    tags = owner.tags() + [{"tagKey": key, "tagValue": value} for key, value in spec.tags.items()]
+    tags = owner.tags() + tag_list(spec.tags)
     intervals = poll_intervals()
     while True:
         try:
@@ -418,7 +422,7 @@ def start_create(spec: TrackerSpec, owner: Owner, deadline: float) -> str:
                 raise
 
 
-def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> Optional[str]:
+def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> str | None:
     """Resolve ResourceAlreadyExists: adopt our own matching tracker, or delete our other one.
 
     Returns the adopted ARN, or None once the dataset group is free. A tracker this resource
@@ -428,9 +432,7 @@ def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> Optional[str]:
     if existing is None:
         # Gone meanwhile, or not listed yet: create again after a pause, within the budget.
         if not sleep_within(POLL_MAX_INTERVAL, deadline):
-            raise HandlerError(
-                "CreateEventTracker reports a tracker on the dataset group, but none is listed. Retry."
-            )
+            raise HandlerError("CreateEventTracker reports a tracker on the dataset group, but none is listed. Retry.")
         return None
     tags = tags_of(existing.arn)
     if not is_owned_by(tags, owner):
@@ -475,17 +477,21 @@ def delete_tracker(arn: str, deadline: float) -> None:
     wait_until(arn, lambda s: s is None, deadline, "be deleted")
 
 
+def tag_list(tags: Mapping[str, str]) -> list[TagTypeDef]:
+    return [{"tagKey": key, "tagValue": value} for key, value in tags.items()]
+
+
 def update_tags(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
     """Bring the user tags from `old` to `new` in place; ownership tags are never touched."""
     removed = sorted(key for key in old if key not in new)
-    changed = [{"tagKey": key, "tagValue": value} for key, value in new.items() if old.get(key) != value]
+    changed = tag_list({key: value for key, value in new.items() if old.get(key) != value})
     if removed:
         personalize.untag_resource(resourceArn=arn, tagKeys=removed)
     if changed:
         personalize.tag_resource(resourceArn=arn, tags=changed)
 
 
-def retag(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+def retag(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, Any] | None:
     """Update the user tags in place; the tracker's description, or None when it no longer exists."""
     try:
         update_tags(arn, old, new)
@@ -496,7 +502,7 @@ def retag(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> Optional[
     return describe(arn)
 
 
-def attributes(tracker: Mapping[str, Any]) -> Dict[str, str]:
+def attributes(tracker: Mapping[str, Any]) -> dict[str, str]:
     """The Data of a SUCCESS answer: what Fn::GetAtt returns."""
     return {ATTRIBUTE_ARN: str(tracker["eventTrackerArn"]), ATTRIBUTE_TRACKING_ID: str(tracker["trackingId"])}
 
@@ -560,7 +566,7 @@ def discard_leftover(dataset_group_arn: str, current: str, owner: Owner, deadlin
         delete_tracker(existing.arn, deadline)
 
 
-def _parse_or_none(properties: Any) -> Optional[TrackerSpec]:
+def _parse_or_none(properties: Any) -> TrackerSpec | None:
     try:
         return parse_properties(properties)
     except HandlerError:
@@ -585,6 +591,6 @@ def on_delete(event: Mapping[str, Any], context: Any) -> str:
     return physical_id
 
 
-def handler(event: Dict[str, Any], context: Any) -> None:
+def handler(event: dict[str, Any], context: Any) -> None:
     """Lambda entry point."""
     helper(event, context)

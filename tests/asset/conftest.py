@@ -20,7 +20,7 @@ def synthesize_asset(outdir: Path) -> Path:
     assembly = app.synth()
     template = json.loads(Path(assembly.get_stack_by_name("AssetStack").template_full_path).read_text())
     (function,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    return outdir / function["Metadata"]["aws:asset:path"]
+    return outdir / str(function["Metadata"]["aws:asset:path"])
 
 
 @pytest.fixture(scope="session")

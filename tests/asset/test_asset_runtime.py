@@ -3,6 +3,7 @@ is boto3, real HTTP to the service endpoint, and a real HTTPS ResponseURL."""
 
 import subprocess
 import uuid
+from typing import Any
 
 import pytest
 
@@ -61,13 +62,19 @@ def test_the_runtime_venv_has_boto3_and_not_crhelper():
 
 def test_create_through_the_endpoint_answers_the_https_response_url(bundled_asset, response_server):
     tracker = {
-        "name": "clickstream", "eventTrackerArn": ARN, "accountId": "123456789012", "trackingId": TRACKING_ID,
-        "datasetGroupArn": DATASET_GROUP_ARN, "status": "ACTIVE",
+        "name": "clickstream",
+        "eventTrackerArn": ARN,
+        "accountId": "123456789012",
+        "trackingId": TRACKING_ID,
+        "datasetGroupArn": DATASET_GROUP_ARN,
+        "status": "ACTIVE",
     }
-    script = {
+    script: dict[str, list[tuple[int, dict[str, Any]]]] = {
         "CreateEventTracker": [(200, {"eventTrackerArn": ARN, "trackingId": TRACKING_ID})],
-        "DescribeEventTracker": [(200, {"eventTracker": {**tracker, "status": "CREATE PENDING"}}),
-                                 (200, {"eventTracker": tracker})],
+        "DescribeEventTracker": [
+            (200, {"eventTracker": {**tracker, "status": "CREATE PENDING"}}),
+            (200, {"eventTracker": tracker}),
+        ],
     }
     event = request("Create", response_server, {"DatasetGroupArn": DATASET_GROUP_ARN, "Name": "clickstream"})
     with ScriptedPersonalize(script) as service:

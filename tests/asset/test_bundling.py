@@ -10,7 +10,7 @@ from personalize_event_tracker import _provider
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def files_in(directory: Path) -> list:
+def files_in(directory: Path) -> list[str]:
     return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
 
 
@@ -35,7 +35,7 @@ def test_the_asset_directory_is_named_after_the_content_hash(bundled_asset, tmp_
     assert synthesize_asset(tmp_path / "again").name == bundled_asset.name
 
 
-def hash_in_a_fresh_interpreter(cwd: Path, extra_env: dict) -> str:
+def hash_in_a_fresh_interpreter(cwd: Path, extra_env: dict[str, str]) -> str:
     code = "from personalize_event_tracker._provider import asset_hash; print(asset_hash())"
     env = {**os.environ, **extra_env}
     return subprocess.run(

@@ -9,25 +9,30 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
 from localcloud.assembly import StackArtifact, find_stack
-from localcloud.cloudformation import LocalCloud, Settings
+from localcloud.cloudformation import Invocation, LocalCloud, Settings
 from localcloud.emulator import Emulator
 from localcloud.personalize import Personalize
 from localcloud.response_server import ResponseServer
 
+if TYPE_CHECKING:
+    from mypy_boto3_personalize.type_defs import TagTypeDef
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 VARIANTS = ["base", "renamed", "retagged", "regrouped", "ten", "existing", "two-existing", "malformed"]
 TRACKER_TYPE = "Custom::PersonalizeEventTracker"
-FOREIGN_TAGS = [{"tagKey": "owner", "tagValue": "another-team"}]
+FOREIGN_TAGS: list[TagTypeDef] = [{"tagKey": "owner", "tagValue": "another-team"}]
 
 
-def cdk_cli() -> List[str]:
+def cdk_cli() -> list[str]:
     cli = REPOSITORY / "node_modules" / ".bin" / "cdk"
     if not cli.exists():
         raise FileNotFoundError("the pinned CDK CLI is missing: run `make setup`")
@@ -35,7 +40,7 @@ def cdk_cli() -> List[str]:
 
 
 @pytest.fixture(scope="session")
-def assemblies(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
+def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each variant of tests/e2e/apps/variants.py, synthesized by the real CDK CLI, two at a time."""
     root = tmp_path_factory.mktemp("assemblies")
     bin_dir = Path(sys.executable).parent
@@ -46,10 +51,17 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
     while pending:
         batch, pending = pending[:2], pending[2:]
         processes = [
-            (variant, subprocess.Popen(
-                cdk_cli() + ["synth", "--quiet", "--app", app, "-c", f"variant={variant}", "-o", str(out[variant])],
-                cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            ))
+            (
+                variant,
+                subprocess.Popen(
+                    [*cdk_cli(), "synth", "--quiet", "--app", app, "-c", f"variant={variant}", "-o", str(out[variant])],
+                    cwd=REPOSITORY,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                ),
+            )
             for variant in batch
         ]
         for variant, process in processes:
@@ -62,14 +74,23 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
 def example_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example app, synthesized by the real CDK CLI from the repository's cdk.json."""
     out = tmp_path_factory.mktemp("example") / "cdk.out"
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "CDK_DISABLE_CLI_TELEMETRY": "true"}
-    subprocess.run(cdk_cli() + ["synth", "--quiet", "-o", str(out)], cwd=REPOSITORY, env=env, check=True,
-                   capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
+    subprocess.run(
+        [*cdk_cli(), "synth", "--quiet", "-o", str(out)],
+        cwd=REPOSITORY,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out
 
 
-def artifact(assemblies: Dict[str, Path], variant: str) -> StackArtifact:
+def artifact(assemblies: dict[str, Path], variant: str) -> StackArtifact:
     return find_stack(assemblies[variant], "E2E")
 
 
@@ -81,17 +102,23 @@ class Harness:
         self.emulator = Emulator(self.service).start()
         self.responses = ResponseServer().start()
         self.settings = Settings(lambda_retry_delay=0.2)
-        self.progress: List[tuple] = []
+        self.progress: list[tuple[str, ...]] = []
         self.cloud = LocalCloud(
-            self.emulator, self.responses, state_file=tmp_path / "stacks.json", settings=self.settings,
+            self.emulator,
+            self.responses,
+            state_file=tmp_path / "stacks.json",
+            settings=self.settings,
             progress=lambda *event: self.progress.append(event),
         )
         self.client = boto3.client(
-            "personalize", region_name="us-east-1", endpoint_url=self.emulator.endpoint_url,
-            aws_access_key_id="test", aws_secret_access_key="test",
+            "personalize",
+            region_name="us-east-1",
+            endpoint_url=self.emulator.endpoint_url,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
         )
-        self.foreign: Dict[str, dict] = {}
-        self.expected_unanswered: List = []  # invocations a test made unanswerable on purpose
+        self.foreign: dict[str, dict[str, Any]] = {}
+        self.expected_unanswered: list[Invocation] = []  # invocations a test made unanswerable on purpose
 
     def stop(self) -> None:
         self.emulator.stop()
@@ -107,16 +134,17 @@ class Harness:
 
     def foreign_tracker(self, dataset_group_arn: str) -> str:
         """A tracker someone else made: it must survive everything, untouched."""
-        arn = str(self.client.create_event_tracker(
-            name="someone-elses", datasetGroupArn=dataset_group_arn, tags=FOREIGN_TAGS)["eventTrackerArn"])
+        arn = str(
+            self.client.create_event_tracker(
+                name="someone-elses", datasetGroupArn=dataset_group_arn, tags=FOREIGN_TAGS
+            )["eventTrackerArn"]
+        )
         self.wait(lambda: self.tracker(arn)["status"] == "ACTIVE")
         self.foreign[arn] = self.tracker(arn)
         return arn
 
     @staticmethod
-    def wait(condition, timeout: float = 10) -> None:
-        import time
-
+    def wait(condition: Callable[[], bool], timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             assert time.monotonic() < deadline, "condition not reached"
@@ -124,27 +152,29 @@ class Harness:
 
     # --- inspecting ----------------------------------------------------------------------------
 
-    def trackers(self) -> List[dict]:
-        return self.service.snapshot()["eventTrackers"]
+    def trackers(self) -> list[dict[str, Any]]:
+        return list(self.service.snapshot()["eventTrackers"])
 
-    def tracker(self, arn: str) -> dict:
+    def tracker(self, arn: str) -> dict[str, Any]:
         (found,) = [t for t in self.trackers() if t["eventTrackerArn"] == arn]
         return found
 
-    def stack_trackers(self, stack: str = "E2E") -> Dict[str, str]:
+    def stack_trackers(self, stack: str = "E2E") -> dict[str, str]:
         """Logical id -> tracker ARN, as the deployed stack records them."""
         record = self.cloud.stacks.get(stack, {"resources": {}})
-        return {logical_id: r["physical_id"] for logical_id, r in record["resources"].items()
-                if r["type"] == TRACKER_TYPE}
+        return {
+            logical_id: r["physical_id"] for logical_id, r in record["resources"].items() if r["type"] == TRACKER_TYPE
+        }
 
-    def requests(self, logical_id: str = "") -> List[str]:
+    def requests(self, logical_id: str = "") -> list[str]:
         return [i.request_type for i in self.cloud.invocations if not logical_id or i.logical_id == logical_id]
 
     def check_invariants(self) -> None:
         self.cloud.wait_for_invocations(timeout=120)
         unanswered = [i for i in self.cloud.unanswered() if i not in self.expected_unanswered]
-        assert not unanswered, [(i.logical_id, i.request_type, [a.output[-600:] for a in i.attempts])
-                                for i in unanswered]
+        assert not unanswered, [
+            (i.logical_id, i.request_type, [a.output[-600:] for a in i.attempts]) for i in unanswered
+        ]
         live = {t["eventTrackerArn"]: t for t in self.trackers()}
         managed = set()
         for record in self.cloud.stacks.values():
@@ -164,4 +194,3 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
         h.check_invariants()
     finally:
         h.stop()
-

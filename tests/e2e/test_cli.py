@@ -7,13 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def localcloud(*args, cwd):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run([sys.executable, "-m", "localcloud", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "localcloud", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_demo_deploys_sends_an_event_and_destroys(example_assembly, tmp_path):
@@ -53,6 +61,7 @@ def test_serve_runs_the_emulator_standalone_with_faults(tmp_path):
     import time
 
     import boto3
+    from botocore.config import Config
     from botocore.exceptions import ClientError
 
     with socket.socket() as probe:
@@ -61,20 +70,38 @@ def test_serve_runs_the_emulator_standalone_with_faults(tmp_path):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     faults = json.dumps({"throttle": {"ListDatasetGroups": ["ThrottlingException"]}})
     server = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "serve", "--port", str(port), "--state-dir", str(tmp_path),
-         "--faults", faults], cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "serve",
+            "--port",
+            str(port),
+            "--state-dir",
+            str(tmp_path),
+            "--faults",
+            faults,
+        ],
+        cwd=REPOSITORY,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
+        assert server.stdout is not None
         assert f"Personalize emulator on http://127.0.0.1:{port}" in server.stdout.readline()
-        client = boto3.client("personalize", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
-                              aws_access_key_id="t", aws_secret_access_key="t",
-                              config=boto3.session.Config(retries={"total_max_attempts": 1}))
+        client = boto3.client(
+            "personalize",
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
         started = time.monotonic()
-        try:
+        with pytest.raises(ClientError) as raised:
             client.list_dataset_groups()
-            raise AssertionError("the configured fault did not happen")
-        except ClientError as error:
-            assert error.response["Error"]["Code"] == "ThrottlingException"
+        assert raised.value.response["Error"]["Code"] == "ThrottlingException"
         assert client.list_dataset_groups()["datasetGroups"] == []
         assert time.monotonic() - started < 5
     finally:

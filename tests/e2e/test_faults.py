@@ -54,8 +54,9 @@ def test_server_errors_are_retried(harness, assemblies):
 
 def test_throttling_while_making_way_for_a_rename(harness, assemblies):
     harness.cloud.deploy(artifact(assemblies, "base"))
-    harness.service.set_faults(throttle={"ListEventTrackers": ["ThrottlingException"] * 2,
-                                         "ListTagsForResource": ["LimitExceededException"]})
+    harness.service.set_faults(
+        throttle={"ListEventTrackers": ["ThrottlingException"] * 2, "ListTagsForResource": ["LimitExceededException"]}
+    )
 
     harness.cloud.deploy(artifact(assemblies, "renamed"))
 
@@ -132,7 +133,7 @@ def test_tracker_deleted_out_of_band_before_a_tags_update(harness, assemblies):
     harness.cloud.deploy(artifact(assemblies, "retagged"))
 
     (tracker,) = harness.trackers()  # created again, so the stack holds a working tracker
-    assert tracker["eventTrackerArn"] == list(harness.stack_trackers().values())[0] != arn
+    assert tracker["eventTrackerArn"] == next(iter(harness.stack_trackers().values())) != arn
     harness.cloud.destroy("E2E")
 
 
@@ -164,8 +165,9 @@ def test_cancelled_create_then_delete_with_an_invented_id(harness, assemblies):
     harness.existing_group("existing-a")
     foreign = harness.foreign_tracker(harness.existing_group("existing-b"))
     # the slow one's tracker exists before the other fails: only the failing one lists tags, throttled
-    harness.service.set_faults(slow={"tracker_in_progress": 3.0},
-                               throttle={"ListTagsForResource": ["ThrottlingException"] * 2})
+    harness.service.set_faults(
+        slow={"tracker_in_progress": 3.0}, throttle={"ListTagsForResource": ["ThrottlingException"] * 2}
+    )
 
     with pytest.raises(DeploymentFailed):
         harness.cloud.deploy(artifact(assemblies, "two-existing"))
@@ -202,7 +204,7 @@ def test_no_answer_within_the_service_timeout(harness, assemblies):
         harness.cloud.deploy(artifact(assemblies, "base"))
 
     # THEN the rollback Delete, with an invented id, found the tracker by its ownership tags
-    (delete,) = [i for i in harness.cloud.invocations if i.request_type == "Delete"]
+    (_delete,) = [i for i in harness.cloud.invocations if i.request_type == "Delete"]
     assert harness.trackers() == []
     harness.cloud.wait_for_invocations()
     (create,) = [i for i in harness.cloud.invocations if i.request_type == "Create"]

@@ -19,12 +19,20 @@ def test_example_app_deploy_use_destroy(harness, example_assembly):
     stack_id = harness.cloud.stacks["PersonalizeEventTrackerDemo"]["stack_id"]
     assert tracker["tags"]["personalize-event-tracker:stack-id"] == stack_id
     # AND events sent with that trackingId are accepted
-    events = boto3.client("personalize-events", region_name="us-east-1", endpoint_url=harness.emulator.endpoint_url,
-                          aws_access_key_id="t", aws_secret_access_key="t")
+    events = boto3.client(
+        "personalize-events",
+        region_name="us-east-1",
+        endpoint_url=harness.emulator.endpoint_url,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
     import datetime
 
-    events.put_events(trackingId=outputs["TrackingId"], sessionId="s", eventList=[
-        {"eventType": "click", "sentAt": datetime.datetime.now(datetime.timezone.utc), "itemId": "i"}])
+    events.put_events(
+        trackingId=outputs["TrackingId"],
+        sessionId="s",
+        eventList=[{"eventType": "click", "sentAt": datetime.datetime.now(datetime.timezone.utc), "itemId": "i"}],
+    )
     assert [e["eventTrackerArn"] for e in harness.service.events] == [tracker["eventTrackerArn"]]
     # WHEN it is destroyed THEN nothing is left
     harness.cloud.destroy("PersonalizeEventTrackerDemo")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import functools
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 from botocore.stub import Stubber
@@ -36,8 +37,8 @@ FOREIGN_TAGS = [
 ]
 
 
-def properties(name: str = "clickstream", dataset_group_arn: str = DATASET_GROUP_ARN, **extra: Any) -> Dict[str, Any]:
-    props: Dict[str, Any] = {
+def properties(name: str = "clickstream", dataset_group_arn: str = DATASET_GROUP_ARN, **extra: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider",
         "ServiceTimeout": "960",
         "DatasetGroupArn": dataset_group_arn,
@@ -49,13 +50,13 @@ def properties(name: str = "clickstream", dataset_group_arn: str = DATASET_GROUP
 
 def make_event(
     request_type: str,
-    resource_properties: Optional[Dict[str, Any]] = None,
+    resource_properties: dict[str, Any] | None = None,
     *,
-    old_properties: Optional[Dict[str, Any]] = None,
-    physical_id: Optional[str] = None,
-) -> Dict[str, Any]:
+    old_properties: dict[str, Any] | None = None,
+    physical_id: str | None = None,
+) -> dict[str, Any]:
     """A CloudFormation custom resource request, as Lambda receives it."""
-    event: Dict[str, Any] = {
+    event: dict[str, Any] = {
         "RequestType": request_type,
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider",
         "ResponseURL": RESPONSE_URL,
@@ -72,8 +73,13 @@ def make_event(
     return event
 
 
-def tracker(status: str, arn: str = ARN, name: str = "clickstream", tracking_id: str = TRACKING_ID,
-            dataset_group_arn: str = DATASET_GROUP_ARN) -> Dict[str, Any]:
+def tracker(
+    status: str,
+    arn: str = ARN,
+    name: str = "clickstream",
+    tracking_id: str = TRACKING_ID,
+    dataset_group_arn: str = DATASET_GROUP_ARN,
+) -> dict[str, Any]:
     return {
         "eventTracker": {
             "name": name,
@@ -91,7 +97,7 @@ class FakeClock:
 
     def __init__(self) -> None:
         self.now = 1000.0
-        self.sleeps: List[float] = []
+        self.sleeps: list[float] = []
 
     def monotonic(self) -> float:
         return self.now
@@ -136,11 +142,11 @@ def personalize():
 
 
 @pytest.fixture
-def answers(monkeypatch: pytest.MonkeyPatch) -> List[Dict[str, Any]]:
+def answers(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The response bodies crhelper sends to the ResponseURL (the send itself is replaced)."""
-    sent: List[Dict[str, Any]] = []
+    sent: list[dict[str, Any]] = []
 
-    def record(url: str, body: Dict[str, Any], ssl_verify: Any) -> None:
+    def record(url: str, body: dict[str, Any], ssl_verify: Any) -> None:
         assert url == RESPONSE_URL
         sent.append(copy.deepcopy(body))
 
@@ -154,8 +160,14 @@ class Personalize:
     def __init__(self, stubber: Stubber) -> None:
         self.stubber = stubber
 
-    def create(self, name: str = "clickstream", dataset_group_arn: str = DATASET_GROUP_ARN,
-               tags: Optional[List[Dict[str, str]]] = None, arn: str = ARN, error: Optional[str] = None) -> None:
+    def create(
+        self,
+        name: str = "clickstream",
+        dataset_group_arn: str = DATASET_GROUP_ARN,
+        tags: builtins.list[dict[str, str]] | None = None,
+        arn: str = ARN,
+        error: str | None = None,
+    ) -> None:
         params = {"name": name, "datasetGroupArn": dataset_group_arn, "tags": OWNER_TAGS + (tags or [])}
         if error:
             self.stubber.add_client_error("create_event_tracker", error, "refused", expected_params=params)
@@ -166,7 +178,8 @@ class Personalize:
     def describe(self, status: str, arn: str = ARN, **fields: Any) -> None:
         tracking_id = TRACKING_ID if arn == ARN else NEW_TRACKING_ID
         self.stubber.add_response(
-            "describe_event_tracker", tracker(status, arn=arn, tracking_id=tracking_id, **fields),
+            "describe_event_tracker",
+            tracker(status, arn=arn, tracking_id=tracking_id, **fields),
             {"eventTrackerArn": arn},
         )
 
@@ -175,15 +188,15 @@ class Personalize:
             "describe_event_tracker", "ResourceNotFoundException", "not found", expected_params={"eventTrackerArn": arn}
         )
 
-    def list(self, *trackers: Dict[str, str], dataset_group_arn: str = DATASET_GROUP_ARN) -> None:
+    def list(self, *trackers: dict[str, str], dataset_group_arn: str = DATASET_GROUP_ARN) -> None:
         self.stubber.add_response(
             "list_event_trackers", {"eventTrackers": list(trackers)}, {"datasetGroupArn": dataset_group_arn}
         )
 
-    def tags(self, tags: List[Dict[str, str]], arn: str = ARN) -> None:
+    def tags(self, tags: builtins.list[dict[str, str]], arn: str = ARN) -> None:
         self.stubber.add_response("list_tags_for_resource", {"tags": tags}, {"resourceArn": arn})
 
-    def delete(self, arn: str = ARN, error: Optional[str] = None) -> None:
+    def delete(self, arn: str = ARN, error: str | None = None) -> None:
         if error:
             self.stubber.add_client_error(
                 "delete_event_tracker", error, "refused", expected_params={"eventTrackerArn": arn}
@@ -191,7 +204,7 @@ class Personalize:
         else:
             self.stubber.add_response("delete_event_tracker", {}, {"eventTrackerArn": arn})
 
-    def tag(self, tags: List[Dict[str, str]], arn: str = ARN, error: Optional[str] = None) -> None:
+    def tag(self, tags: builtins.list[dict[str, str]], arn: str = ARN, error: str | None = None) -> None:
         if error:
             self.stubber.add_client_error(
                 "tag_resource", error, "refused", expected_params={"resourceArn": arn, "tags": tags}
@@ -199,16 +212,16 @@ class Personalize:
         else:
             self.stubber.add_response("tag_resource", {}, {"resourceArn": arn, "tags": tags})
 
-    def untag(self, keys: List[str], arn: str = ARN) -> None:
+    def untag(self, keys: builtins.list[str], arn: str = ARN) -> None:
         self.stubber.add_response("untag_resource", {}, {"resourceArn": arn, "tagKeys": keys})
 
-    def error(self, operation: str, code: str, params: Dict[str, Any]) -> None:
+    def error(self, operation: str, code: str, params: dict[str, Any]) -> None:
         self.stubber.add_client_error(operation, code, "refused", expected_params=params)
 
 
-def summary(arn: str = ARN, name: str = "clickstream", status: str = "ACTIVE") -> Dict[str, str]:
+def summary(arn: str = ARN, name: str = "clickstream", status: str = "ACTIVE") -> dict[str, str]:
     return {"eventTrackerArn": arn, "name": name, "status": status}
 
 
-def invoke(event: Dict[str, Any], context: LambdaContext) -> None:
+def invoke(event: dict[str, Any], context: LambdaContext) -> None:
     index.handler(event, context)

@@ -16,8 +16,13 @@ def response_server(monkeypatch):
 
 
 def body(request):
-    return {"Status": "SUCCESS", "PhysicalResourceId": "id", "Reason": "", "Data": {},
-            **{k: request[k] for k in ("StackId", "RequestId", "LogicalResourceId")}}
+    return {
+        "Status": "SUCCESS",
+        "PhysicalResourceId": "id",
+        "Reason": "",
+        "Data": {},
+        **{k: request[k] for k in ("StackId", "RequestId", "LogicalResourceId")},
+    }
 
 
 REQUEST = {"StackId": "arn:aws:cloudformation:us-east-1:1:stack/S/x", "RequestId": "r", "LogicalResourceId": "L"}

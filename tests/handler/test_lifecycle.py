@@ -188,7 +188,7 @@ def test_create_past_the_budget_answers_failed_with_the_arn_before_the_deadline(
         (properties(name="bad name"), "Name must be 1-63 characters"),
         (properties(name="x" * 64), "Name must be 1-63 characters"),
         (properties(dataset_group_arn="dataset-group/clicks"), "DatasetGroupArn must be a Personalize ARN"),
-        (properties(dataset_group_arn=12), "DatasetGroupArn is required and must be a string"),
+        ({**properties(), "DatasetGroupArn": 12}, "DatasetGroupArn is required and must be a string"),
         (properties(Tags="team=growth"), "Tags must be a list"),
         (properties(Tags=[{"Key": "team"}]), "each tag must be {Key, Value}"),
         (properties(Tags=[{"Key": "aws:x", "Value": "1"}]), "reserved prefix"),

@@ -4,9 +4,9 @@ import boto3
 import pytest
 
 from personalize_event_tracker._handler import index
+from tests.scripted_service import ScriptedPersonalize, error
 
 from .conftest import ARN, TRACKING_ID, invoke, make_event, tracker
-from tests.scripted_service import ScriptedPersonalize, error
 
 
 @pytest.fixture
@@ -16,14 +16,16 @@ def scripted(monkeypatch):
     def start(script):
         service = ScriptedPersonalize(script).__enter__()
         client = boto3.client(
-            "personalize", region_name="us-east-1", endpoint_url=service.endpoint_url,
+            "personalize",
+            region_name="us-east-1",
+            endpoint_url=service.endpoint_url,
             config=index.personalize.meta.config,
         )
         monkeypatch.setattr(index, "personalize", client)
         started.append(service)
         return service
 
-    started = []
+    started: list[ScriptedPersonalize] = []
     yield start
     for service in started:
         service.__exit__(None, None, None)
@@ -35,17 +37,19 @@ def test_the_client_uses_standard_retries():
 
 def test_throttling_and_server_errors_are_retried(scripted, answers, lambda_context):
     # LimitExceededException is retried only in `standard` mode, not in the runtime's `legacy` default.
-    service = scripted({
-        "CreateEventTracker": [
-            error("LimitExceededException"),
-            error("ThrottlingException"),
-            (200, {"eventTrackerArn": ARN, "trackingId": TRACKING_ID}),
-        ],
-        "DescribeEventTracker": [
-            error("InternalServerError", status=500),
-            (200, tracker("ACTIVE")),
-        ],
-    })
+    service = scripted(
+        {
+            "CreateEventTracker": [
+                error("LimitExceededException"),
+                error("ThrottlingException"),
+                (200, {"eventTrackerArn": ARN, "trackingId": TRACKING_ID}),
+            ],
+            "DescribeEventTracker": [
+                error("InternalServerError", status=500),
+                (200, tracker("ACTIVE")),
+            ],
+        }
+    )
 
     invoke(make_event("Create"), lambda_context)
 

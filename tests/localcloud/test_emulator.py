@@ -7,6 +7,7 @@ import urllib.request
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud.emulator import Emulator
@@ -21,15 +22,25 @@ def emulator(tmp_path):
 
 @pytest.fixture
 def client(emulator):
-    return boto3.client("personalize", region_name="us-east-1", endpoint_url=emulator.endpoint_url,
-                        aws_access_key_id="t", aws_secret_access_key="t",
-                        config=boto3.session.Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    return boto3.client(
+        "personalize",
+        region_name="us-east-1",
+        endpoint_url=emulator.endpoint_url,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
 
 
 @pytest.fixture
 def events(emulator):
-    return boto3.client("personalize-events", region_name="us-east-1", endpoint_url=emulator.endpoint_url,
-                        aws_access_key_id="t", aws_secret_access_key="t")
+    return boto3.client(
+        "personalize-events",
+        region_name="us-east-1",
+        endpoint_url=emulator.endpoint_url,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
 
 
 def error_of(call, *args, **kwargs):
@@ -69,9 +80,13 @@ def test_statuses_follow_the_clock(client):
     created = client.create_event_tracker(name="clicks", datasetGroupArn=group)
     arn, tracking_id = created["eventTrackerArn"], created["trackingId"]
     assert arn.startswith("arn:aws:personalize:us-east-1:123456789012:event-tracker/")
-    seen = set()
-    wait_for(lambda: seen.add(client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"])
-             or "ACTIVE" in seen)
+    seen: set[str] = set()
+
+    def observe() -> bool:
+        seen.add(client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"])
+        return "ACTIVE" in seen
+
+    wait_for(observe)
     assert seen >= {"CREATE IN_PROGRESS", "ACTIVE"}
     tracker = client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]
     assert (tracker["trackingId"], tracker["datasetGroupArn"], tracker["name"]) == (tracking_id, group, "clicks")
@@ -113,9 +128,14 @@ def test_a_tracker_being_created_cannot_be_deleted(client):
 
 def test_requests_are_validated_against_the_model(client, emulator):
     # botocore's client-side validation is off, so the emulator sees what the service would
-    raw = boto3.client("personalize", region_name="us-east-1", endpoint_url=emulator.endpoint_url,
-                       aws_access_key_id="t", aws_secret_access_key="t",
-                       config=boto3.session.Config(parameter_validation=False))
+    raw = boto3.client(
+        "personalize",
+        region_name="us-east-1",
+        endpoint_url=emulator.endpoint_url,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+        config=Config(parameter_validation=False),
+    )
     code, message = error_of(raw.create_event_tracker, name="bad name", datasetGroupArn="nope")
     assert code == "InvalidInputException"
     assert message.startswith("2 validation errors detected: Value 'bad name' at 'name' failed to satisfy")
@@ -135,8 +155,13 @@ def test_list_event_trackers_filters_and_paginates(client):
     second = client.list_event_trackers(maxResults=2, nextToken=first["nextToken"])
     assert len(second["eventTrackers"]) == 1 and "nextToken" not in second
     (only,) = client.list_event_trackers(datasetGroupArn=groups[1])["eventTrackers"]
-    assert only["name"] == "t1" and set(only) == {"name", "eventTrackerArn", "status", "creationDateTime",
-                                                  "lastUpdatedDateTime"}
+    assert only["name"] == "t1" and set(only) == {
+        "name",
+        "eventTrackerArn",
+        "status",
+        "creationDateTime",
+        "lastUpdatedDateTime",
+    }
     pages = client.get_paginator("list_event_trackers").paginate(PaginationConfig={"PageSize": 1})
     assert [t["name"] for page in pages for t in page["eventTrackers"]] == ["t0", "t1", "t2"]
     assert error_of(client.list_event_trackers, nextToken="garbage")[0] == "InvalidNextTokenException"
@@ -144,8 +169,9 @@ def test_list_event_trackers_filters_and_paginates(client):
 
 def test_tags(client):
     group = active_group(client)
-    arn = client.create_event_tracker(name="t", datasetGroupArn=group,
-                                      tags=[{"tagKey": "a", "tagValue": "1"}])["eventTrackerArn"]
+    arn = client.create_event_tracker(name="t", datasetGroupArn=group, tags=[{"tagKey": "a", "tagValue": "1"}])[
+        "eventTrackerArn"
+    ]
     client.tag_resource(resourceArn=arn, tags=[{"tagKey": "b", "tagValue": "2"}, {"tagKey": "a", "tagValue": "3"}])
     client.untag_resource(resourceArn=arn, tagKeys=["b"])
     assert client.list_tags_for_resource(resourceArn=arn)["tags"] == [{"tagKey": "a", "tagValue": "3"}]
@@ -162,8 +188,12 @@ def test_put_events_only_for_an_active_tracker(client, events, emulator):
     event = {"eventType": "click", "sentAt": now, "itemId": "i1"}
     code, _ = error_of(events.put_events, trackingId=created["trackingId"], sessionId="s", eventList=[event])
     assert code == "InvalidInputException"  # not ACTIVE yet
-    wait_for(lambda: client.describe_event_tracker(
-        eventTrackerArn=created["eventTrackerArn"])["eventTracker"]["status"] == "ACTIVE")
+    wait_for(
+        lambda: (
+            client.describe_event_tracker(eventTrackerArn=created["eventTrackerArn"])["eventTracker"]["status"]
+            == "ACTIVE"
+        )
+    )
     events.put_events(trackingId=created["trackingId"], sessionId="s", userId="u", eventList=[event, event])
     recorded = emulator.service.events
     assert len(recorded) == 2 and recorded[0]["event"]["itemId"] == "i1"
@@ -174,8 +204,14 @@ def test_put_events_only_for_an_active_tracker(client, events, emulator):
 
 
 def test_faults_through_the_admin_interface(client, emulator):
-    admin(emulator, "faults", {"throttle": {"ListDatasetGroups": ["LimitExceededException", "ThrottlingException"]},
-                               "server_errors": {"DescribeDatasetGroup": 1}})
+    admin(
+        emulator,
+        "faults",
+        {
+            "throttle": {"ListDatasetGroups": ["LimitExceededException", "ThrottlingException"]},
+            "server_errors": {"DescribeDatasetGroup": 1},
+        },
+    )
     assert error_of(client.list_dataset_groups)[0] == "LimitExceededException"
     assert error_of(client.list_dataset_groups)[0] == "ThrottlingException"
     assert client.list_dataset_groups()["datasetGroups"] == []
@@ -183,8 +219,12 @@ def test_faults_through_the_admin_interface(client, emulator):
         client.describe_dataset_group(datasetGroupArn="arn:aws:personalize:us-east-1:123456789012:dataset-group/x")
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
     calls = [(c["operation"], c["outcome"]) for c in admin(emulator, "state")["calls"]]
-    assert calls == [("ListDatasetGroups", "LimitExceededException"), ("ListDatasetGroups", "ThrottlingException"),
-                     ("ListDatasetGroups", "OK"), ("DescribeDatasetGroup", "InternalServerError")]
+    assert calls == [
+        ("ListDatasetGroups", "LimitExceededException"),
+        ("ListDatasetGroups", "ThrottlingException"),
+        ("ListDatasetGroups", "OK"),
+        ("DescribeDatasetGroup", "InternalServerError"),
+    ]
 
 
 def test_forced_create_failure_and_slow_transitions(client, emulator):
@@ -206,8 +246,12 @@ def test_out_of_band_delete_and_reset(client, emulator):
 
 
 def test_unsigned_requests_are_refused(emulator):
-    request = urllib.request.Request(emulator.endpoint_url, data=b"{}", method="POST",
-                                     headers={"X-Amz-Target": "AmazonPersonalize.ListDatasetGroups"})
+    request = urllib.request.Request(
+        emulator.endpoint_url,
+        data=b"{}",
+        method="POST",
+        headers={"X-Amz-Target": "AmazonPersonalize.ListDatasetGroups"},
+    )
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(request)
     assert raised.value.code == 403
@@ -218,6 +262,11 @@ def test_state_survives_a_restart(client, emulator, tmp_path):
     group = active_group(client)
     arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
     with Emulator(Personalize(state_file=tmp_path / "state.json")) as restarted:
-        again = boto3.client("personalize", region_name="us-east-1", endpoint_url=restarted.endpoint_url,
-                             aws_access_key_id="t", aws_secret_access_key="t")
+        again = boto3.client(
+            "personalize",
+            region_name="us-east-1",
+            endpoint_url=restarted.endpoint_url,
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+        )
         assert again.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["datasetGroupArn"] == group

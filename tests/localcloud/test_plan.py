@@ -9,10 +9,15 @@ from localcloud.plan import deployment_order, describe
 def test_orders_by_ref_getatt_sub_and_depends_on():
     template = {
         "Resources": {
-            "Tracker": {"Type": "Custom::X", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Function", "Arn"]},
-                                                            "Group": {"Ref": "Group"}}},
-            "Function": {"Type": "AWS::Lambda::Function", "DependsOn": ["Policy"],
-                         "Properties": {"Role": {"Fn::Sub": "${Role.Arn}"}}},
+            "Tracker": {
+                "Type": "Custom::X",
+                "Properties": {"ServiceToken": {"Fn::GetAtt": ["Function", "Arn"]}, "Group": {"Ref": "Group"}},
+            },
+            "Function": {
+                "Type": "AWS::Lambda::Function",
+                "DependsOn": ["Policy"],
+                "Properties": {"Role": {"Fn::Sub": "${Role.Arn}"}},
+            },
             "Policy": {"Type": "AWS::IAM::Policy", "Properties": {"Roles": [{"Ref": "Role"}]}},
             "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
             "Group": {"Type": "AWS::Personalize::DatasetGroup", "Properties": {"Name": {"Ref": "AWS::StackName"}}},
@@ -20,8 +25,13 @@ def test_orders_by_ref_getatt_sub_and_depends_on():
     }
     order = deployment_order(template)
     assert sorted(order) == sorted(template["Resources"])
-    for later, earlier in [("Tracker", "Function"), ("Tracker", "Group"), ("Function", "Policy"),
-                           ("Function", "Role"), ("Policy", "Role")]:
+    for later, earlier in [
+        ("Tracker", "Function"),
+        ("Tracker", "Group"),
+        ("Function", "Policy"),
+        ("Function", "Role"),
+        ("Policy", "Role"),
+    ]:
         assert order.index(earlier) < order.index(later)
 
 

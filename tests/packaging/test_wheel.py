@@ -33,7 +33,9 @@ def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPOSITORY)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     (built,) = out.glob("personalize_event_tracker-*.whl")
     return built
@@ -46,9 +48,7 @@ def test_the_wheel_ships_the_library_and_the_handler_only(wheel):
     assert "personalize_event_tracker/py.typed" in packaged
     assert not [n for n in packaged if n.startswith(("localcloud/", "tests/", "lambda/", "constructs/"))]
     assert not [n for n in packaged if "__pycache__" in n]
-    metadata = zipfile.ZipFile(wheel).read(
-        next(n for n in names if n.endswith(".dist-info/METADATA"))
-    ).decode()
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     requires = sorted(line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist"))
     assert requires == ["aws-cdk-lib<3,>=2.150.0", "constructs<11,>=10.0.0", "crhelper==2.0.12"]
 
@@ -78,6 +78,9 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(whee
     # the same bytes as this checkout's, so the same hash from another install location
     installed_hash = subprocess.run(
         [str(python), "-I", "-c", "from personalize_event_tracker._provider import asset_hash; print(asset_hash())"],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     assert installed_hash == asset_hash()

@@ -1,5 +1,6 @@
 """Builders shared by the construct tests."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,6 +20,6 @@ def template_of(stack: cdk.Stack) -> Template:
     return Template.from_stack(stack)
 
 
-def only(resources: dict[str, Any]) -> Any:
+def only(resources: Mapping[str, Any]) -> Any:
     assert len(resources) == 1, resources
     return next(iter(resources.values()))

@@ -108,8 +108,15 @@ def tracker_arns():
     return {
         "Fn::Join": [
             "",
-            ["arn:", {"Ref": "AWS::Partition"}, ":personalize:", {"Ref": "AWS::Region"}, ":",
-             {"Ref": "AWS::AccountId"}, ":event-tracker/*"],
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":personalize:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":event-tracker/*",
+            ],
         ]
     }
 
@@ -262,7 +269,10 @@ def test_grant_put_events_to_a_function():
     stack = new_stack()
     tracker = EventTracker(stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN)
     ingest = lambda_.Function(
-        stack, "Ingest", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
+        stack,
+        "Ingest",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
         code=lambda_.Code.from_inline("def handler(e, c): pass"),
     )
     grant = tracker.grant_put_events(ingest)
@@ -288,7 +298,7 @@ def test_from_event_tracker_attributes():
 def test_trackers_in_two_stacks_get_a_provider_each():
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     stacks = [cdk.Stack(app, name) for name in ("One", "Two")]
-    for stack, arn in zip(stacks, (DATASET_GROUP_ARN, OTHER_DATASET_GROUP_ARN)):
+    for stack, arn in zip(stacks, (DATASET_GROUP_ARN, OTHER_DATASET_GROUP_ARN), strict=False):
         EventTracker(stack, "Tracker", dataset_group_arn=arn)
     for stack in stacks:
         template_of(stack).resource_count_is("AWS::Lambda::Function", 1)

@@ -6,12 +6,15 @@ tests are what keeps the two copies equal.
 
 import botocore.session
 import pytest
+from botocore.model import ListShape, StructureShape
 
 from personalize_event_tracker import _contract, _validation
 from personalize_event_tracker._handler import index
 
 MODEL = botocore.session.get_session().get_service_model("personalize")
-CREATE_INPUT = MODEL.operation_model("CreateEventTracker").input_shape.members
+CREATE_SHAPE = MODEL.operation_model("CreateEventTracker").input_shape
+assert CREATE_SHAPE is not None
+CREATE_INPUT = CREATE_SHAPE.members
 
 
 @pytest.mark.parametrize(
@@ -46,16 +49,30 @@ def test_patterns_are_the_models():
 
 def test_tag_limits_are_the_models():
     tags = CREATE_INPUT["tags"]
+    assert isinstance(tags, ListShape) and isinstance(tags.member, StructureShape)
     key, value = tags.member.members["tagKey"].metadata, tags.member.members["tagValue"].metadata
     assert tags.metadata["max"] == _contract.MAX_USER_TAGS + 2  # two ownership tags
-    assert (key["min"], key["max"], value["max"]) == (1, _validation.TAG_KEY_MAX_LENGTH, _validation.TAG_VALUE_MAX_LENGTH)
+    assert (key["min"], key["max"], value["max"]) == (
+        1,
+        _validation.TAG_KEY_MAX_LENGTH,
+        _validation.TAG_VALUE_MAX_LENGTH,
+    )
     assert key["pattern"] == value["pattern"] == r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
 
 
 @pytest.mark.parametrize(
     ("text", "allowed"),
-    [("team", True), ("équipe 1", True), ("a_b.c:d/e=f+g-h@i", True), ("", True), ("日本", True),
-     ("a|b", False), ("tab\there", False), ("x\ny", False), ("semi;colon", False)],
+    [
+        ("team", True),
+        ("équipe 1", True),
+        ("a_b.c:d/e=f+g-h@i", True),
+        ("", True),
+        ("日本", True),
+        ("a|b", False),
+        ("tab\there", False),
+        ("x\ny", False),
+        ("semi;colon", False),
+    ],
 )
 def test_tag_text_rule_is_the_same_on_both_sides(text, allowed):
     assert _validation.is_tag_text(text) is allowed

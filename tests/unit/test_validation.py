@@ -142,10 +142,13 @@ def test_fails_when_two_trackers_share_a_dataset_group_resource():
     stack = new_stack("Shop")
     group = personalize.CfnDatasetGroup(stack, "Group", name="clicks")
     EventTracker(stack, "First", dataset_group_arn=group.attr_dataset_group_arn)
-    with pytest.raises(EventTrackerPropsError, match=re.escape(
-        "EventTracker at 'Shop/Second': dataset_group_arn (the same token) is already used by the EventTracker "
-        "at 'Shop/First'; a dataset group holds one event tracker."
-    )):
+    with pytest.raises(
+        EventTrackerPropsError,
+        match=re.escape(
+            "EventTracker at 'Shop/Second': dataset_group_arn (the same token) is already used by the EventTracker "
+            "at 'Shop/First'; a dataset group holds one event tracker."
+        ),
+    ):
         EventTracker(stack, "Second", dataset_group_arn=group.attr_dataset_group_arn)
 
 

@@ -22,14 +22,21 @@ def group(construct_id: str, name: str) -> str:
 
 if variant in ("base", "renamed", "retagged"):
     EventTracker(
-        stack, "Tracker", dataset_group_arn=group("GroupA", "e2e-a"),
+        stack,
+        "Tracker",
+        dataset_group_arn=group("GroupA", "e2e-a"),
         event_tracker_name="clicks-v2" if variant == "renamed" else "clicks",
         tags={"team": "search", "env": "prod"} if variant == "retagged" else {"team": "growth"},
     )
 elif variant == "regrouped":
     group("GroupA", "e2e-a")
-    EventTracker(stack, "Tracker", dataset_group_arn=group("GroupB", "e2e-b"), event_tracker_name="clicks",
-                 tags={"team": "growth"})
+    EventTracker(
+        stack,
+        "Tracker",
+        dataset_group_arn=group("GroupB", "e2e-b"),
+        event_tracker_name="clicks",
+        tags={"team": "growth"},
+    )
 elif variant == "ten":
     for index in range(10):
         EventTracker(stack, f"Tracker{index}", dataset_group_arn=group(f"Group{index}", f"e2e-{index}"))
@@ -41,8 +48,12 @@ elif variant == "two-existing":
     EventTracker(stack, "Blocked", dataset_group_arn=EXISTING.format("existing-b"), event_tracker_name="blocked")
 elif variant == "malformed":
     # a token hides the bad name from synth-time validation: the handler must catch it
-    EventTracker(stack, "Tracker", dataset_group_arn=group("GroupA", "e2e-a"),
-                 event_tracker_name=cdk.Fn.join("", ["bad", " name"]))
+    EventTracker(
+        stack,
+        "Tracker",
+        dataset_group_arn=group("GroupA", "e2e-a"),
+        event_tracker_name=cdk.Fn.join("", ["bad", " name"]),
+    )
 else:
     raise ValueError(f"unknown variant {variant!r}")
 
