@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 RUNTIME_VENV := .venv-runtime
+OLDEST_VENV := .venv-cdk-oldest
 BIN := $(CURDIR)/$(VENV)/bin
 STAMPS := .make
 
@@ -15,7 +16,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices
 
-.PHONY: help setup demo deploy-local destroy-local test deploy synth clean
+.PHONY: help setup demo deploy-local destroy-local test lint typecheck deploy synth clean
 
 help:
 	@echo "make demo           set up, synthesize the example app, then deploy, use and destroy it locally"
@@ -35,6 +36,13 @@ $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 $(STAMPS)/runtime: requirements-runtime.txt
 	@test -x $(RUNTIME_VENV)/bin/python || $(PYTHON) -m venv $(RUNTIME_VENV)
 	$(RUNTIME_VENV)/bin/python -m pip install --quiet -r requirements-runtime.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+# The oldest aws-cdk-lib the library supports, with the library from this checkout.
+$(STAMPS)/oldest: requirements-oldest.txt pyproject.toml
+	@test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -r requirements-oldest.txt
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
@@ -59,11 +67,21 @@ deploy-local: setup
 destroy-local: setup
 	$(BIN)/python -m localcloud destroy
 
-test: setup
-	$(BIN)/python -m pytest
+# The whole suite: lint, types, every test with coverage, and the construct tests on the
+# oldest supported aws-cdk-lib.
+test: setup lint typecheck $(STAMPS)/oldest
+	$(BIN)/python -m pytest --cov=personalize_event_tracker --cov-report=term --cov-fail-under=90
+	PATH="$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH" $(OLDEST_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/unit
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy constructs/personalize_event_tracker lambda/event_tracker localcloud tests app.py
 
 deploy: setup
 	$(CDK) deploy
 
 clean:
-	rm -rf $(VENV) $(RUNTIME_VENV) node_modules cdk.out .localcloud $(STAMPS) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(RUNTIME_VENV) $(OLDEST_VENV) node_modules cdk.out .localcloud $(STAMPS) build dist *.egg-info .pytest_cache

@@ -50,7 +50,7 @@ def test_the_wheel_ships_the_library_and_the_handler_only(wheel):
     assert not [n for n in packaged if "__pycache__" in n]
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     requires = sorted(line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist"))
-    assert requires == ["aws-cdk-lib<3,>=2.150.0", "constructs<11,>=10.0.0", "crhelper==2.0.12"]
+    assert requires == ["aws-cdk-lib<3,>=2.110.0", "constructs<11,>=10.0.0", "crhelper==2.0.12"]
 
 
 @pytest.mark.slow
