@@ -16,13 +16,14 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices
 
-.PHONY: help setup demo deploy-local destroy-local test lint typecheck deploy synth clean
+.PHONY: help setup demo deploy-local destroy-local test lint typecheck bench deploy synth clean
 
 help:
 	@echo "make demo           set up, synthesize the example app, then deploy, use and destroy it locally"
 	@echo "make deploy-local   deploy the example app to the local cloud (state kept in .localcloud/)"
 	@echo "make destroy-local  destroy what deploy-local deployed"
 	@echo "make test           set up, then run the whole test suite"
+	@echo "make bench          run the benchmarks (about 20 minutes); writes bench/RESULTS.md"
 	@echo "make deploy         deploy the example app to your AWS account (cdk deploy)"
 	@echo "make clean          remove the venvs, node_modules, build output and local state"
 
@@ -78,10 +79,18 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy constructs/personalize_event_tracker lambda/event_tracker localcloud tests app.py
+	$(BIN)/mypy constructs/personalize_event_tracker lambda/event_tracker localcloud bench tests app.py examples/consumer_app/app.py
 
 deploy: setup
 	$(CDK) deploy
+
+# Benchmarks side by side with the peers; writes bench/RESULTS.md and bench/results.png.
+bench: setup
+	$(BIN)/python -m bench.stabilization
+	$(BIN)/python -m bench.synthesis
+	$(BIN)/python -m bench.asset
+	$(BIN)/python -m bench.project
+	$(BIN)/python -m bench.report
 
 clean:
 	rm -rf $(VENV) $(RUNTIME_VENV) $(OLDEST_VENV) node_modules cdk.out .localcloud $(STAMPS) build dist *.egg-info .pytest_cache

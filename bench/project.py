@@ -1,0 +1,37 @@
+"""The project itself: `make test` once set up, and setting up a fresh clone.
+
+python -m bench.project
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPOSITORY = BENCH.parent
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-clone-") as parent:
+        clone = Path(parent) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(REPOSITORY), str(clone)], check=True)
+        setup = timed(["make", "setup"], clone)
+    test = timed(["make", "test"], REPOSITORY)
+    result = {"fresh_clone_setup_s": setup, "make_test_s": test}
+    print(f"fresh clone `make setup`: {setup:.0f} s; `make test` once set up: {test:.0f} s")
+    (BENCH / "results").mkdir(exist_ok=True)
+    (BENCH / "results" / "project.json").write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Write bench/RESULTS.md and bench/results.png from the figures in bench/results/.
+
+python -m bench.report
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, Node.js {node}, "
+        f"aws-cdk-lib {version('aws-cdk-lib')}, boto3 {version('boto3')}, crhelper {version('crhelper')}"
+    )
+
+
+def mark(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def stabilization_section(data: dict[str, Any]) -> list[str]:
+    labels = data["labels"]
+    lines = [
+        "## Stabilization latency (local cloud)",
+        "",
+        "Seconds from the tracker's state change (ACTIVE, or gone) to the answer's arrival at the",
+        "ResponseURL, and DescribeEventTracker calls per wait; a tracker that needs W seconds, "
+        f"{data['rows'][0]['runs']} runs each. Command: `python -m bench.stabilization`.",
+        "",
+        "| handler | request | W (s) | median (s) | max (s) | Describe calls | within 3 + W/2 |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for row in data["rows"]:
+        lines.append(
+            f"| {labels[row['peer']]} | {row['operation']} | {row['wait']:g} | {row['median']:.2f} | "
+            f"{row['max']:.2f} | {row['describes']:g} | {mark(row['describes'] <= row['describe_budget'])} |"
+        )
+    ours = [r for r in data["rows"] if r["peer"] == "this"]
+    creates = [r for r in ours if r["operation"] == "Create"]
+    deletes = [r for r in ours if r["operation"] == "Delete"]
+    lines += [
+        "",
+        "Goals for this handler:",
+        f"- create median <= 0.5 s: {mark(all(r['median'] <= 0.5 for r in creates))} "
+        "(" + ", ".join(f"W={r['wait']:g}: {r['median']:.2f}" for r in creates) + ")",
+        f"- create max <= 2 s: {mark(all(r['max'] <= 2 for r in creates))}",
+        f"- delete <= 2 s: {mark(all(r['max'] <= 2 for r in deletes))}",
+        f"- Describe calls <= 3 + W/2: {mark(all(r['describes'] <= r['describe_budget'] for r in ours))}",
+        "",
+    ]
+    return lines
+
+
+def synthesis_section(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Synthesis",
+        "",
+        "`python app.py` wall time (median of 5, interleaved) and template bytes for N dataset groups,",
+        "each with a tracker and its trackingId output. Command: `python -m bench.synthesis`.",
+        "",
+        "| approach | trackers | wall (s) | x native | template bytes |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in data["rows"]:
+        lines.append(
+            f"| {row['kind']} | {row['trackers']} | {row['median']:.2f} | {row['wall_ratio']:.2f} | {row['bytes']} |"
+        )
+    per = data["bytes_per_tracker"]
+    worst = max(r["wall_ratio"] for r in data["rows"] if r["kind"] == "construct")
+    lines += [
+        "",
+        "Template bytes per extra tracker: "
+        + ", ".join(f"{kind} {value:.0f} ({value / per['native']:.2f}x native)" for kind, value in per.items()),
+        "",
+        f"- wall <= 1.15x native: {mark(worst <= 1.15)} (worst {worst:.2f}x)",
+        f"- bytes per extra tracker <= 1.5x native: {mark(per['construct'] / per['native'] <= 1.5)}",
+        "",
+    ]
+    return lines
+
+
+def asset_section(data: dict[str, Any]) -> list[str]:
+    return [
+        "## The asset",
+        "",
+        f"{data['files']} files, {data['bytes']} bytes ({data['zip_bytes']} zipped). Cold import in the runtime venv",
+        "(boto3 only), beyond an empty interpreter, median of fresh processes: "
+        f"`import boto3` {data['import_boto3_s']:.3f} s, the handler {data['import_handler_s']:.3f} s "
+        f"({data['ratio']:.2f}x; goal <= 1.2x: {mark(data['ratio'] <= 1.2)}). Command: `python -m bench.asset`.",
+        "",
+    ]
+
+
+def project_section(data: dict[str, Any]) -> list[str]:
+    return [
+        "## The project",
+        "",
+        f"`make test` once set up: {data['make_test_s']:.0f} s. A fresh clone's `make setup` (pip's and npm's",
+        f"caches warm): {data['fresh_clone_setup_s']:.0f} s. Command: `python -m bench.project`.",
+        "",
+    ]
+
+
+def plot(data: dict[str, Any]) -> None:
+    rows = data["rows"]
+    peers = list(dict.fromkeys(r["peer"] for r in rows))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for axis, operation in zip(axes, ["Create", "Delete"], strict=True):
+        waits = sorted({r["wait"] for r in rows if r["operation"] == operation})
+        width = 0.8 / len(peers)
+        for index, peer in enumerate(peers):
+            values = {r["wait"]: r["median"] for r in rows if r["peer"] == peer and r["operation"] == operation}
+            positions = [w_index + index * width for w_index, wait in enumerate(waits) if wait in values]
+            heights = [max(values[wait], 0.01) for wait in waits if wait in values]
+            if heights:
+                axis.bar(positions, heights, width, label=data["labels"][peer])
+        axis.set_xticks([i + 0.4 - width / 2 for i in range(len(waits))], [f"W = {w:g} s" for w in waits])
+        axis.set_title(f"{operation}: state change to answer (median)")
+        axis.set_yscale("log")
+        axis.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("seconds (log scale)")
+    axes[1].legend(fontsize=8, loc="upper left")
+    figure.tight_layout()
+    figure.savefig(BENCH / "results.png", dpi=110)
+
+
+def main() -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.date.today().isoformat()} with `make bench`, all in one run on one machine: {machine()}.",
+        "Figures from one machine; compare the rows with each other, not with other machines.",
+        "",
+    ]
+    sections = [
+        ("stabilization", stabilization_section),
+        ("synthesis", synthesis_section),
+        ("asset", asset_section),
+        ("project", project_section),
+    ]
+    for name, render in sections:
+        data = load(name)
+        if data is not None:
+            lines += render(data)
+    (BENCH / "RESULTS.md").write_text("\n".join(lines))
+    stabilization = load("stabilization")
+    if stabilization is not None:
+        plot(stabilization)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
