@@ -154,6 +154,51 @@ def plot(data: dict[str, Any]) -> None:
     figure.savefig(BENCH / "results.png", dpi=110)
 
 
+def readme_summary() -> list[str]:
+    """The headline figures, for the README."""
+    lines = []
+    stabilization, synthesis, asset = load("stabilization"), load("synthesis"), load("asset")
+    if stabilization is not None:
+        lines += [
+            "| handler | Create W=1/5/30 s: median latency | Delete W=1/5/30 s | Describe calls, W=30 |",
+            "|---|---|---|---:|",
+        ]
+        for peer, label in stabilization["labels"].items():
+            rows = [r for r in stabilization["rows"] if r["peer"] == peer]
+
+            def cell(operation: str, rows: list[dict[str, Any]] = rows) -> str:
+                found = [f"{r['median']:.1f}" for r in rows if r["operation"] == operation]
+                return " / ".join(found) + " s" if found else "-"
+
+            describes = [r["describes"] for r in rows if r["wait"] == 30 and r["operation"] == "Create"]
+            lines.append(f"| {label} | {cell('Create')} | {cell('Delete')} | {describes[0] if describes else '-'} |")
+        lines.append("")
+    if synthesis is not None:
+        ratios = {r["trackers"]: r["wall_ratio"] for r in synthesis["rows"] if r["kind"] == "construct"}
+        per = synthesis["bytes_per_tracker"]
+        lines.append(
+            "Synthesis, this construct against the native `CfnEventTracker`: wall time "
+            + ", ".join(f"{ratio:.2f}x ({n} trackers)" for n, ratio in ratios.items())
+            + f"; template bytes per extra tracker {per['construct'] / per['native']:.2f}x "
+            f"(`AwsCustomResource`: {per['awscustomresource'] / per['native']:.2f}x)."
+        )
+    if asset is not None:
+        lines.append(
+            f"The asset: {asset['files']} files, {asset['zip_bytes']} bytes zipped; its cold import takes "
+            f"{asset['ratio']:.1f}x `import boto3` (crhelper's own clients and ours)."
+        )
+    return lines
+
+
+def update_readme(summary: list[str]) -> None:
+    readme = BENCH.parent / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    readme.write_text(before + start + "\n" + "\n".join(summary) + "\n" + end + after)
+
+
 def main() -> None:
     lines = [
         "# Benchmark results",
@@ -176,6 +221,7 @@ def main() -> None:
     stabilization = load("stabilization")
     if stabilization is not None:
         plot(stabilization)
+    update_readme(readme_summary())
     print("\n".join(lines))
 
 
