@@ -8,6 +8,9 @@ scheduled polling (rate(1 minute), fired at its nominal rate), and crhelper's de
 sleep. All runs of one handler go at once, 0.3 s apart; the handlers mostly sleep.
 
     python -m bench.stabilization [--runs 5] [--waits 1 5 30]
+
+Run i of each wait W lasts W + i seconds, so the state change falls at every phase of a poller's
+cycle; the tables name the nominal W.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-import boto3
 
 from localcloud import lambda_runtime
 from localcloud.emulator import Emulator
@@ -105,6 +106,11 @@ class Run:
     status: str
 
 
+# Run i of a scenario waits W + i * PHASE_STEP: state changes fall at every phase of a poller's
+# cycle (0-4 s, a 5 s interval's whole period) instead of always on its beat.
+PHASE_STEP = 1.0
+
+
 def _delays(operation: str, wait: float) -> Delays:
     pending = min(0.2, wait / 4)
     if operation == "Create":
@@ -125,7 +131,14 @@ def _delays(operation: str, wait: float) -> Delays:
 
 
 def _scenario(
-    peer: Peer, asset: Path, operation: str, wait: float, runs: int, responses: ResponseServer, start_delay: float
+    peer: Peer,
+    asset: Path,
+    operation: str,
+    wait: float,
+    runs: int,
+    responses: ResponseServer,
+    start_delay: float,
+    nominal: float,
 ) -> list[Run]:
     service = Personalize(delays=_delays(operation, wait))
     results: list[Run] = []
@@ -143,13 +156,7 @@ def _scenario(
         schedules = Schedules(lambda payload: invoke(json.loads(payload)))
         environment.update(schedules.client_environment())
         with schedules:
-            client = boto3.client(
-                "personalize",
-                region_name="us-east-1",
-                endpoint_url=emulator.endpoint_url,
-                aws_access_key_id="bench",
-                aws_secret_access_key="bench",
-            )
+            client = emulator.client()
             groups = [client.create_dataset_group(name=f"bench-{i}")["datasetGroupArn"] for i in range(runs)]
             time.sleep(0.2)
             existing: list[str] = []
@@ -194,7 +201,14 @@ def _scenario(
                 )
                 with lock:
                     results.append(
-                        Run(peer.name, operation, wait, answer.received_at - changed, describes, answer.body["Status"])
+                        Run(
+                            peer.name,
+                            operation,
+                            nominal,
+                            answer.received_at - changed,
+                            describes,
+                            answer.body["Status"],
+                        )
                     )
 
             for index in range(runs):
@@ -217,20 +231,20 @@ def measure(runs: int, waits: list[float]) -> list[Run]:
             print(f"{peer.label}: {len(scenarios)} scenarios x {runs} runs, at once", flush=True)
             outcome: list[list[Run]] = []
 
-            def run_scenario(
+            def run_once(
                 operation: str,
                 wait: float,
+                phase: int,
                 order: int,
                 peer: Peer = peer,
                 asset: Path = asset,
                 outcome: list[list[Run]] = outcome,
             ) -> None:
-                outcome.append(_scenario(peer, asset, operation, wait, runs, responses, start_delay=order * 0.1))
+                actual = wait + phase * PHASE_STEP
+                outcome.append(_scenario(peer, asset, operation, actual, 1, responses, order * 0.15, nominal=wait))
 
-            threads = [
-                threading.Thread(target=run_scenario, args=(operation, wait, order))
-                for order, (operation, wait) in enumerate(scenarios)
-            ]
+            jobs = [(operation, wait, phase) for operation, wait in scenarios for phase in range(runs)]
+            threads = [threading.Thread(target=run_once, args=(*job, order)) for order, job in enumerate(jobs)]
             for thread in threads:
                 thread.start()
             for thread in threads:

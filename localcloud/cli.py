@@ -23,8 +23,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
-
 from .assembly import find_stack
 from .cloudformation import DeploymentFailed, LocalCloud, Settings, print_progress
 from .emulator import Emulator
@@ -64,13 +62,7 @@ def print_outputs(outputs: dict[str, str], show_secrets: bool) -> None:
 
 def send_event(cloud: LocalCloud, tracking_id: str) -> int:
     """PutEvents with boto3 through the emulator; the number of events it recorded for the tracker."""
-    events = boto3.client(
-        "personalize-events",
-        region_name=cloud.settings.region,
-        endpoint_url=cloud.emulator.endpoint_url,
-        aws_access_key_id="localcloud",
-        aws_secret_access_key="localcloud",
-    )
+    events = cloud.emulator.client("personalize-events")
     events.put_events(
         trackingId=tracking_id,
         userId="demo-user",

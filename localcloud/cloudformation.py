@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from . import lambda_runtime
@@ -121,14 +119,7 @@ class LocalCloud:
         self.stacks: dict[str, dict[str, Any]] = {}
         if state_file is not None and state_file.exists():
             self.stacks = json.loads(state_file.read_text())
-        self.personalize = boto3.client(
-            "personalize",
-            region_name=self.settings.region,
-            endpoint_url=emulator.endpoint_url,
-            aws_access_key_id="localcloud",
-            aws_secret_access_key="localcloud",
-            config=Config(retries={"mode": "standard", "total_max_attempts": 10}),
-        )
+        self.personalize = emulator.client("personalize", attempts=10)
 
     # --- public operations ---------------------------------------------------------------------
 

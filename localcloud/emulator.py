@@ -13,7 +13,10 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
 
 from .model import ServiceError
 from .personalize import Personalize
@@ -66,6 +69,19 @@ class Emulator:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+    def client(
+        self, service_name: Literal["personalize", "personalize-events"] = "personalize", *, attempts: int = 3
+    ) -> Any:
+        """A boto3 client for `personalize` or `personalize-events` that talks to this emulator."""
+        return boto3.client(
+            service_name,
+            region_name=self.service.region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id="localcloud",
+            aws_secret_access_key="localcloud",
+            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
+        )
 
     def client_environment(self) -> dict[str, str]:
         """The environment that points boto3 at this emulator."""

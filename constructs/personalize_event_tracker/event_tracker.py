@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -23,7 +24,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_iam as iam
 
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from . import _validation as rules
 from ._contract import (
@@ -36,6 +37,9 @@ from ._contract import (
 from ._provider import EventTrackerProvider
 
 PUT_EVENTS_ACTIONS = ["personalize:PutEvents"]
+
+# Each app's EventTrackers by dataset group ARN: one lookup instead of a walk of the whole tree.
+_TRACKERS_BY_APP: weakref.WeakKeyDictionary[IConstruct, dict[str, EventTracker]] = weakref.WeakKeyDictionary()
 
 
 @runtime_checkable
@@ -130,6 +134,7 @@ class EventTracker(_EventTrackerBase):
         rules.raise_if_any(self.node.path, problems)
 
         self.dataset_group_arn = dataset_group_arn
+        _TRACKERS_BY_APP.setdefault(self.node.root, {})[dataset_group_arn] = self
         self._tags = TagManager(TagType.KEY_VALUE, RESOURCE_TYPE)
         for key, value in (tags or {}).items():
             self._tags.set_tag(key, value)
@@ -200,14 +205,14 @@ class EventTracker(_EventTrackerBase):
 
     def _check_dataset_group_is_free(self, dataset_group_arn: str) -> list[str]:
         # The same string is the same dataset group, literal or token (one attribute's token).
-        for other in self.node.root.node.find_all():
-            if isinstance(other, EventTracker) and other is not self and other.dataset_group_arn == dataset_group_arn:
-                shown = "(the same token)" if Token.is_unresolved(dataset_group_arn) else repr(dataset_group_arn)
-                return [
-                    f"dataset_group_arn {shown} is already used by the EventTracker at '{other.node.path}'; "
-                    "a dataset group holds one event tracker."
-                ]
-        return []
+        other = _TRACKERS_BY_APP.get(self.node.root, {}).get(dataset_group_arn)
+        if other is None:
+            return []
+        shown = "(the same token)" if Token.is_unresolved(dataset_group_arn) else repr(dataset_group_arn)
+        return [
+            f"dataset_group_arn {shown} is already used by the EventTracker at '{other.node.path}'; "
+            "a dataset group holds one event tracker."
+        ]
 
 
 class _ImportedEventTracker(_EventTrackerBase):

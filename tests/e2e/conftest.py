@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 
 from localcloud.assembly import StackArtifact, find_stack
@@ -110,13 +109,7 @@ class Harness:
             settings=self.settings,
             progress=lambda *event: self.progress.append(event),
         )
-        self.client = boto3.client(
-            "personalize",
-            region_name="us-east-1",
-            endpoint_url=self.emulator.endpoint_url,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        self.client = self.emulator.client()
         self.foreign: dict[str, dict[str, Any]] = {}
         self.expected_unanswered: list[Invocation] = []  # invocations a test made unanswerable on purpose
 

@@ -1,7 +1,5 @@
 """Full lifecycles through the driver and the real bundled asset, on the local cloud."""
 
-import boto3
-
 from localcloud.assembly import find_stack
 
 from .conftest import artifact
@@ -19,13 +17,7 @@ def test_example_app_deploy_use_destroy(harness, example_assembly):
     stack_id = harness.cloud.stacks["PersonalizeEventTrackerDemo"]["stack_id"]
     assert tracker["tags"]["personalize-event-tracker:stack-id"] == stack_id
     # AND events sent with that trackingId are accepted
-    events = boto3.client(
-        "personalize-events",
-        region_name="us-east-1",
-        endpoint_url=harness.emulator.endpoint_url,
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    events = harness.emulator.client("personalize-events")
     import datetime
 
     events.put_events(
