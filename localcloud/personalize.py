@@ -72,6 +72,8 @@ class Faults:
     fail_tracker_creations: int = 0
     # Delays field -> seconds added to that status's duration
     slow: dict[str, float] = field(default_factory=dict)
+    # operation -> seconds every call of it takes before it is answered
+    latency: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -181,6 +183,7 @@ class Personalize:
         return self._call(PERSONALIZE_EVENTS, "PutEvents", params)
 
     def _call(self, model: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(self.faults.latency.get(operation, 0.0))  # outside the lock: other calls go on
         with self._lock:
             try:
                 handler = getattr(self, f"_op_{operation}", None)

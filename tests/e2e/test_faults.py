@@ -164,10 +164,8 @@ def test_cancelled_create_then_delete_with_an_invented_id(harness, assemblies):
     # GIVEN one tracker that takes long, beside one that fails at once (a foreign tracker in the way)
     harness.existing_group("existing-a")
     foreign = harness.foreign_tracker(harness.existing_group("existing-b"))
-    # the slow one's tracker exists before the other fails: only the failing one lists tags, throttled
-    harness.service.set_faults(
-        slow={"tracker_in_progress": 3.0}, throttle={"ListTagsForResource": ["ThrottlingException"] * 2}
-    )
+    # the slow one's tracker exists before the other fails: only the failing one lists tags, slowly
+    harness.service.set_faults(slow={"tracker_in_progress": 3.0}, latency={"ListTagsForResource": 1.5})
 
     with pytest.raises(DeploymentFailed):
         harness.cloud.deploy(artifact(assemblies, "two-existing"))
@@ -182,16 +180,16 @@ def test_cancelled_create_then_delete_with_an_invented_id(harness, assemblies):
 
 
 def test_lambda_deadline_reached(harness, assemblies):
-    # a function timeout of 9 s leaves a 4 s budget: the tracker needs 5 s
-    harness.settings.function_timeout = 9
-    harness.service.set_faults(slow={"tracker_in_progress": 4.6})
+    # a function timeout of 12 s leaves a 7 s budget: the tracker needs 8 s
+    harness.settings.function_timeout = 12
+    harness.service.set_faults(slow={"tracker_in_progress": 7.6})
 
     with pytest.raises(DeploymentFailed, match="Timed out waiting for event tracker"):
         harness.cloud.deploy(artifact(assemblies, "base"))
 
     (create,) = [i for i in harness.cloud.invocations if i.request_type == "Create"]
     assert [a.returncode for a in create.attempts] == [0]  # answered before the deadline, no Lambda retry
-    assert create.attempts[0].seconds < 9
+    assert create.attempts[0].seconds < 12
     assert harness.trackers() == []
 
 

@@ -270,3 +270,13 @@ def test_state_survives_a_restart(client, emulator, tmp_path):
             aws_secret_access_key="t",
         )
         assert again.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["datasetGroupArn"] == group
+
+
+def test_latency_fault_delays_only_its_operation(client, emulator):
+    emulator.service.set_faults(latency={"ListDatasetGroups": 0.4})
+    started = time.monotonic()
+    client.list_dataset_groups()
+    slow = time.monotonic() - started
+    started = time.monotonic()
+    client.list_event_trackers()
+    assert slow >= 0.4 > time.monotonic() - started
