@@ -55,7 +55,8 @@ def stabilization_section(data: dict[str, Any]) -> list[str]:
         "",
         "Seconds from the tracker's state change (ACTIVE, or gone) to the answer's arrival at the",
         "ResponseURL, and DescribeEventTracker calls per wait; a tracker that needs W seconds, "
-        f"{data['rows'][0]['runs']} runs each. Command: `python -m bench.stabilization`.",
+        f"{data['rows'][0]['runs']} runs each, run i waiting W + i s so the change falls at every phase of a",
+        "poller's cycle. All runs of one handler go at once. Command: `python -m bench.stabilization`.",
         "",
         "| handler | request | W (s) | median (s) | max (s) | Describe calls | within 3 + W/2 |",
         "|---|---|---:|---:|---:|---:|---|",
@@ -134,7 +135,7 @@ def project_section(data: dict[str, Any]) -> list[str]:
 def plot(data: dict[str, Any]) -> None:
     rows = data["rows"]
     peers = list(dict.fromkeys(r["peer"] for r in rows))
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
     for axis, operation in zip(axes, ["Create", "Delete"], strict=True):
         waits = sorted({r["wait"] for r in rows if r["operation"] == operation})
         width = 0.8 / len(peers)
@@ -149,8 +150,9 @@ def plot(data: dict[str, Any]) -> None:
         axis.set_yscale("log")
         axis.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("seconds (log scale)")
-    axes[1].legend(fontsize=8, loc="upper left")
-    figure.tight_layout()
+    handles, labels = axes[1].get_legend_handles_labels()
+    figure.legend(handles, labels, fontsize=8, loc="lower center", ncol=2)
+    figure.tight_layout(rect=(0, 0.12, 1, 1))
     figure.savefig(BENCH / "results.png", dpi=110)
 
 
