@@ -22,25 +22,12 @@ def emulator(tmp_path):
 
 @pytest.fixture
 def client(emulator):
-    return boto3.client(
-        "personalize",
-        region_name="us-east-1",
-        endpoint_url=emulator.endpoint_url,
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
+    return emulator.client(attempts=1)  # errors as the service answers them, not retried
 
 
 @pytest.fixture
 def events(emulator):
-    return boto3.client(
-        "personalize-events",
-        region_name="us-east-1",
-        endpoint_url=emulator.endpoint_url,
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    return emulator.client("personalize-events")
 
 
 def error_of(call, *args, **kwargs):
