@@ -36,7 +36,7 @@ from botocore.exceptions import ClientError
 from . import lambda_runtime
 from .assembly import StackArtifact
 from .emulator import Emulator
-from .intrinsics import Context, TemplateError, condition, references, resolve
+from .intrinsics import Context, TemplateError, condition, resolve
 from .plan import dependencies
 from .response_server import ResponseServer
 
@@ -500,15 +500,14 @@ class LocalCloud:
         """Delete these resources, dependents first; the failures, as text."""
         resources = record["resources"]
         targets = [logical_id for logical_id in logical_ids if logical_id in resources]
-        template_resources = record["template"].get("Resources", {})
-        dependents: dict[str, set[str]] = {logical_id: set() for logical_id in targets}
-        for logical_id in targets:
-            definition = template_resources.get(resources[logical_id].get("logical_id", logical_id), {})
-            depends_on = definition.get("DependsOn", [])
-            depends_on = [depends_on] if isinstance(depends_on, str) else depends_on
-            for dependency in set(references(definition.get("Properties", {}))) | set(depends_on):
-                if dependency in dependents and dependency != logical_id:
-                    dependents[dependency].add(logical_id)
+        # Keys are logical ids, or "<id>#old" for what a cleanup deletes: the template names them by id.
+        names = {key: resources[key].get("logical_id", key) for key in targets}
+        key_of = {name: key for key, name in names.items()}
+        in_template = [name for name in names.values() if name in record["template"].get("Resources", {})]
+        dependents: dict[str, set[str]] = {key: set() for key in targets}
+        for name, needs in dependencies(record["template"], in_template).items():
+            for needed in needs:
+                dependents[key_of[needed]].add(key_of[name])
         problems: list[str] = []
 
         def delete(logical_id: str, cancel: threading.Event) -> None:

@@ -249,13 +249,7 @@ def test_state_survives_a_restart(client, emulator, tmp_path):
     group = active_group(client)
     arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
     with Emulator(Personalize(state_file=tmp_path / "state.json")) as restarted:
-        again = boto3.client(
-            "personalize",
-            region_name="us-east-1",
-            endpoint_url=restarted.endpoint_url,
-            aws_access_key_id="t",
-            aws_secret_access_key="t",
-        )
+        again = restarted.client()
         assert again.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["datasetGroupArn"] == group
 
 
