@@ -340,7 +340,9 @@ class LocalCloud:
         done: set[str] = set()
         running: dict[Future[None], str] = {}
         started: set[str] = set()
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        # CloudFormation starts every resource whose dependencies are met at once: a stack of 50
+        # trackers invokes the provider 50 times together, which is what rate limits are tested by.
+        with ThreadPoolExecutor(max_workers=max(1, len(nodes))) as pool:
             while True:
                 if not cancel.is_set():
                     for node in nodes:

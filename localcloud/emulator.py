@@ -80,7 +80,8 @@ class Emulator:
             endpoint_url=self.endpoint_url,
             aws_access_key_id="localcloud",
             aws_secret_access_key="localcloud",
-            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
+            # the driver shares one client among the threads of a whole stack's resources
+            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=128),
         )
 
     def client_environment(self) -> dict[str, str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import PERSONALIZE, PERSONALIZE_EVENTS, ServiceError, validate
+from .rate_limits import RateLimits
 
 ACTIVE = "ACTIVE"
 CREATE_PENDING = "CREATE PENDING"
@@ -30,7 +31,8 @@ DELETE_PENDING = "DELETE PENDING"
 DELETE_IN_PROGRESS = "DELETE IN_PROGRESS"
 CREATING = (CREATE_PENDING, CREATE_IN_PROGRESS)
 DELETING = (DELETE_PENDING, DELETE_IN_PROGRESS)
-MAX_TAGS = 200
+MAX_TAGS_PER_RESOURCE = 50  # the developer guide's limit; `aws:` tags do not count
+ONE_TRACKER_ERRORS = ("ResourceAlreadyExistsException", "LimitExceededException")
 
 
 @dataclass
@@ -74,6 +76,15 @@ class Faults:
     slow: dict[str, float] = field(default_factory=dict)
     # operation -> seconds every call of it takes before it is answered
     latency: dict[str, float] = field(default_factory=dict)
+    # operation -> {"rate": calls per second, "burst": tokens}: a token bucket per operation; a
+    # call that finds it empty is refused (LimitExceededException for Create*, else ThrottlingException)
+    rate_limits: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    # Where the documentation leaves the service's behaviour open, each variant can be chosen:
+    # the error a second tracker on a dataset group gets (the API reference names none)
+    one_tracker_error: str = "ResourceAlreadyExistsException"
+    # seconds a new tracker stays invisible to reads (Describe, ListTags: not found; lists leave it out)
+    read_lag: float = 0.0
 
 
 @dataclass
@@ -82,6 +93,7 @@ class Call:
     at: float
     outcome: str  # "OK" or the error code
     target: str = ""  # the ARN the call named, if any
+    rate_limited: bool = False  # refused by the operation's rate limit
 
 
 def _target(params: Any) -> str:
@@ -95,6 +107,10 @@ def _target(params: Any) -> str:
 
 def _arn(region: str, account: str, resource: str) -> str:
     return f"arn:aws:personalize:{region}:{account}:{resource}"
+
+
+class RateLimited(ServiceError):
+    """A call refused by its operation's rate limit."""
 
 
 class Personalize:
@@ -114,6 +130,7 @@ class Personalize:
         self.delays = delays or Delays()
         self.faults = Faults()
         self.clock = clock
+        self.rate_limits = RateLimits(clock)
         self.calls: list[Call] = []
         self._lock = threading.RLock()
         self._state_file = state_file
@@ -192,13 +209,17 @@ class Personalize:
                 self._inject_faults(operation)
                 result: dict[str, Any] = handler(validate(model.operation_model(operation), params))
             except ServiceError as error:
-                self.calls.append(Call(operation, self.clock(), error.code, _target(params)))
+                refused = isinstance(error, RateLimited)
+                self.calls.append(Call(operation, self.clock(), error.code, _target(params), rate_limited=refused))
                 raise
             self.calls.append(Call(operation, self.clock(), "OK", _target(params)))
             self._save()
             return result
 
     def _inject_faults(self, operation: str) -> None:
+        if not self.rate_limits.admit(operation):
+            code = "LimitExceededException" if operation.startswith("Create") else "ThrottlingException"
+            raise RateLimited(code, "Rate exceeded")
         throttled = self.faults.throttle.get(operation)
         if throttled:
             raise ServiceError(throttled.pop(0), "Rate exceeded")
@@ -267,11 +288,15 @@ class Personalize:
 
     # --- event trackers ------------------------------------------------------------------------
 
-    def _tracker(self, arn: str) -> dict[str, Any]:
+    def _tracker(self, arn: str, *, read: bool = False) -> dict[str, Any]:
         tracker = self._live(self.trackers).get(arn)
-        if tracker is None:
+        if tracker is None or (read and not self._visible(tracker)):
             raise ServiceError("ResourceNotFoundException", f"Could not find resource with ARN {arn}")
         return tracker
+
+    def _visible(self, tracker: dict[str, Any]) -> bool:
+        """Whether reads see the tracker yet (the `read_lag` fault); writes always do."""
+        return self.clock() - float(tracker["creationDateTime"]) >= self.faults.read_lag
 
     def _op_CreateEventTracker(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         group_arn = params["datasetGroupArn"]
@@ -283,7 +308,7 @@ class Personalize:
         existing = [t for t in self._live(self.trackers).values() if t["datasetGroupArn"] == group_arn]
         if existing:
             raise ServiceError(
-                "ResourceAlreadyExistsException",
+                self.faults.one_tracker_error,
                 f"Dataset group {group_arn} already has an event tracker. Only one is allowed per dataset group.",
             )
         self._check_tag_count(params.get("tags", []))
@@ -320,7 +345,7 @@ class Personalize:
         }
 
     def _op_DescribeEventTracker(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"eventTracker": self._describe_tracker(self._tracker(params["eventTrackerArn"]))}
+        return {"eventTracker": self._describe_tracker(self._tracker(params["eventTrackerArn"], read=True))}
 
     def _op_ListEventTrackers(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         wanted = params.get("datasetGroupArn")
@@ -331,7 +356,7 @@ class Personalize:
                 if k not in ("accountId", "trackingId", "datasetGroupArn")
             }
             for t in self._live(self.trackers).values()
-            if wanted is None or t["datasetGroupArn"] == wanted
+            if (wanted is None or t["datasetGroupArn"] == wanted) and self._visible(t)
         ]
         page, token = self._page(summaries, params)
         return {"eventTrackers": page, **({"nextToken": token} if token else {})}
@@ -351,16 +376,19 @@ class Personalize:
 
     # --- tags ----------------------------------------------------------------------------------
 
-    def _tagged(self, arn: str) -> dict[str, Any]:
+    def _tagged(self, arn: str, *, read: bool = False) -> dict[str, Any]:
         resource = self._live(self.trackers).get(arn) or self._live(self.dataset_groups).get(arn)
-        if resource is None:
+        if resource is None or (read and arn in self.trackers and not self._visible(resource)):
             raise ServiceError("ResourceNotFoundException", f"Could not find resource with ARN {arn}")
         return resource
 
     def _check_tag_count(self, tags: list[dict[str, str]], existing: dict[str, str] | None = None) -> None:
-        keys = set(existing or {}) | {t["tagKey"] for t in tags}
-        if len(keys) > MAX_TAGS:
-            raise ServiceError("TooManyTagsException", f"A resource can have at most {MAX_TAGS} tags.")
+        keys = {key for key in set(existing or {}) | {t["tagKey"] for t in tags} if not key.startswith("aws:")}
+        if len(keys) > MAX_TAGS_PER_RESOURCE:
+            raise ServiceError(
+                "TooManyTagsException",
+                f"A resource can have at most {MAX_TAGS_PER_RESOURCE} tags; this request would leave {len(keys)}.",
+            )
 
     def _op_TagResource(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         resource = self._tagged(params["resourceArn"])
@@ -375,7 +403,7 @@ class Personalize:
         return {}
 
     def _op_ListTagsForResource(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        resource = self._tagged(params["resourceArn"])
+        resource = self._tagged(params["resourceArn"], read=True)
         return {"tags": [{"tagKey": k, "tagValue": v} for k, v in resource["tags"].items()]}
 
     # --- events --------------------------------------------------------------------------------
@@ -441,6 +469,10 @@ class Personalize:
             for name, value in changes.items():
                 if not hasattr(self.faults, name):
                     raise ValueError(f"unknown fault {name!r}")
+                if name == "one_tracker_error" and value not in ONE_TRACKER_ERRORS:
+                    raise ValueError(f"one_tracker_error must be one of {', '.join(ONE_TRACKER_ERRORS)}")
+                if name == "rate_limits":
+                    self.rate_limits.configure(value)
                 setattr(self.faults, name, value)
 
     def reset(self) -> None:
@@ -450,4 +482,5 @@ class Personalize:
             self.events.clear()
             self.calls.clear()
             self.faults = Faults()
+            self.rate_limits.configure({})
             self._save()

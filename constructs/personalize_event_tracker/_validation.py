@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from aws_cdk import Token
 
-from ._contract import MAX_USER_TAGS, RESERVED_TAG_PREFIXES
+from ._contract import MAX_TAGS_PER_RESOURCE, MAX_USER_TAGS, RESERVED_TAG_PREFIXES
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*")
 NAME_MAX_LENGTH = 63
@@ -105,9 +105,18 @@ def check_tags(tags: Mapping[str, str]) -> list[str]:
                 f"the value of tag {key!r} is not allowed: at most {TAG_VALUE_MAX_LENGTH} letters, digits, "
                 "spaces and _.:/=+-@."
             )
-    if len(tags) > MAX_USER_TAGS:
-        problems.append(f"{len(tags)} tags given; allowed: at most {MAX_USER_TAGS} (200 less the two ownership tags).")
-    return problems
+    problem = check_tag_count(len(tags))
+    return problems + ([problem] if problem else [])
+
+
+def check_tag_count(user_tags: int) -> str | None:
+    """The tags a tracker would carry: the user's (its own and those of ``Tags.of``) and two ownership tags."""
+    if user_tags <= MAX_USER_TAGS:
+        return None
+    return (
+        f"the tracker would carry {user_tags + 2} tags ({user_tags} given, directly or with Tags.of, plus "
+        f"two ownership tags); allowed: at most {MAX_TAGS_PER_RESOURCE} per Personalize resource."
+    )
 
 
 def raise_if_any(path: str, problems: list[str]) -> None:

@@ -24,14 +24,16 @@ from aws_cdk import (
 )
 from aws_cdk import aws_iam as iam
 
-from constructs import Construct, IConstruct
+from constructs import Construct, IConstruct, IValidation
 
 from . import _validation as rules
 from ._contract import (
     ATTRIBUTE_TRACKING_ID,
     PROPERTY_DATASET_GROUP_ARN,
     PROPERTY_NAME,
+    PROPERTY_REMOVAL_POLICY,
     PROPERTY_TAGS,
+    REMOVAL_POLICY_RETAIN,
     RESOURCE_TYPE,
 )
 from ._provider import EventTrackerProvider
@@ -85,6 +87,42 @@ class _RenderTags:
         return self._tags.render_tags()
 
 
+@jsii.implements(IStableAnyProducer)
+class _RenderRemovalPolicy:
+    """Renders "Retain" for a retained tracker, following ``apply_removal_policy``.
+
+    Nothing is rendered otherwise: the handler reads an absent policy as "Delete", as templates
+    from before the property have it.
+    """
+
+    def __init__(self, tracker: EventTracker) -> None:
+        self._tracker = tracker
+
+    def produce(self) -> str | None:
+        return REMOVAL_POLICY_RETAIN if self._tracker._removal_policy in _RETAINING_POLICIES else None
+
+
+# RETAIN_ON_UPDATE_OR_DELETE is missing from older aws-cdk-lib releases.
+_RETAINING_POLICIES = [
+    policy
+    for policy in (RemovalPolicy.RETAIN, getattr(RemovalPolicy, "RETAIN_ON_UPDATE_OR_DELETE", None))
+    if policy is not None
+]
+
+
+@jsii.implements(IValidation)
+class _CheckTagCount:
+    """Counts the tracker's tags once aspects have run, so tags from ``Tags.of(...)`` count too."""
+
+    def __init__(self, tags: TagManager) -> None:
+        self._tags = tags
+
+    def validate(self) -> list[str]:
+        rendered = self._tags.render_tags() or []
+        problem = rules.check_tag_count(len(rendered))
+        return [problem] if problem else []
+
+
 @jsii.implements(ITaggable)
 class EventTracker(_EventTrackerBase):
     """An Amazon Personalize event tracker, ACTIVE once the stack is deployed.
@@ -115,7 +153,9 @@ class EventTracker(_EventTrackerBase):
         :param export_name: the export name of the trackingId output.
             Default: - ``<stack name>-<construct path in the stack>-TrackingId``.
         :param removal_policy: what happens to the tracker when it leaves the stack.
-            RETAIN leaves it in place. Default: - RemovalPolicy.DESTROY.
+            RETAIN leaves it in place, and the stack never deletes it: a rename, which would
+            have to delete it to make way in its dataset group, fails instead.
+            Default: - RemovalPolicy.DESTROY.
         """
         super().__init__(scope, construct_id)
         name = event_tracker_name if event_tracker_name is not None else _default_name(self)
@@ -139,14 +179,17 @@ class EventTracker(_EventTrackerBase):
         for key, value in (tags or {}).items():
             self._tags.set_tag(key, value)
 
+        self.node.add_validation(_CheckTagCount(self._tags))
+
         provider = EventTrackerProvider.of(self)
         provider.allow_create_on(dataset_group_arn)
+        self._removal_policy = removal_policy or RemovalPolicy.DESTROY
         self._resource = CustomResource(
             self,
             "Resource",
             service_token=provider.service_token,
             resource_type=RESOURCE_TYPE,
-            removal_policy=removal_policy or RemovalPolicy.DESTROY,
+            removal_policy=self._removal_policy,
             properties={
                 # What CustomResource(service_timeout=...) renders, written out so that
                 # aws-cdk-lib releases before that parameter (2.15x) render it too.
@@ -154,6 +197,8 @@ class EventTracker(_EventTrackerBase):
                 PROPERTY_DATASET_GROUP_ARN: dataset_group_arn,
                 PROPERTY_NAME: name,
                 PROPERTY_TAGS: Lazy.any(_RenderTags(self._tags), omit_empty_array=True),
+                # The handler never deletes a retained tracker, not even to replace it.
+                PROPERTY_REMOVAL_POLICY: Lazy.any(_RenderRemovalPolicy(self)),
             },
         )
         self._event_tracker_name = name
@@ -193,7 +238,12 @@ class EventTracker(_EventTrackerBase):
         return self._tracking_id_output
 
     def apply_removal_policy(self, policy: RemovalPolicy) -> None:
-        """Set what happens to the tracker when it leaves the stack (RETAIN leaves it in place)."""
+        """Set what happens to the tracker when it leaves the stack (RETAIN leaves it in place).
+
+        A retained tracker is never deleted by the stack: a rename that would replace it inside
+        its dataset group fails instead (a dataset group holds one tracker).
+        """
+        self._removal_policy = policy
         self._resource.apply_removal_policy(policy)
 
     @staticmethod

@@ -14,18 +14,20 @@ import http.client
 import json
 import logging
 import os
+import random
 import re
 import ssl
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from crhelper import CfnResource
 
 if TYPE_CHECKING:  # the stubs are a development tool; Lambda's runtime has only boto3
@@ -82,18 +84,29 @@ class CheckedCfnResource(CfnResource):
 # sleep 120 s before answering each Delete; our Delete already waits for the tracker to be gone.
 helper = CheckedCfnResource(log_level="INFO", sleep_on_delete=0)
 
-# `standard` retries LimitExceededException and throttling; the runtime default is `legacy`.
+# One attempt per call: `call()` retries throttling and transient errors itself, for as long as
+# the invocation's time budget allows, where botocore's modes give up after a fixed count.
 personalize = boto3.client(
     "personalize",
     region_name=os.environ.get("AWS_REGION"),
-    config=Config(retries={"mode": "standard", "total_max_attempts": 5}, connect_timeout=5, read_timeout=15),
+    config=Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15),
 )
 
 # --- the contract shared with the construct (tests/test_contract.py keeps both sides equal) ---
 PROPERTY_DATASET_GROUP_ARN = "DatasetGroupArn"
 PROPERTY_NAME = "Name"
 PROPERTY_TAGS = "Tags"
-KNOWN_PROPERTIES = {"ServiceToken", "ServiceTimeout", PROPERTY_DATASET_GROUP_ARN, PROPERTY_NAME, PROPERTY_TAGS}
+PROPERTY_REMOVAL_POLICY = "RemovalPolicy"
+REMOVAL_POLICY_DELETE = "Delete"
+REMOVAL_POLICY_RETAIN = "Retain"
+KNOWN_PROPERTIES = {
+    "ServiceToken",
+    "ServiceTimeout",
+    PROPERTY_DATASET_GROUP_ARN,
+    PROPERTY_NAME,
+    PROPERTY_TAGS,
+    PROPERTY_REMOVAL_POLICY,
+}
 ATTRIBUTE_ARN = "EventTrackerArn"
 ATTRIBUTE_TRACKING_ID = "TrackingId"
 TAG_NAMESPACE = "personalize-event-tracker:"
@@ -109,8 +122,9 @@ ARN_MAX_LENGTH = 256
 TRACKER_ARN_PATTERN = re.compile(r"arn:[a-z\d-]+:personalize:[^:]*:[^:]*:event-tracker/.+")
 TAG_KEY_MAX_LENGTH = 128
 TAG_VALUE_MAX_LENGTH = 256
-MAX_TAGS = 200
-MAX_USER_TAGS = MAX_TAGS - 2  # the two ownership tags travel with every tracker
+# Personalize allows 50 tags per resource (developer guide); the model's 200 bounds a request.
+MAX_TAGS_PER_RESOURCE = 50
+MAX_USER_TAGS = MAX_TAGS_PER_RESOURCE - 2  # the two ownership tags travel with every tracker
 
 # --- statuses (note the space in the CREATE ones) ---
 ACTIVE = "ACTIVE"
@@ -127,6 +141,56 @@ POLL_MAX_INTERVAL = 2.0
 # Kept free at the end of the invocation to answer FAILED ourselves; crhelper's own timer
 # fires only 0.5 s before the Lambda deadline.
 SAFETY_MARGIN_SECONDS = 5.0
+
+# --- riding out throttling ---
+# Each invocation is its own Lambda with no view of the others: CloudFormation starts the
+# trackers of a stack together, so their first calls arrive as one crowd. The first retry is
+# spread uniformly over BACKOFF_SPREAD_SECONDS to break the crowd up; later ones grow
+# exponentially with "equal jitter" (half fixed, half random) so that a long queue thins out,
+# and are capped so that the last in the queue are not left asleep once the service frees up.
+# bench/scale.py measures the result against the rate-limit floor.
+BACKOFF_SPREAD_SECONDS = 6.0
+BACKOFF_SECOND_SECONDS = 4.0
+BACKOFF_MAX_SECONDS = 10.0
+# Codes that mean "too fast, slow down" (the set botocore's standard mode treats as throttling)
+# and codes that mean "the service stumbled, try again".
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "InternalServerError", "InternalFailure"})
+TRANSIENT_HTTP_STATUSES = frozenset({500, 502, 503, 504})
+
+# --- reads that lag a write ---
+# Right after CreateEventTracker, reads may not see the new tracker yet (many AWS control planes
+# are eventually consistent; Personalize documents nothing either way). For this long after our
+# own create, "not found" from Describe or ListTags, or a list that leaves the tracker out,
+# means "not visible yet". Other control planes settle within seconds: 20 s covers several
+# times that, while a tracker really deleted during its creation is still reported soon.
+VISIBILITY_WINDOW_SECONDS = 20.0
+
+# --- the one-tracker rule ---
+# CreateEventTracker on a dataset group that holds a tracker fails, with an error the API
+# reference does not name: ResourceAlreadyExistsException, or plausibly LimitExceededException,
+# which is also throttling. On these LimitExceeded refusals in a row (at most about 10 s, 28 s
+# and 3 min in) the handler lists the group to tell the two apart: a foreign tracker is
+# reported within a minute, while 50 throttled creates do not flood ListEventTrackers, whose
+# own rate limit is low.
+GROUP_LOOKS = frozenset({3, 6, 24})
 
 
 MAX_REASON_LENGTH = 256  # crhelper keeps only the tail of a longer Reason
@@ -153,6 +217,8 @@ class TrackerSpec:
     dataset_group_arn: str
     name: str
     tags: dict[str, str] = field(default_factory=dict)
+    # RemovalPolicy RETAIN: the stack must never delete this tracker, not even to replace it.
+    retained: bool = False
 
     def identity(self) -> tuple[str, str]:
         """What cannot change in place: a change of either replaces the tracker."""
@@ -192,7 +258,9 @@ def parse_properties(properties: Any) -> TrackerSpec:
     problems: list[str] = []
     unknown = sorted(str(key) for key in properties if key not in KNOWN_PROPERTIES)
     if unknown:
-        problems.append(f"unknown properties {', '.join(unknown)} (allowed: DatasetGroupArn, Name, Tags)")
+        problems.append(
+            f"unknown properties {', '.join(unknown)} (allowed: DatasetGroupArn, Name, Tags, RemovalPolicy)"
+        )
     arn = properties.get(PROPERTY_DATASET_GROUP_ARN)
     if not isinstance(arn, str) or not arn:
         problems.append("DatasetGroupArn is required and must be a string")
@@ -207,10 +275,14 @@ def parse_properties(properties: Any) -> TrackerSpec:
         )
     tags, tag_problems = _parse_tags(properties.get(PROPERTY_TAGS))
     problems.extend(tag_problems)
+    # Absent in templates from before the property existed: those trackers were deletable.
+    policy = properties.get(PROPERTY_REMOVAL_POLICY, REMOVAL_POLICY_DELETE)
+    if policy not in (REMOVAL_POLICY_DELETE, REMOVAL_POLICY_RETAIN):
+        problems.append(f"RemovalPolicy must be {REMOVAL_POLICY_DELETE} or {REMOVAL_POLICY_RETAIN}")
     if problems:
         raise HandlerError("Invalid properties: " + "; ".join(problems) + ".")
     assert isinstance(arn, str) and isinstance(name, str)
-    return TrackerSpec(dataset_group_arn=arn, name=name, tags=tags)
+    return TrackerSpec(dataset_group_arn=arn, name=name, tags=tags, retained=policy == REMOVAL_POLICY_RETAIN)
 
 
 def _parse_tags(raw: Any) -> tuple[dict[str, str], list[str]]:
@@ -242,7 +314,10 @@ def _parse_tags(raw: Any) -> tuple[dict[str, str], list[str]]:
             break
         tags[key] = value
     if len(tags) > MAX_USER_TAGS:
-        problems.append(f"at most {MAX_USER_TAGS} tags are allowed")
+        problems.append(
+            f"{len(tags)} tags given; at most {MAX_USER_TAGS} are allowed "
+            f"({MAX_TAGS_PER_RESOURCE} per tracker, less the two ownership tags)"
+        )
     return tags, problems
 
 
@@ -267,7 +342,7 @@ def is_tracker_arn(physical_id: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Time budget and waiting
+# Time budget, waiting and retrying
 # ---------------------------------------------------------------------------------------------
 
 
@@ -284,6 +359,15 @@ def poll_intervals() -> Iterator[float]:
         interval = min(interval * 2, POLL_MAX_INTERVAL)
 
 
+def backoff_delays() -> Iterator[float]:
+    """Pauses between tries of a refused call: 0-6 s, 2-4 s, 4-8 s, then 5-10 s each."""
+    yield random.uniform(0.0, BACKOFF_SPREAD_SECONDS)  # noqa: S311 (jitter, not a secret)
+    ceiling = BACKOFF_SECOND_SECONDS
+    while True:
+        yield ceiling / 2 + random.uniform(0.0, ceiling / 2)  # noqa: S311
+        ceiling = min(ceiling * 2, BACKOFF_MAX_SECONDS)
+
+
 def sleep_within(interval: float, deadline: float) -> bool:
     """Sleep for `interval`, or until `deadline` if that comes first; False when no time is left."""
     remaining = deadline - time.monotonic()
@@ -293,10 +377,59 @@ def sleep_within(interval: float, deadline: float) -> bool:
     return True
 
 
-def describe(arn: str) -> dict[str, Any] | None:
-    """The tracker's description, or None when it does not exist."""
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_retryable(error: ClientError) -> bool:
+    """Throttling, or a transient failure of the service: the same call may succeed later."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = error_code(error)
+    return code in THROTTLING_CODES or code in TRANSIENT_CODES or status in TRANSIENT_HTTP_STATUSES
+
+
+def operation_name(operation: Callable[..., Any]) -> str:
+    """`create_event_tracker` -> `CreateEventTracker`, as the API reference names it."""
+    return "".join(part.title() for part in getattr(operation, "__name__", "call").split("_"))
+
+
+T = TypeVar("T")
+
+
+def call(
+    operation: Callable[..., T],
+    deadline: float,
+    *,
+    delays: Iterator[float] | None = None,
+    retryable: Callable[[ClientError], bool] = is_retryable,
+    **params: Any,
+) -> T:
+    """Call Personalize, riding out throttling and transient errors until the deadline.
+
+    `delays` lets a caller that retries on its own continue one backoff sequence across calls.
+    """
+    delays = delays if delays is not None else backoff_delays()
+    while True:
+        try:
+            return operation(**params)
+        except ClientError as error:
+            if not retryable(error):
+                raise
+            problem = error_code(error) or "HTTP error"
+        except BotocoreConnectionError as error:
+            problem = type(error).__name__
+        logger.info("Personalize %s refused (%s); retrying", operation_name(operation), problem)
+        if not sleep_within(next(delays), deadline):
+            raise HandlerError(
+                f"Personalize {operation_name(operation)} kept failing ({problem}) until the function's "
+                "time budget ran out. Retry the deployment; raise the service quota if it recurs."
+            )
+
+
+def describe(arn: str, deadline: float) -> dict[str, Any] | None:
+    """The tracker's description, or None when it does not exist (or is not visible yet)."""
     try:
-        return dict(personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"])
+        return dict(call(personalize.describe_event_tracker, deadline, eventTrackerArn=arn)["eventTracker"])
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
@@ -307,8 +440,18 @@ def status_of(tracker: Mapping[str, Any] | None) -> str | None:
     return None if tracker is None else str(tracker["status"])
 
 
-def wait_until(arn: str, done: Callable[[str | None], bool], deadline: float, goal: str) -> dict[str, Any] | None:
-    """Poll the tracker until `done(status)`; its last description (None: gone). WaitTimedOut past the deadline."""
+def wait_until(
+    arn: str,
+    done: Callable[[str | None], bool],
+    deadline: float,
+    goal: str,
+    *,
+    invisible_until: float = 0.0,
+) -> dict[str, Any] | None:
+    """Poll the tracker until `done(status)`; its last description (None: gone). WaitTimedOut past the deadline.
+
+    Until the monotonic time `invisible_until`, "not found" means "not visible yet": polling goes on.
+    """
     status = None
     for interval in poll_intervals():
         if not sleep_within(interval, deadline):
@@ -316,7 +459,9 @@ def wait_until(arn: str, done: Callable[[str | None], bool], deadline: float, go
                 f"Timed out waiting for event tracker {arn} to {goal} (status {status}). "
                 "The function's time budget ran out; retry the operation."
             )
-        tracker = describe(arn)
+        tracker = describe(arn, deadline)
+        if tracker is None and time.monotonic() < invisible_until:
+            continue
         if status_of(tracker) != status:
             status = status_of(tracker)
             logger.info("Event tracker %s is %s", arn, status or "gone")
@@ -325,33 +470,42 @@ def wait_until(arn: str, done: Callable[[str | None], bool], deadline: float, go
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 # ---------------------------------------------------------------------------------------------
 # Personalize operations
 # ---------------------------------------------------------------------------------------------
 
 
-def find_tracker_on(dataset_group_arn: str) -> TrackerSummary | None:
-    """The dataset group's event tracker (there is at most one), or None."""
+def trackers_on(dataset_group_arn: str, deadline: float) -> list[TrackerSummary] | None:
+    """The dataset group's event trackers as listed (at most one), or None when the group does not exist."""
+    summaries: list[TrackerSummary] = []
+    # Paged by hand, not with botocore's paginator: each page is a call that may be throttled.
+    page_token: dict[str, Any] = {}
     try:
-        pages = personalize.get_paginator("list_event_trackers").paginate(datasetGroupArn=dataset_group_arn)
-        for page in pages:
-            for summary in page.get("eventTrackers", []):
-                return TrackerSummary(arn=summary["eventTrackerArn"], name=summary["name"], status=summary["status"])
+        while True:
+            page = call(personalize.list_event_trackers, deadline, datasetGroupArn=dataset_group_arn, **page_token)
+            summaries += [
+                TrackerSummary(arn=summary["eventTrackerArn"], name=summary["name"], status=summary["status"])
+                for summary in page.get("eventTrackers", [])
+            ]
+            if not page.get("nextToken"):
+                return summaries
+            page_token = {"nextToken": page["nextToken"]}
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
         raise
-    return None
 
 
-def tags_of(arn: str) -> dict[str, str] | None:
-    """The tracker's tags, or None when it does not exist."""
+def find_tracker_on(dataset_group_arn: str, deadline: float) -> TrackerSummary | None:
+    """The dataset group's event tracker (there is at most one), or None."""
+    trackers = trackers_on(dataset_group_arn, deadline)
+    return trackers[0] if trackers else None
+
+
+def tags_of(arn: str, deadline: float) -> dict[str, str] | None:
+    """The tracker's tags, or None when it does not exist (or is not visible yet)."""
     try:
-        tags = personalize.list_tags_for_resource(resourceArn=arn).get("tags", [])
+        tags = call(personalize.list_tags_for_resource, deadline, resourceArn=arn).get("tags", [])
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
@@ -372,13 +526,17 @@ def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in tags.items() if not key.startswith(TAG_NAMESPACE)}
 
 
-def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> dict[str, Any]:
-    """Create the tracker (or adopt our own matching one), wait until ACTIVE, return its description."""
-    arn = start_create(spec, owner, deadline)
+def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float, *, protected: str | None = None) -> dict[str, Any]:
+    """Create the tracker (or adopt our own matching one), wait until ACTIVE, return its description.
+
+    `protected` is a retained tracker of this resource that must not be deleted to make way.
+    """
+    arn, created_at = start_create(spec, owner, deadline, protected)
     # From here on a FAILED answer (crhelper's own timeout included) carries the ARN, so the
     # rollback Delete finds and removes the tracker instead of orphaning it.
     helper.PhysicalResourceId = arn
-    tracker = wait_until(arn, lambda s: s not in CREATING, deadline, "become ACTIVE")
+    invisible_until = created_at + VISIBILITY_WINDOW_SECONDS if created_at is not None else 0.0
+    tracker = wait_until(arn, lambda s: s not in CREATING, deadline, "become ACTIVE", invisible_until=invisible_until)
     status = status_of(tracker)
     if tracker is not None and status == ACTIVE:
         return tracker
@@ -390,26 +548,55 @@ def create_tracker(spec: TrackerSpec, owner: Owner, deadline: float) -> dict[str
     )
 
 
-def start_create(spec: TrackerSpec, owner: Owner, deadline: float) -> str:
-    """CreateEventTracker, waiting out a dataset group that is not ACTIVE yet and clearing our own leftovers."""
+def is_retryable_create(error: ClientError) -> bool:
+    # LimitExceededException from CreateEventTracker may be the one-tracker rule rather than
+    # throttling (the API reference leaves the error open): start_create tells them apart.
+    return is_retryable(error) and error_code(error) != "LimitExceededException"
+
+
+def start_create(spec: TrackerSpec, owner: Owner, deadline: float, protected: str | None) -> tuple[str, float | None]:
+    """CreateEventTracker, resolving the one-tracker rule and waiting out throttling and an inactive group.
+
+    Returns the ARN and the monotonic time of our own create, or None for an adopted tracker.
+    """
     tags = owner.tags() + tag_list(spec.tags)
-    intervals = poll_intervals()
+    group_wait = poll_intervals()
+    throttle_delays = backoff_delays()
+    limit_exceeded = 0
     while True:
         try:
-            response = personalize.create_event_tracker(
-                name=spec.name, datasetGroupArn=spec.dataset_group_arn, tags=tags
+            response = call(
+                personalize.create_event_tracker,
+                deadline,
+                delays=throttle_delays,
+                retryable=is_retryable_create,
+                name=spec.name,
+                datasetGroupArn=spec.dataset_group_arn,
+                tags=tags,
             )
             logger.info("Creating event tracker %s on %s", response["eventTrackerArn"], spec.dataset_group_arn)
-            return str(response["eventTrackerArn"])
+            return str(response["eventTrackerArn"]), time.monotonic()
         except ClientError as error:
             code = error_code(error)
             if code == "ResourceAlreadyExistsException":
-                adopted = make_way(spec, owner, deadline)
+                adopted = make_way(spec, owner, deadline, protected)
                 if adopted is not None:
-                    return adopted
+                    return adopted, None
+            elif code == "LimitExceededException":
+                limit_exceeded += 1
+                if limit_exceeded in GROUP_LOOKS and group_is_held(spec.dataset_group_arn, deadline):
+                    adopted = make_way(spec, owner, deadline, protected)
+                    if adopted is not None:
+                        return adopted, None
+                    continue
+                if not sleep_within(next(throttle_delays), deadline):
+                    raise HandlerError(
+                        "Personalize CreateEventTracker kept failing (LimitExceededException) until the "
+                        "function's time budget ran out. Retry the deployment; raise the service quota if it recurs."
+                    ) from None
             elif code == "ResourceInUseException":
                 logger.info("Dataset group %s is not ACTIVE yet; retrying", spec.dataset_group_arn)
-                if not sleep_within(next(intervals), deadline):
+                if not sleep_within(next(group_wait), deadline):
                     raise HandlerError(
                         f"Dataset group {spec.dataset_group_arn} did not become ACTIVE in time "
                         "(CreateEventTracker: ResourceInUse). Retry once it is ACTIVE."
@@ -422,30 +609,57 @@ def start_create(spec: TrackerSpec, owner: Owner, deadline: float) -> str:
                 raise
 
 
-def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> str | None:
-    """Resolve ResourceAlreadyExists: adopt our own matching tracker, or delete our other one.
+def group_is_held(dataset_group_arn: str, deadline: float) -> bool:
+    """Whether the dataset group lists a tracker; False also when the list itself is throttled.
 
-    Returns the adopted ARN, or None once the dataset group is free. A tracker this resource
-    does not own is never touched.
+    Asked to tell the one-tracker rule from throttling: when the service is busy, the answer
+    can wait for the next look instead of adding to the crowd.
     """
-    existing = find_tracker_on(spec.dataset_group_arn)
-    if existing is None:
-        # Gone meanwhile, or not listed yet: create again after a pause, within the budget.
+    try:
+        page = call(
+            personalize.list_event_trackers,
+            deadline,
+            retryable=lambda error: is_retryable(error) and error_code(error) not in THROTTLING_CODES,
+            datasetGroupArn=dataset_group_arn,
+            maxResults=1,
+        )
+    except ClientError as error:
+        if error_code(error) in THROTTLING_CODES or error_code(error) == "ResourceNotFoundException":
+            return False
+        raise
+    return bool(page.get("eventTrackers"))
+
+
+def make_way(spec: TrackerSpec, owner: Owner, deadline: float, protected: str | None) -> str | None:
+    """Resolve the one-tracker rule: adopt our own matching tracker, or delete our other one.
+
+    Returns the adopted ARN, or None once the dataset group is free (or the tracker the service
+    reported is not visible yet: the caller creates again). A tracker this resource does not
+    own is never touched, nor is a retained one.
+    """
+    existing = find_tracker_on(spec.dataset_group_arn, deadline)
+    tags = tags_of(existing.arn, deadline) if existing is not None else None
+    if existing is None or tags is None:
+        # Gone meanwhile, or not visible yet: create again after a pause, within the budget.
         if not sleep_within(POLL_MAX_INTERVAL, deadline):
             raise HandlerError("CreateEventTracker reports a tracker on the dataset group, but none is listed. Retry.")
         return None
-    tags = tags_of(existing.arn)
     if not is_owned_by(tags, owner):
         raise HandlerError(
             f"The dataset group already has event tracker {existing.arn}, which this resource does not "
             "own. A dataset group holds one tracker: delete that one or use another dataset group."
         )
-    assert tags is not None
     if existing.name == spec.name and (existing.status == ACTIVE or existing.status in CREATING):
         # A duplicate delivery of this Create, or the rollback of a replacement.
         logger.info("Adopting this resource's event tracker %s", existing.arn)
-        update_tags(existing.arn, user_tags(tags), spec.tags)
+        update_tags(existing.arn, user_tags(tags), spec.tags, deadline)
         return existing.arn
+    if existing.arn == protected:
+        raise HandlerError(
+            f"The dataset group holds the retained event tracker {existing.arn} (RemovalPolicy RETAIN) "
+            "and takes one tracker, so a rename would delete it: keep the name, or deploy with "
+            "RemovalPolicy DESTROY first."
+        )
     # Ours but not the one wanted (the old name of a replacement, CREATE FAILED, being deleted):
     # the dataset group holds one tracker, so it must be gone before the new one is created.
     logger.info("Deleting this resource's event tracker %s (%s) to make way", existing.arn, existing.status)
@@ -455,25 +669,33 @@ def make_way(spec: TrackerSpec, owner: Owner, deadline: float) -> str | None:
 
 def delete_tracker(arn: str, deadline: float) -> None:
     """Delete the tracker and wait until it is gone; a tracker already gone is success."""
-    status = status_of(describe(arn))
-    if status in CREATING:
-        # A tracker still being created cannot be deleted.
-        status = status_of(wait_until(arn, lambda s: s not in CREATING, deadline, "finish creating before deletion"))
-    if status is None:
-        return
-    if status not in DELETING:
-        intervals = poll_intervals()
-        while True:
-            try:
-                personalize.delete_event_tracker(eventTrackerArn=arn)
-                logger.info("Deleting event tracker %s", arn)
-                break
-            except ClientError as error:
-                code = error_code(error)
-                if code == "ResourceNotFoundException":
-                    return
-                if code != "ResourceInUseException" or not sleep_within(next(intervals), deadline):
-                    raise
+    # DeleteEventTracker straight away: trackers are usually ACTIVE, and a Describe first would
+    # cost every tracker one more call against Describe's rate limit.
+    in_use_wait = poll_intervals()
+    while True:
+        try:
+            call(personalize.delete_event_tracker, deadline, eventTrackerArn=arn)
+            logger.info("Deleting event tracker %s", arn)
+            break
+        except ClientError as error:
+            code = error_code(error)
+            if code == "ResourceNotFoundException":
+                return
+            if code != "ResourceInUseException":
+                raise
+        # In use: still being created (which must finish first), already being deleted, or busy.
+        status = status_of(describe(arn, deadline))
+        if status is None:
+            return
+        if status in DELETING:
+            break
+        if status in CREATING:
+            wait_until(arn, lambda s: s not in CREATING, deadline, "finish creating before deletion")
+        elif not sleep_within(next(in_use_wait), deadline):
+            raise WaitTimedOut(
+                f"Timed out waiting for event tracker {arn} to accept DeleteEventTracker (ResourceInUse, "
+                f"status {status}). The function's time budget ran out; retry the operation."
+            )
     wait_until(arn, lambda s: s is None, deadline, "be deleted")
 
 
@@ -481,25 +703,45 @@ def tag_list(tags: Mapping[str, str]) -> list[TagTypeDef]:
     return [{"tagKey": key, "tagValue": value} for key, value in tags.items()]
 
 
-def update_tags(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
+def update_tags(arn: str, old: Mapping[str, str], new: Mapping[str, str], deadline: float) -> None:
     """Bring the user tags from `old` to `new` in place; ownership tags are never touched."""
     removed = sorted(key for key in old if key not in new)
     changed = tag_list({key: value for key, value in new.items() if old.get(key) != value})
     if removed:
-        personalize.untag_resource(resourceArn=arn, tagKeys=removed)
+        call(personalize.untag_resource, deadline, resourceArn=arn, tagKeys=removed)
     if changed:
-        personalize.tag_resource(resourceArn=arn, tags=changed)
+        call(personalize.tag_resource, deadline, resourceArn=arn, tags=changed)
 
 
-def retag(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, Any] | None:
+def retag(arn: str, old: Mapping[str, str], new: Mapping[str, str], deadline: float) -> dict[str, Any] | None:
     """Update the user tags in place; the tracker's description, or None when it no longer exists."""
     try:
-        update_tags(arn, old, new)
+        update_tags(arn, old, new, deadline)
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
         raise
-    return describe(arn)
+    return describe(arn, deadline)
+
+
+def find_leftover(dataset_group_arn: str, owner: Owner, deadline: float) -> str | None:
+    """Our tracker on the dataset group, left by a Create that failed or was cancelled, or None.
+
+    A tracker created just before may not be listed yet: an empty group is looked at again for
+    VISIBILITY_WINDOW_SECONDS before it is believed.
+    """
+    believe_after = min(deadline, time.monotonic() + VISIBILITY_WINDOW_SECONDS)
+    delays = backoff_delays()
+    while True:
+        trackers = trackers_on(dataset_group_arn, deadline)
+        if trackers is None:
+            return None  # the dataset group is gone, and its trackers with it
+        if trackers:
+            tags = tags_of(trackers[0].arn, deadline)
+            if tags is not None:
+                return trackers[0].arn if is_owned_by(tags, owner) else None
+        if not sleep_within(next(delays), believe_after):
+            return None
 
 
 def attributes(tracker: Mapping[str, Any]) -> dict[str, str]:
@@ -532,7 +774,8 @@ def on_update(event: Mapping[str, Any], context: Any) -> str:
     current = str(event.get("PhysicalResourceId", ""))
     old = _parse_or_none(event.get("OldResourceProperties"))
     if is_tracker_arn(current) and old is not None and old.identity() == new.identity():
-        tracker = retag(current, old.tags, new.tags)
+        # Tags or the removal policy changed: in place (a policy alone touches nothing).
+        tracker = retag(current, old.tags, new.tags, deadline)
         if tracker is not None:
             helper.Data.update(attributes(tracker))
             return current
@@ -540,10 +783,12 @@ def on_update(event: Mapping[str, Any], context: Any) -> str:
         logger.info("Event tracker %s no longer exists; creating it again", current)
     if old is not None and old.dataset_group_arn != new.dataset_group_arn:
         discard_leftover(old.dataset_group_arn, current, owner, deadline)
+    # Retained under either template: the stack must not delete it, not even to replace it.
+    retained = new.retained or (old is not None and old.retained)
     try:
-        # A same-group replacement meets the old tracker as ResourceAlreadyExists; make_way
-        # deletes it (ours) and waits until it is gone before creating the new one.
-        tracker = create_tracker(new, owner, deadline)
+        # A same-group replacement meets the old tracker through the one-tracker rule; make_way
+        # deletes it (ours, unless retained) and waits until it is gone before creating the new one.
+        tracker = create_tracker(new, owner, deadline, protected=current if retained else None)
     except Exception:
         # A failed update keeps the resource's identity; its rollback Update cleans up.
         helper.PhysicalResourceId = current
@@ -560,8 +805,8 @@ def discard_leftover(dataset_group_arn: str, current: str, owner: Owner, deadlin
     nothing else would ever delete it. In a forward update that tracker is the current one and
     is left for CloudFormation's cleanup Delete.
     """
-    existing = find_tracker_on(dataset_group_arn)
-    if existing is not None and existing.arn != current and is_owned_by(tags_of(existing.arn), owner):
+    existing = find_tracker_on(dataset_group_arn, deadline)
+    if existing is not None and existing.arn != current and is_owned_by(tags_of(existing.arn, deadline), owner):
         logger.info("Deleting event tracker %s left by a failed update", existing.arn)
         delete_tracker(existing.arn, deadline)
 
@@ -584,10 +829,10 @@ def on_delete(event: Mapping[str, Any], context: Any) -> str:
     # invented this id. Its tracker may still exist: find it by its ownership tags.
     dataset_group_arn = _lenient_dataset_group_arn(event.get("ResourceProperties"))
     if dataset_group_arn is not None:
-        existing = find_tracker_on(dataset_group_arn)
-        if existing is not None and is_owned_by(tags_of(existing.arn), owner_of(event)):
-            logger.info("Deleting event tracker %s left by an unfinished Create", existing.arn)
-            delete_tracker(existing.arn, deadline)
+        leftover = find_leftover(dataset_group_arn, owner_of(event), deadline)
+        if leftover is not None:
+            logger.info("Deleting event tracker %s left by an unfinished Create", leftover)
+            delete_tracker(leftover, deadline)
     return physical_id
 
 

@@ -26,7 +26,20 @@ if TYPE_CHECKING:
     from mypy_boto3_personalize.type_defs import TagTypeDef
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-VARIANTS = ["base", "renamed", "retagged", "regrouped", "ten", "existing", "two-existing", "malformed"]
+VARIANTS = [
+    "base",
+    "renamed",
+    "retagged",
+    "regrouped",
+    "ten",
+    "fifty",
+    "existing",
+    "two-existing",
+    "malformed",
+    "base-retained",
+    "renamed-retained",
+    "regrouped-retained",
+]
 TRACKER_TYPE = "Custom::PersonalizeEventTracker"
 FOREIGN_TAGS: list[TagTypeDef] = [{"tagKey": "owner", "tagValue": "another-team"}]
 

@@ -107,6 +107,14 @@ class FakeClock:
         self.now += seconds
 
 
+class TopOfRange:
+    """Stands in for the handler's `random` module: every jittered pause takes its longest value."""
+
+    @staticmethod
+    def uniform(low: float, high: float) -> float:
+        return high
+
+
 class LambdaContext:
     """The part of Lambda's context object the handler and crhelper read."""
 
@@ -125,6 +133,7 @@ class LambdaContext:
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr(index, "time", fake)
+    monkeypatch.setattr(index, "random", TopOfRange())
     return fake
 
 
@@ -191,6 +200,14 @@ class Personalize:
     def list(self, *trackers: dict[str, str], dataset_group_arn: str = DATASET_GROUP_ARN) -> None:
         self.stubber.add_response(
             "list_event_trackers", {"eventTrackers": list(trackers)}, {"datasetGroupArn": dataset_group_arn}
+        )
+
+    def look(self, *trackers: dict[str, str], dataset_group_arn: str = DATASET_GROUP_ARN) -> None:
+        """The one-page list that tells the one-tracker rule from throttling."""
+        self.stubber.add_response(
+            "list_event_trackers",
+            {"eventTrackers": list(trackers)},
+            {"datasetGroupArn": dataset_group_arn, "maxResults": 1},
         )
 
     def tags(self, tags: builtins.list[dict[str, str]], arn: str = ARN) -> None:

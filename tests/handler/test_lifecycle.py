@@ -123,7 +123,6 @@ def test_create_clears_its_own_failed_leftover(personalize, answers, lambda_cont
     personalize.create(error="ResourceAlreadyExistsException")
     personalize.list(summary(arn=NEW_ARN, status="CREATE FAILED"))
     personalize.tags(OWNER_TAGS, arn=NEW_ARN)
-    personalize.describe("CREATE FAILED", arn=NEW_ARN)
     personalize.delete(arn=NEW_ARN)
     personalize.describe_missing(arn=NEW_ARN)
     personalize.create()
@@ -244,7 +243,6 @@ def test_rename_in_the_same_dataset_group_deletes_waits_then_creates(personalize
     personalize.create(name="clickstream-v2", arn=NEW_ARN, error="ResourceAlreadyExistsException")
     personalize.list(summary(name="clickstream"))
     personalize.tags(OWNER_TAGS)
-    personalize.describe("ACTIVE")
     personalize.delete()
     personalize.describe("DELETE PENDING")
     personalize.describe("DELETE IN_PROGRESS")
@@ -294,7 +292,6 @@ def test_rollback_of_a_failed_group_change_removes_the_failed_tracker_and_keeps_
     # resource still has the original tracker (ARN); the rollback swaps old and new properties
     personalize.list(summary(arn=NEW_ARN, status="CREATE FAILED"), dataset_group_arn=OTHER_DATASET_GROUP_ARN)
     personalize.tags(OWNER_TAGS, arn=NEW_ARN)
-    personalize.describe("CREATE FAILED", arn=NEW_ARN)
     personalize.delete(arn=NEW_ARN)
     personalize.describe_missing(arn=NEW_ARN)
     # THEN the original is adopted, not recreated
@@ -332,7 +329,6 @@ def test_update_with_malformed_new_properties_fails_and_keeps_the_id(personalize
 
 
 def test_delete_waits_until_the_tracker_is_gone(personalize, answers, lambda_context, clock):
-    personalize.describe("ACTIVE")
     personalize.delete()
     personalize.describe("DELETE PENDING")
     personalize.describe("DELETE IN_PROGRESS")
@@ -345,15 +341,6 @@ def test_delete_waits_until_the_tracker_is_gone(personalize, answers, lambda_con
 
 
 def test_delete_of_a_tracker_already_gone_succeeds(personalize, answers, lambda_context):
-    personalize.describe_missing()
-
-    invoke(make_event("Delete", physical_id=ARN), lambda_context)
-
-    assert_success(answers, ARN)
-
-
-def test_delete_racing_another_delete_succeeds(personalize, answers, lambda_context):
-    personalize.describe("ACTIVE")
     personalize.delete(error="ResourceNotFoundException")
 
     invoke(make_event("Delete", physical_id=ARN), lambda_context)
@@ -361,7 +348,17 @@ def test_delete_racing_another_delete_succeeds(personalize, answers, lambda_cont
     assert_success(answers, ARN)
 
 
+def test_delete_racing_another_delete_succeeds(personalize, answers, lambda_context):
+    personalize.delete(error="ResourceInUseException")  # the other Delete is under way...
+    personalize.describe_missing()  # ...and done
+
+    invoke(make_event("Delete", physical_id=ARN), lambda_context)
+
+    assert_success(answers, ARN)
+
+
 def test_delete_waits_out_creation_first(personalize, answers, lambda_context):
+    personalize.delete(error="ResourceInUseException")
     personalize.describe("CREATE IN_PROGRESS")
     personalize.describe("ACTIVE")
     personalize.delete()
@@ -373,8 +370,8 @@ def test_delete_waits_out_creation_first(personalize, answers, lambda_context):
 
 
 def test_delete_retries_while_the_tracker_is_in_use(personalize, answers, lambda_context):
-    personalize.describe("ACTIVE")
     personalize.delete(error="ResourceInUseException")
+    personalize.describe("ACTIVE")  # in use, but neither creating nor deleting: try again shortly
     personalize.delete()
     personalize.describe_missing()
 
@@ -384,6 +381,7 @@ def test_delete_retries_while_the_tracker_is_in_use(personalize, answers, lambda
 
 
 def test_delete_of_a_tracker_already_being_deleted_just_waits(personalize, answers, lambda_context):
+    personalize.delete(error="ResourceInUseException")
     personalize.describe("DELETE IN_PROGRESS")
     personalize.describe_missing()
 
@@ -394,7 +392,6 @@ def test_delete_of_a_tracker_already_being_deleted_just_waits(personalize, answe
 
 def test_delete_past_the_budget_answers_failed_with_the_arn(personalize, answers, clock):
     context = LambdaContext(clock, budget_seconds=12)
-    personalize.describe("ACTIVE")
     personalize.delete()
     for _ in range(5):
         personalize.describe("DELETE IN_PROGRESS")
@@ -408,6 +405,7 @@ def test_delete_with_an_invented_id_deletes_the_owned_tracker(personalize, answe
     # GIVEN a Create that was cancelled after its tracker was made
     personalize.list(summary(status="CREATE IN_PROGRESS"))
     personalize.tags(OWNER_TAGS)
+    personalize.delete(error="ResourceInUseException")
     personalize.describe("CREATE IN_PROGRESS")
     personalize.describe("ACTIVE")
     personalize.delete()
@@ -427,8 +425,29 @@ def test_delete_with_an_invented_id_leaves_a_foreign_tracker(personalize, answer
     assert_success(answers, INVENTED_ID)
 
 
-def test_delete_with_an_invented_id_and_no_tracker_succeeds(personalize, answers, lambda_context):
+def test_delete_with_an_invented_id_believes_an_empty_group_after_the_visibility_window(
+    personalize, answers, lambda_context, clock
+):
+    # a tracker created just before may not be listed yet: the group is looked at again for 20 s
+    for _ in range(5):
+        personalize.list()
+
+    invoke(make_event("Delete", physical_id=INVENTED_ID), lambda_context)
+
+    assert_success(answers, INVENTED_ID)
+    assert clock.sleeps == [6.0, 4.0, 8.0, 2.0]
+
+
+def test_delete_with_an_invented_id_finds_a_tracker_listed_late(personalize, answers, lambda_context):
+    # GIVEN a cancelled Create whose tracker shows in the list only on the third look
     personalize.list()
+    personalize.list()
+    personalize.list(summary(status="CREATE PENDING"))
+    personalize.tags(OWNER_TAGS)
+    personalize.delete(error="ResourceInUseException")
+    personalize.describe("ACTIVE")
+    personalize.delete()
+    personalize.describe_missing()
 
     invoke(make_event("Delete", physical_id=INVENTED_ID), lambda_context)
 
@@ -453,7 +472,6 @@ def test_delete_after_a_create_with_malformed_properties_succeeds_without_calls(
 
 
 def test_unexpected_service_errors_are_answered_failed(personalize, answers, lambda_context):
-    personalize.describe("ACTIVE")
     personalize.delete(error="AccessDeniedException")
 
     invoke(make_event("Delete", physical_id=ARN), lambda_context)

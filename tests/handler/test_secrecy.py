@@ -68,7 +68,6 @@ def test_a_replacement_logs_no_secret(personalize, answers, lambda_context, all_
     personalize.create(name="v2", arn=NEW_ARN, error="ResourceAlreadyExistsException")
     personalize.list(summary())
     personalize.tags(OWNER_TAGS)
-    personalize.describe("ACTIVE")
     personalize.delete()
     personalize.describe_missing()
     personalize.create(name="v2", arn=NEW_ARN)

@@ -164,8 +164,17 @@ def test_tags(client):
     assert client.list_tags_for_resource(resourceArn=arn)["tags"] == [{"tagKey": "a", "tagValue": "3"}]
     missing = arn[:-8] + "00000000"
     assert error_of(client.list_tags_for_resource, resourceArn=missing)[0] == "ResourceNotFoundException"
-    too_many = [{"tagKey": f"k{i}", "tagValue": "v"} for i in range(200)]
-    assert error_of(client.tag_resource, resourceArn=arn, tags=too_many)[0] == "TooManyTagsException"
+    # 50 tags per resource: the request list may hold 200, the resource not
+    tags = client.list_tags_for_resource
+    more = [{"tagKey": f"k{i}", "tagValue": "v"} for i in range(49)]
+    code, message = error_of(client.tag_resource, resourceArn=arn, tags=[*more, {"tagKey": "k49", "tagValue": "v"}])
+    assert code == "TooManyTagsException" and "at most 50 tags" in message
+    client.tag_resource(resourceArn=arn, tags=more)  # 49 new and "a": 50
+    assert len(tags(resourceArn=arn)["tags"]) == 50
+    fifty_one = [{"tagKey": f"n{i}", "tagValue": "v"} for i in range(51)]
+    other = active_group(client, "other")
+    code, _ = error_of(client.create_event_tracker, name="t", datasetGroupArn=other, tags=fifty_one)
+    assert code == "TooManyTagsException"
 
 
 def test_put_events_only_for_an_active_tracker(client, events, emulator):
@@ -261,3 +270,57 @@ def test_latency_fault_delays_only_its_operation(client, emulator):
     started = time.monotonic()
     client.list_event_trackers()
     assert slow >= 0.4 > time.monotonic() - started
+
+
+def test_rate_limits_are_token_buckets_per_operation(client, emulator):
+    emulator.service.set_faults(
+        rate_limits={"CreateDatasetGroup": {"rate": 2, "burst": 2}, "ListDatasetGroups": {"rate": 5, "burst": 1}}
+    )
+    # a full bucket lets the burst through, then refuses: Create* with LimitExceeded, others with Throttling
+    client.create_dataset_group(name="a")
+    client.create_dataset_group(name="b")
+    assert error_of(client.create_dataset_group, name="c")[0] == "LimitExceededException"
+    client.list_dataset_groups()
+    assert error_of(client.list_dataset_groups)[0] == "ThrottlingException"
+    client.describe_dataset_group(datasetGroupArn=_group_arn("a"))  # an operation without a limit
+    # the bucket refills at its rate: after 0.5 s, one more create
+    time.sleep(0.55)
+    client.create_dataset_group(name="c")
+    refused = [c for c in admin(emulator, "state")["calls"] if c["rate_limited"]]
+    assert [(c["operation"], c["outcome"]) for c in refused] == [
+        ("CreateDatasetGroup", "LimitExceededException"),
+        ("ListDatasetGroups", "ThrottlingException"),
+    ]
+
+
+def _group_arn(name):
+    return f"arn:aws:personalize:us-east-1:123456789012:dataset-group/{name}"
+
+
+@pytest.mark.parametrize("code", ["ResourceAlreadyExistsException", "LimitExceededException"])
+def test_the_one_tracker_rule_answers_with_the_chosen_error(client, emulator, code):
+    emulator.service.set_faults(one_tracker_error=code)
+    group = active_group(client)
+    client.create_event_tracker(name="t", datasetGroupArn=group)
+    assert error_of(client.create_event_tracker, name="u", datasetGroupArn=group)[0] == code
+
+
+def test_the_one_tracker_error_is_one_of_the_plausible_two(emulator):
+    with pytest.raises(ValueError, match="one_tracker_error must be one of"):
+        emulator.service.set_faults(one_tracker_error="InvalidInputException")
+
+
+def test_read_lag_hides_a_new_tracker_from_reads_only(client, emulator):
+    emulator.service.set_faults(read_lag=0.6)
+    group = active_group(client)
+    arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
+    # reads do not see it yet...
+    assert error_of(client.describe_event_tracker, eventTrackerArn=arn)[0] == "ResourceNotFoundException"
+    assert error_of(client.list_tags_for_resource, resourceArn=arn)[0] == "ResourceNotFoundException"
+    assert client.list_event_trackers(datasetGroupArn=group)["eventTrackers"] == []
+    # ...writes do: the group is taken
+    code, _ = error_of(client.create_event_tracker, name="u", datasetGroupArn=group)
+    assert code == "ResourceAlreadyExistsException"
+    time.sleep(0.65)
+    assert client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["name"] == "t"
+    assert [t["eventTrackerArn"] for t in client.list_event_trackers(datasetGroupArn=group)["eventTrackers"]] == [arn]

@@ -246,13 +246,16 @@ def test_removal_policy(removal_policy, expected):
     EventTracker(stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN, removal_policy=removal_policy)
     resource = only(template_of(stack).find_resources(RESOURCE_TYPE))
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (expected, expected)
+    # the handler is told too (it never deletes a retained tracker to make way); absent means Delete
+    assert resource["Properties"].get("RemovalPolicy") == ("Retain" if expected == "Retain" else None)
 
 
 def test_apply_removal_policy_after_construction():
     stack = new_stack()
     tracker = EventTracker(stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN)
     tracker.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    assert only(template_of(stack).find_resources(RESOURCE_TYPE))["DeletionPolicy"] == "Retain"
+    resource = only(template_of(stack).find_resources(RESOURCE_TYPE))
+    assert (resource["DeletionPolicy"], resource["Properties"]["RemovalPolicy"]) == ("Retain", "Retain")
 
 
 def put_events_statements(stack):

@@ -28,6 +28,10 @@ CREATE_INPUT = CREATE_SHAPE.members
         "TAG_NAMESPACE",
         "RESERVED_TAG_PREFIXES",
         "MAX_USER_TAGS",
+        "MAX_TAGS_PER_RESOURCE",
+        "PROPERTY_REMOVAL_POLICY",
+        "REMOVAL_POLICY_DELETE",
+        "REMOVAL_POLICY_RETAIN",
     ],
 )
 def test_construct_and_handler_share_the_contract(name):
@@ -51,7 +55,8 @@ def test_tag_limits_are_the_models():
     tags = CREATE_INPUT["tags"]
     assert isinstance(tags, ListShape) and isinstance(tags.member, StructureShape)
     key, value = tags.member.members["tagKey"].metadata, tags.member.members["tagValue"].metadata
-    assert tags.metadata["max"] == _contract.MAX_USER_TAGS + 2  # two ownership tags
+    # the model bounds a request at 200 tags; a resource holds at most 50, two of them ownership tags
+    assert tags.metadata["max"] == 200 > _contract.MAX_TAGS_PER_RESOURCE == _contract.MAX_USER_TAGS + 2 == 50
     assert (key["min"], key["max"], value["max"]) == (
         1,
         _validation.TAG_KEY_MAX_LENGTH,

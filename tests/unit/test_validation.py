@@ -112,9 +112,27 @@ def test_accepts_unicode_tags_and_empty_values():
 
 def test_fails_when_there_are_too_many_tags():
     fails_with(
-        "EventTracker at 'Shop/Tracker': 199 tags given; allowed: at most 198 (200 less the two ownership tags).",
-        tags={f"k{i}": "v" for i in range(199)},
+        "EventTracker at 'Shop/Tracker': the tracker would carry 51 tags (49 given, directly or with Tags.of, "
+        "plus two ownership tags); allowed: at most 50 per Personalize resource.",
+        tags={f"k{i}": "v" for i in range(49)},
     )
+
+
+def test_accepts_48_tags_of_its_own():
+    stack = new_stack()
+    EventTracker(stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN, tags={f"k{i}": "v" for i in range(48)})
+    cdk.App.of(stack).synth()  # type: ignore[union-attr]
+
+
+def test_fails_at_synth_when_tags_from_tags_of_pass_the_limit():
+    # GIVEN 40 tags of its own and 10 more from Tags.of(...), applied by an aspect during synthesis
+    stack = new_stack("Shop")
+    EventTracker(stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN, tags={f"own{i}": "v" for i in range(40)})
+    for index in range(10):
+        cdk.Tags.of(stack).add(f"org{index}", "v")
+    # WHEN the app is synthesized THEN the validation names the construct, the count and the limit
+    with pytest.raises(Exception, match=re.escape("[Shop/Tracker] the tracker would carry 52 tags (50 given")):
+        cdk.App.of(stack).synth()  # type: ignore[union-attr]
 
 
 def test_lists_every_problem_in_one_message():

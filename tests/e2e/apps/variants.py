@@ -13,6 +13,10 @@ EXISTING = "arn:aws:personalize:us-east-1:123456789012:dataset-group/{}"
 
 app = cdk.App()
 variant = app.node.try_get_context("variant") or "base"
+# "<variant>-retained": the same, its tracker with RemovalPolicy RETAIN
+retained = variant.endswith("-retained")
+variant = variant.removesuffix("-retained")
+removal_policy = cdk.RemovalPolicy.RETAIN if retained else None
 stack = cdk.Stack(app, "E2E")
 
 
@@ -27,6 +31,7 @@ if variant in ("base", "renamed", "retagged"):
         dataset_group_arn=group("GroupA", "e2e-a"),
         event_tracker_name="clicks-v2" if variant == "renamed" else "clicks",
         tags={"team": "search", "env": "prod"} if variant == "retagged" else {"team": "growth"},
+        removal_policy=removal_policy,
     )
 elif variant == "regrouped":
     group("GroupA", "e2e-a")
@@ -36,9 +41,10 @@ elif variant == "regrouped":
         dataset_group_arn=group("GroupB", "e2e-b"),
         event_tracker_name="clicks",
         tags={"team": "growth"},
+        removal_policy=removal_policy,
     )
-elif variant == "ten":
-    for index in range(10):
+elif variant in ("ten", "fifty"):
+    for index in range(10 if variant == "ten" else 50):
         EventTracker(stack, f"Tracker{index}", dataset_group_arn=group(f"Group{index}", f"e2e-{index}"))
 elif variant == "existing":
     # a dataset group made outside the stack, which each test prepares in the emulator
