@@ -23,7 +23,7 @@ help:
 	@echo "make deploy-local   deploy the example app to the local cloud (state kept in .localcloud/)"
 	@echo "make destroy-local  destroy what deploy-local deployed"
 	@echo "make test           set up, then run the whole test suite"
-	@echo "make bench          run the benchmarks (about 20 minutes); writes bench/RESULTS.md"
+	@echo "make bench          run the benchmarks (about 25 minutes); writes bench/RESULTS.md"
 	@echo "make deploy         deploy the example app to your AWS account (cdk deploy)"
 	@echo "make clean          remove the venvs, node_modules, build output and local state"
 
@@ -84,10 +84,11 @@ typecheck: setup
 deploy: setup
 	$(CDK) deploy
 
-# Benchmarks side by side with the peers; writes bench/RESULTS.md and bench/results.png.
+# Benchmarks side by side with the peers; writes bench/RESULTS.md, bench/results.png and bench/scale.png.
 bench: setup
 	$(BIN)/python -m bench.stabilization
 	$(BIN)/python -m bench.synthesis
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.asset
 	$(BIN)/python -m bench.project
 	$(BIN)/python -m bench.report

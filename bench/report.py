@@ -122,6 +122,73 @@ def asset_section(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def scale_section(data: dict[str, Any]) -> list[str]:
+    limits = ", ".join(
+        f"{operation} {limit['rate']:g}/s (burst {limit['burst']:g})" for operation, limit in data["limits"].items()
+    )
+    lines = [
+        "## Scale under rate limits (local cloud)",
+        "",
+        f"N trackers in one stack, created and then deleted at once, with {limits} and the `demo` delays",
+        "(ACTIVE 2 s after the create, gone 1.3 s after the delete). A phase runs from its first request",
+        "to Personalize (CreateEventTracker, DeleteEventTracker) to the last tracker's completion in",
+        "CloudFormation. Its floor is what a perfect client would need: for",
+        "creates (N - burst) / rate + the time to ACTIVE; for deletes one Describe per tracker that finds",
+        "it gone, (N - burst) / rate after the time to be gone. Throttled: calls refused by a rate limit,",
+        "per tracker, over both phases. Command: `python -m bench.scale`.",
+        "",
+        "| trackers | create (s) | floor (s) | x floor | delete (s) | floor (s) | x floor | throttled per tracker |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in data["rows"]:
+        lines.append(
+            f"| {row['trackers']} | {row['create_s']:.1f} | {row['create_floor_s']:.1f} | {row['create_ratio']:.2f} | "
+            f"{row['delete_s']:.1f} | {row['delete_floor_s']:.1f} | {row['delete_ratio']:.2f} | "
+            f"{row['throttled_per_tracker']:.2f} |"
+        )
+    lines += ["", "Throttled calls by operation:", ""]
+    for row in data["rows"]:
+        lines.append(
+            f"- {row['trackers']} trackers: creating {row['throttled_create'] or 'none'}, "
+            f"deleting {row['throttled_delete'] or 'none'}"
+        )
+    rows = data["rows"]
+    lines += [
+        "",
+        "Goals:",
+        f"- create phase within 1.3x the floor: {mark(all(r['create_ratio'] <= 1.3 for r in rows))} "
+        "(" + ", ".join(f"N={r['trackers']}: {r['create_ratio']:.2f}x" for r in rows) + ")",
+        f"- at most 5 throttled calls per tracker: {mark(all(r['throttled_per_tracker'] <= 5 for r in rows))} "
+        "(" + ", ".join(f"N={r['trackers']}: {r['throttled_per_tracker']:.2f}" for r in rows) + ")",
+        "",
+        "![scale](scale.png)",
+        "",
+    ]
+    return lines
+
+
+def plot_scale(data: dict[str, Any]) -> None:
+    rows = data["rows"]
+    sizes = [r["trackers"] for r in rows]
+    figure, (times, throttled) = plt.subplots(1, 2, figsize=(11, 4.2))
+    times.plot(sizes, [r["create_s"] for r in rows], "o-", label="create phase")
+    times.plot(sizes, [r["create_floor_s"] for r in rows], "o--", label="create floor")
+    times.plot(sizes, [r["delete_s"] for r in rows], "s-", label="delete phase")
+    times.plot(sizes, [r["delete_floor_s"] for r in rows], "s--", label="delete floor")
+    times.set_xlabel("trackers in the stack")
+    times.set_ylabel("seconds")
+    times.set_title("Phase wall time against the rate-limit floor")
+    times.grid(alpha=0.3)
+    times.legend(fontsize=8)
+    throttled.bar([str(n) for n in sizes], [r["throttled_per_tracker"] for r in rows])
+    throttled.axhline(5, color="grey", linestyle="--", label="goal: at most 5")
+    throttled.set_xlabel("trackers in the stack")
+    throttled.set_title("Throttled calls per tracker (create + delete)")
+    throttled.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(BENCH / "scale.png", dpi=110)
+
+
 def project_section(data: dict[str, Any]) -> list[str]:
     return [
         "## The project",
@@ -184,6 +251,15 @@ def readme_summary() -> list[str]:
             + f"; template bytes per extra tracker {per['construct'] / per['native']:.2f}x "
             f"(`AwsCustomResource`: {per['awscustomresource'] / per['native']:.2f}x)."
         )
+    scale = load("scale")
+    if scale is not None:
+        lines.append(
+            "Under rate limits (CreateEventTracker 2/s), a stack's trackers created at once finish within "
+            + ", ".join(f"{r['create_ratio']:.2f}x ({r['trackers']})" for r in scale["rows"])
+            + " of the rate-limit floor, with "
+            + ", ".join(f"{r['throttled_per_tracker']:.1f}" for r in scale["rows"])
+            + " throttled calls per tracker."
+        )
     if asset is not None:
         lines.append(
             f"The asset: {asset['files']} files, {asset['zip_bytes']} bytes zipped; its cold import takes "
@@ -212,6 +288,7 @@ def main() -> None:
     sections = [
         ("stabilization", stabilization_section),
         ("synthesis", synthesis_section),
+        ("scale", scale_section),
         ("asset", asset_section),
         ("project", project_section),
     ]
@@ -223,6 +300,9 @@ def main() -> None:
     stabilization = load("stabilization")
     if stabilization is not None:
         plot(stabilization)
+    scale = load("scale")
+    if scale is not None:
+        plot_scale(scale)
     update_readme(readme_summary())
     print("\n".join(lines))
 

@@ -1,4 +1,4 @@
-"""The local cloud: what lets the example app be tried with no AWS account (DESIGN section 9).
+"""The local cloud: what lets the example app be tried with no AWS account (docs/design.md, "The local cloud").
 
 A development tool, kept out of the library's wheel.
 """

@@ -564,6 +564,11 @@ class LocalCloud:
             return name, {"Arn": f"arn:aws:iam::{account}:role/{name}", "RoleId": f"AROA{secrets.token_hex(8).upper()}"}
         if resource_type in ("AWS::IAM::Policy", "AWS::CDK::Metadata"):
             return self._generated_name(record, logical_id), {}
+        if resource_type == "AWS::IAM::ManagedPolicy":
+            # what CDK adds when a role's inline policy outgrows IAM's size limit (about 100 dataset groups)
+            name = properties.get("ManagedPolicyName") or self._generated_name(record, logical_id, 128)
+            arn = f"arn:aws:iam::{account}:policy{properties.get('Path', '/')}{name}"
+            return arn, {"PolicyArn": arn}
         if resource_type == "AWS::Logs::LogGroup":
             name = properties.get("LogGroupName") or self._generated_name(record, logical_id, 512)
             return name, {"Arn": f"arn:aws:logs:{region}:{account}:log-group:{name}:*"}

@@ -1,4 +1,4 @@
-"""The custom resource's contract as the construct renders it (DESIGN section 3).
+"""The custom resource's contract as the construct renders it (docs/design.md, "The resource contract").
 
 The handler ships alone in the Lambda asset and cannot import this module, so it states the
 same names itself; tests/unit/test_contract.py keeps the two sides equal.

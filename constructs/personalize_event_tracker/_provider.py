@@ -1,8 +1,8 @@
 """The stack's one provider function behind every EventTracker: code, role, log group.
 
-DESIGN sections 7 and 8: one function per stack however many trackers it holds, a
-least-privilege role, and an asset staged by local bundling (no Docker) whose hash depends on
-the bytes shipped and nothing else.
+docs/design.md, "The provider function and its permissions" and "Bundling": one function per
+stack however many trackers it holds, a least-privilege role, and an asset staged by local
+bundling (no Docker) whose hash depends on the bytes shipped and nothing else.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Creates an Amazon Personalize event tracker, waits until it is ACTIVE, replaces it when its
 name or dataset group changes, retags it in place, and deletes it, waiting until it is gone.
-DESIGN.md sections 3-6 hold the contract this module implements.
+docs/design.md holds the contract this module implements: sections "The resource contract",
+"Lifecycle", "Ownership tags", "Waiting, retrying and time budgets" and "What the service leaves open".
 
 This file is the whole handler: Lambda imports it as ``index`` from the asset root, the tests
 import it as ``personalize_event_tracker._handler.index``, so it imports nothing of its own.
@@ -426,10 +427,17 @@ def call(
             )
 
 
-def describe(arn: str, deadline: float) -> dict[str, Any] | None:
+def is_transient(error: ClientError) -> bool:
+    """Retryable, but not throttling: for calls whose caller slows down on throttling itself."""
+    return is_retryable(error) and error_code(error) not in THROTTLING_CODES
+
+
+def describe(arn: str, deadline: float, *, retry_throttling: bool = True) -> dict[str, Any] | None:
     """The tracker's description, or None when it does not exist (or is not visible yet)."""
+    retryable = is_retryable if retry_throttling else is_transient
     try:
-        return dict(call(personalize.describe_event_tracker, deadline, eventTrackerArn=arn)["eventTracker"])
+        response = call(personalize.describe_event_tracker, deadline, retryable=retryable, eventTrackerArn=arn)
+        return dict(response["eventTracker"])
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
@@ -451,15 +459,30 @@ def wait_until(
     """Poll the tracker until `done(status)`; its last description (None: gone). WaitTimedOut past the deadline.
 
     Until the monotonic time `invisible_until`, "not found" means "not visible yet": polling goes on.
+    A throttled poll is a poll without news: from then on the polls follow the backoff's slower
+    pace, so that many waiting invocations thin out instead of crowding DescribeEventTracker.
     """
     status = None
-    for interval in poll_intervals():
-        if not sleep_within(interval, deadline):
+    seen = "status None"
+    intervals = poll_intervals()
+    slowed = False
+    while True:
+        if not sleep_within(next(intervals), deadline):
             raise WaitTimedOut(
-                f"Timed out waiting for event tracker {arn} to {goal} (status {status}). "
+                f"Timed out waiting for event tracker {arn} to {goal} ({seen}). "
                 "The function's time budget ran out; retry the operation."
             )
-        tracker = describe(arn, deadline)
+        try:
+            tracker = describe(arn, deadline, retry_throttling=False)
+        except ClientError as error:
+            if error_code(error) not in THROTTLING_CODES:
+                raise
+            seen = f"DescribeEventTracker throttled: {error_code(error)}"
+            logger.info("Personalize DescribeEventTracker refused (%s); polling more slowly", error_code(error))
+            if not slowed:
+                intervals, slowed = backoff_delays(), True
+            continue
+        seen = f"status {status_of(tracker)}"
         if tracker is None and time.monotonic() < invisible_until:
             continue
         if status_of(tracker) != status:
@@ -467,7 +490,6 @@ def wait_until(
             logger.info("Event tracker %s is %s", arn, status or "gone")
         if done(status):
             return tracker
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,7 +641,7 @@ def group_is_held(dataset_group_arn: str, deadline: float) -> bool:
         page = call(
             personalize.list_event_trackers,
             deadline,
-            retryable=lambda error: is_retryable(error) and error_code(error) not in THROTTLING_CODES,
+            retryable=is_transient,
             datasetGroupArn=dataset_group_arn,
             maxResults=1,
         )

@@ -1,4 +1,4 @@
-"""Local bundling (DESIGN section 8): the handler and crhelper only, and a hash that is stable."""
+"""Local bundling (docs/design.md, "Bundling"): the handler and crhelper only, and a hash that is stable."""
 
 import os
 import subprocess

@@ -1,4 +1,4 @@
-"""Every row of the lifecycle table (DESIGN section 4), against a stubbed Personalize client."""
+"""Every row of the lifecycle table (docs/design.md, "Lifecycle"), against a stubbed Personalize client."""
 
 import re
 

@@ -41,6 +41,29 @@ def test_botocore_makes_one_attempt_and_the_handler_retries():
     assert index.personalize.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
 
 
+def test_a_throttled_poll_slows_the_polling_down(scripted, answers, lambda_context, clock):
+    # GIVEN a tracker that takes a while, and one throttled poll among the first
+    service = scripted(
+        {
+            "CreateEventTracker": [(200, {"eventTrackerArn": ARN, "trackingId": TRACKING_ID})],
+            "DescribeEventTracker": [
+                (200, tracker("CREATE PENDING")),
+                error("ThrottlingException"),
+                (200, tracker("CREATE IN_PROGRESS")),
+                (200, tracker("CREATE IN_PROGRESS")),
+                (200, tracker("ACTIVE")),
+            ],
+        }
+    )
+
+    invoke(make_event("Create"), lambda_context)
+
+    # THEN polling went on at the backoff's pace (6, 4, 8 s at their longest), not back to 2 s
+    assert [a["Status"] for a in answers] == ["SUCCESS"]
+    assert service.unused() == {}
+    assert clock.sleeps == [0.5, 1.0, 6.0, 4.0, 8.0]
+
+
 def test_throttling_and_server_errors_are_retried_with_growing_pauses(scripted, answers, lambda_context, clock):
     service = scripted(
         {
@@ -144,7 +167,8 @@ def test_throttling_until_the_budget_ends_is_answered_failed_with_the_arn(script
     # THEN FAILED before the deadline, carrying the ARN so that the rollback Delete removes the tracker
     (answer,) = answers
     assert answer["Status"] == "FAILED" and answer["PhysicalResourceId"] == ARN
-    assert "DescribeEventTracker kept failing (ThrottlingException)" in answer["Reason"]
+    assert "Timed out waiting for event tracker" in answer["Reason"]
+    assert "(DescribeEventTracker throttled: ThrottlingException)" in answer["Reason"]
     assert "time budget ran out" in answer["Reason"]
     assert context.deadline - clock.now >= 5
 

@@ -1,4 +1,4 @@
-"""The trackingId and the ResponseURL never reach the handler's log output (DESIGN section 6)."""
+"""The trackingId and the ResponseURL never reach the handler's log output (docs/design.md, "crhelper, logging and secrets")."""
 
 import logging
 

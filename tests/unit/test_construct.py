@@ -1,4 +1,4 @@
-"""The EventTracker construct: the synthesized contract (DESIGN section 3) and the public API."""
+"""The EventTracker construct: the synthesized contract (docs/design.md, "The resource contract") and the public API."""
 
 import aws_cdk as cdk
 import pytest
