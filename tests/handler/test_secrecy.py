@@ -1,4 +1,7 @@
-"""The trackingId and the ResponseURL never reach the handler's log output (docs/design.md, "crhelper, logging and secrets")."""
+"""The trackingId and the ResponseURL never reach the handler's log output.
+
+docs/design.md, "crhelper, logging and secrets".
+"""
 
 import logging
 
