@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,49 @@ def dependencies(template: dict[str, Any], wanted: Iterable[str] | None = None) 
         found = set(references(resource.get("Properties", {}))) | set(depends_on)
         graph[logical_id] = {ref for ref in found if ref in chosen and ref != logical_id}
     return graph
+
+
+class Cancelled(Exception):
+    """A node's action stopped because another node failed while it was in progress."""
+
+
+def run_graph(
+    nodes: list[str], dependencies: dict[str, set[str]], action: Callable[[str, threading.Event], None]
+) -> tuple[dict[str, Exception], list[str]]:
+    """Run `action` on each node once all it depends on are done, independent nodes at once.
+
+    After the first failure nothing new starts and the nodes in progress are cancelled: their
+    action sees the event set and raises Cancelled. Returns the failures and the cancelled nodes.
+    """
+    cancel = threading.Event()
+    failed: dict[str, Exception] = {}
+    cancelled: list[str] = []
+    done: set[str] = set()
+    running: dict[Future[None], str] = {}
+    started: set[str] = set()
+    # CloudFormation starts every resource whose dependencies are met at once: a stack of 50
+    # trackers invokes the provider 50 times together, which is what rate limits are tested by.
+    with ThreadPoolExecutor(max_workers=max(1, len(nodes))) as pool:
+        while True:
+            if not cancel.is_set():
+                for node in nodes:
+                    if node not in started and dependencies[node] <= done:
+                        started.add(node)
+                        running[pool.submit(action, node, cancel)] = node
+            if not running:
+                break
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished:
+                node = running.pop(future)
+                error = future.exception()
+                if isinstance(error, Cancelled):
+                    cancelled.append(node)
+                elif isinstance(error, Exception):
+                    failed[node] = error
+                    cancel.set()
+                else:
+                    done.add(node)
+    return failed, cancelled
 
 
 def deployment_order(template: dict[str, Any]) -> list[str]:

@@ -1,0 +1,63 @@
+"""AWS::Personalize::DatasetGroup: created in the Personalize emulator, and waited for."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..errors import ResourceFailed
+from .base import NativeType, Request, Result
+
+WAIT_SECONDS = 300
+
+
+class DatasetGroup(NativeType):
+    type_name = "AWS::Personalize::DatasetGroup"
+
+    def create(self, request: Request) -> Result:
+        properties = request.properties
+        call = {"name": properties["Name"]}
+        for prop, param in (("Domain", "domain"), ("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn")):
+            if prop in properties:
+                call[param] = properties[prop]
+        try:
+            arn = str(self.environment.personalize.create_dataset_group(**call)["datasetGroupArn"])
+        except ClientError as error:
+            raise ResourceFailed(str(error)) from None
+        status = self._wait(arn, lambda s: s in ("ACTIVE", "CREATE FAILED"), "become ACTIVE")
+        if status != "ACTIVE":
+            raise ResourceFailed(f"dataset group {arn} ended in {status}", physical_id=arn)
+        return arn, {"DatasetGroupArn": arn}
+
+    def update(self, request: Request, current: dict[str, Any]) -> Result:
+        # every property of a dataset group is create-only: a change replaces it
+        return self.create(request)
+
+    def delete(self, entry: dict[str, Any]) -> None:
+        arn = entry["physical_id"]
+        try:
+            self.environment.personalize.delete_dataset_group(datasetGroupArn=arn)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return
+            raise ResourceFailed(str(error)) from None
+        self._wait(arn, lambda status: status is None, "be deleted")
+
+    def _wait(self, arn: str, done: Callable[[str | None], bool], goal: str) -> str | None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                described = self.environment.personalize.describe_dataset_group(datasetGroupArn=arn)
+                status: str | None = described["datasetGroup"]["status"]
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                status = None
+            if done(status):
+                return status
+            if time.monotonic() > deadline:
+                raise ResourceFailed(f"dataset group {arn} did not {goal} in time (status {status})")
+            time.sleep(0.1)

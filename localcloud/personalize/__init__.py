@@ -1,0 +1,50 @@
+"""Amazon Personalize as the local cloud emulates it: dataset groups, event trackers, tags, events.
+
+The rules are the service's: statuses change on a clock (CREATE PENDING > CREATE IN_PROGRESS >
+ACTIVE or CREATE FAILED; DELETE PENDING > DELETE IN_PROGRESS > gone), one event tracker per
+dataset group, no tracker on a dataset group that is not ACTIVE, no dataset group deleted while
+it has a tracker, 50 tags per resource, generated ARNs and UUID trackingIds. Faults can be
+injected. The state can be kept in a file, so separate commands see the same cloud.
+
+- `service.py`: `Personalize`, the entry for every call, the call log and the operator's view;
+- `dataset_groups.py`, `event_trackers.py`, `tags.py`, `events.py`: the operations, by resource;
+- `backend.py`: the lookups, descriptions and rules the operations share;
+- `statuses.py`: statuses, their durations and the clock that reads timelines;
+- `faults.py`: what goes wrong on purpose, and the documented behaviour's open choices;
+- `state.py`: the resources, and their file.
+"""
+
+from .backend import MAX_TAGS_PER_RESOURCE
+from .faults import ONE_TRACKER_ERRORS, Faults, RateLimited
+from .service import Call, Personalize
+from .statuses import (
+    ACTIVE,
+    CREATE_FAILED,
+    CREATE_IN_PROGRESS,
+    CREATE_PENDING,
+    CREATING,
+    DELAY_PRESETS,
+    DELETE_IN_PROGRESS,
+    DELETE_PENDING,
+    DELETING,
+    Delays,
+)
+
+__all__ = [
+    "ACTIVE",
+    "CREATE_FAILED",
+    "CREATE_IN_PROGRESS",
+    "CREATE_PENDING",
+    "CREATING",
+    "DELAY_PRESETS",
+    "DELETE_IN_PROGRESS",
+    "DELETE_PENDING",
+    "DELETING",
+    "MAX_TAGS_PER_RESOURCE",
+    "ONE_TRACKER_ERRORS",
+    "Call",
+    "Delays",
+    "Faults",
+    "Personalize",
+    "RateLimited",
+]

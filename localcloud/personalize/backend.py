@@ -1,0 +1,99 @@
+"""What every group of operations works on: the state, the clock, the faults, and the lookups
+and descriptions they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import ServiceError
+from .faults import FaultInjector
+from .state import State
+from .statuses import Clock
+
+MAX_TAGS_PER_RESOURCE = 50  # the developer guide's limit; `aws:` tags do not count
+
+
+@dataclass
+class Backend:
+    state: State
+    clock: Clock
+    injector: FaultInjector
+    region: str
+    account: str
+
+    def arn(self, resource: str) -> str:
+        return f"arn:aws:personalize:{self.region}:{self.account}:{resource}"
+
+    @staticmethod
+    def not_found(arn: str) -> ServiceError:
+        return ServiceError("ResourceNotFoundException", f"Could not find resource with ARN {arn}")
+
+    # --- lookups -------------------------------------------------------------------------------
+
+    def dataset_group(self, arn: str) -> dict[str, Any]:
+        group = self.clock.live(self.state.dataset_groups).get(arn)
+        if group is None:
+            raise self.not_found(arn)
+        return group
+
+    def tracker(self, arn: str, *, read: bool = False) -> dict[str, Any]:
+        """The live tracker; for a read, only once it is visible (the `read_lag` fault)."""
+        tracker = self.clock.live(self.state.trackers).get(arn)
+        if tracker is None or (read and not self.visible(tracker)):
+            raise self.not_found(arn)
+        return tracker
+
+    def visible(self, tracker: dict[str, Any]) -> bool:
+        """Whether reads see the tracker yet; writes always do."""
+        return self.clock.now() - float(tracker["creationDateTime"]) >= self.injector.faults.read_lag
+
+    # --- descriptions --------------------------------------------------------------------------
+
+    def describe_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        described = {
+            "name": group["name"],
+            "datasetGroupArn": group["datasetGroupArn"],
+            "status": self.clock.status(group),
+            "creationDateTime": group["creationDateTime"],
+            "lastUpdatedDateTime": self.clock.changed_at(group),
+        }
+        if group.get("domain"):
+            described["domain"] = group["domain"]
+        return described
+
+    def describe_tracker(self, tracker: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": tracker["name"],
+            "eventTrackerArn": tracker["eventTrackerArn"],
+            "accountId": tracker["accountId"],
+            "trackingId": tracker["trackingId"],
+            "datasetGroupArn": tracker["datasetGroupArn"],
+            "status": self.clock.status(tracker),
+            "creationDateTime": tracker["creationDateTime"],
+            "lastUpdatedDateTime": self.clock.changed_at(tracker),
+        }
+
+    # --- rules shared by several operations ----------------------------------------------------
+
+    @staticmethod
+    def check_tag_count(tags: list[dict[str, str]], existing: dict[str, str] | None = None) -> None:
+        keys = {key for key in set(existing or {}) | {t["tagKey"] for t in tags} if not key.startswith("aws:")}
+        if len(keys) > MAX_TAGS_PER_RESOURCE:
+            raise ServiceError(
+                "TooManyTagsException",
+                f"A resource can have at most {MAX_TAGS_PER_RESOURCE} tags; this request would leave {len(keys)}.",
+            )
+
+    @staticmethod
+    def page(items: list[dict[str, Any]], params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+        start = 0
+        if params.get("nextToken"):
+            try:
+                start = int(params["nextToken"].split(".", 1)[1])
+            except (IndexError, ValueError):
+                raise ServiceError("InvalidNextTokenException", "The nextToken is not valid.") from None
+        size = params.get("maxResults", 100)
+        page = items[start : start + size]
+        more = start + size < len(items)
+        return page, (f"page.{start + size}" if more else None)

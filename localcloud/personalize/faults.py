@@ -1,0 +1,76 @@
+"""What goes wrong on purpose, and where the service's documented behaviour leaves a choice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import ServiceError
+from ..rate_limits import RateLimits
+
+# The error a second tracker on a dataset group may get: the API reference names none.
+ONE_TRACKER_ERRORS = ("ResourceAlreadyExistsException", "LimitExceededException")
+
+
+@dataclass
+class Faults:
+    """What goes wrong, on purpose. Each list is consumed one entry per call."""
+
+    # operation -> error codes answered by its next calls (LimitExceededException, ThrottlingException)
+    throttle: dict[str, list[str]] = field(default_factory=dict)
+    # operation -> number of next calls answered with HTTP 500
+    server_errors: dict[str, int] = field(default_factory=dict)
+    # the next N event trackers end in CREATE FAILED
+    fail_tracker_creations: int = 0
+    # Delays field -> seconds added to that status's duration
+    slow: dict[str, float] = field(default_factory=dict)
+    # operation -> seconds every call of it takes before it is answered
+    latency: dict[str, float] = field(default_factory=dict)
+    # operation -> {"rate": calls per second, "burst": tokens}: a token bucket per operation; a
+    # call that finds it empty is refused (LimitExceededException for Create*, else ThrottlingException)
+    rate_limits: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    # Where the documentation leaves the service's behaviour open, each variant can be chosen:
+    # the error a second tracker on a dataset group gets (the API reference names none)
+    one_tracker_error: str = "ResourceAlreadyExistsException"
+    # seconds a new tracker stays invisible to reads (Describe, ListTags: not found; lists leave it out)
+    read_lag: float = 0.0
+
+
+class RateLimited(ServiceError):
+    """A call refused by its operation's rate limit."""
+
+
+class FaultInjector:
+    """Holds the faults and refuses the calls they say to refuse, before an operation runs."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.faults = Faults()
+        self._rate_limits = RateLimits(clock)
+
+    def set(self, **changes: Any) -> None:
+        for name, value in changes.items():
+            if not hasattr(self.faults, name):
+                raise ValueError(f"unknown fault {name!r}")
+            if name == "one_tracker_error" and value not in ONE_TRACKER_ERRORS:
+                raise ValueError(f"one_tracker_error must be one of {', '.join(ONE_TRACKER_ERRORS)}")
+            if name == "rate_limits":
+                self._rate_limits.configure(value)
+            setattr(self.faults, name, value)
+
+    def reset(self) -> None:
+        self.faults = Faults()
+        self._rate_limits.configure({})
+
+    def before(self, operation: str) -> None:
+        """Raise the error a fault answers this call with, if any."""
+        if not self._rate_limits.admit(operation):
+            code = "LimitExceededException" if operation.startswith("Create") else "ThrottlingException"
+            raise RateLimited(code, "Rate exceeded")
+        throttled = self.faults.throttle.get(operation)
+        if throttled:
+            raise ServiceError(throttled.pop(0), "Rate exceeded")
+        if self.faults.server_errors.get(operation, 0) > 0:
+            self.faults.server_errors[operation] -= 1
+            raise ServiceError("InternalServerError", "We encountered an internal error. Please try again.", 500)

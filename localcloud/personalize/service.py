@@ -1,0 +1,148 @@
+"""The Personalize service: one entry for every operation, a call log, and the operator's view.
+
+Every call is validated against botocore's model, may be refused by a fault, runs under one
+lock, and is logged with its outcome; the state is saved after each successful call.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..model import PERSONALIZE, PERSONALIZE_EVENTS, ServiceError, validate
+from .backend import Backend
+from .dataset_groups import DatasetGroups
+from .event_trackers import EventTrackers
+from .events import Events
+from .faults import FaultInjector, Faults, RateLimited
+from .state import State
+from .statuses import Clock, Delays
+from .tags import Tags
+
+
+@dataclass
+class Call:
+    operation: str
+    at: float
+    outcome: str  # "OK" or the error code
+    target: str = ""  # the ARN the call named, if any
+    rate_limited: bool = False  # refused by the operation's rate limit
+
+
+def _target(params: Any) -> str:
+    if not isinstance(params, dict):
+        return ""
+    for key in ("eventTrackerArn", "resourceArn", "datasetGroupArn"):
+        if isinstance(params.get(key), str):
+            return str(params[key])
+    return ""
+
+
+class Personalize:
+    """The service's state and operations. Thread-safe; `clock` returns wall-clock seconds."""
+
+    def __init__(
+        self,
+        *,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        delays: Delays | None = None,
+        state_file: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.region = region
+        self.account = account
+        self.delays = delays or Delays()
+        self.clock = clock
+        self.calls: list[Call] = []
+        self._lock = threading.RLock()
+        self._injector = FaultInjector(clock)
+        self._state = State(state_file)
+        self._backend = Backend(
+            self._state, Clock(clock, self.delays, lambda: self._injector.faults.slow), self._injector, region, account
+        )
+        units = (DatasetGroups(self._backend), EventTrackers(self._backend), Tags(self._backend), Events(self._backend))
+        self._operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            name: getattr(unit, name) for unit in units for name in unit.OPERATIONS
+        }
+
+    @property
+    def faults(self) -> Faults:
+        return self._injector.faults
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return self._state.events
+
+    @property
+    def timelines(self) -> dict[str, list[list[Any]]]:
+        """Every tracker's [[at, status], ...] timeline, kept after it is gone (for measurements)."""
+        return self._state.timelines
+
+    # --- calls ---------------------------------------------------------------------------------
+
+    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run one Personalize operation as the service would; raises ServiceError."""
+        return self._call(PERSONALIZE, operation, params)
+
+    def put_events(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._call(PERSONALIZE_EVENTS, "PutEvents", params)
+
+    def _call(self, model: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(self.faults.latency.get(operation, 0.0))  # outside the lock: other calls go on
+        with self._lock:
+            try:
+                handler = self._operations.get(operation)
+                if handler is None or operation not in model.operation_names:
+                    raise ServiceError("UnknownOperationException", f"Unknown operation {operation}")
+                self._injector.before(operation)
+                result = handler(validate(model.operation_model(operation), params))
+            except ServiceError as error:
+                refused = isinstance(error, RateLimited)
+                self.calls.append(Call(operation, self.clock(), error.code, _target(params), rate_limited=refused))
+                raise
+            self.calls.append(Call(operation, self.clock(), "OK", _target(params)))
+            self._state.save()
+            return result
+
+    # --- inspection and out-of-band changes (the admin interface) ------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """What exists now, with statuses and tags (trackingIds included: this is the operator's view)."""
+        backend, live = self._backend, self._backend.clock.live
+        with self._lock:
+            return {
+                "datasetGroups": [
+                    {**backend.describe_group(g), "tags": dict(g["tags"])}
+                    for g in live(self._state.dataset_groups).values()
+                ],
+                "eventTrackers": [
+                    {**backend.describe_tracker(t), "tags": dict(t["tags"])}
+                    for t in live(self._state.trackers).values()
+                ],
+                "events": copy.deepcopy(self._state.events),
+                "calls": [asdict(c) for c in self.calls],
+            }
+
+    def delete_tracker_out_of_band(self, arn: str) -> None:
+        """Remove a tracker at once, as someone using the console would (for fault cases)."""
+        with self._lock:
+            self._backend.tracker(arn)
+            del self._state.trackers[arn]
+            self._state.save()
+
+    def set_faults(self, **changes: Any) -> None:
+        with self._lock:
+            self._injector.set(**changes)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._state.clear()
+            self.calls.clear()
+            self._injector.reset()
+            self._state.save()
