@@ -4,6 +4,26 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The supported Python range, tested: the construct tests also run on the oldest supported Python
+# with the oldest supported aws-cdk-lib (one venv for both floors), and the Lambda asset runs on
+# the newest Python here, nearest the function's python3.14. Found on the PATH (an interpreter
+# that runs: pyenv's shims exist for versions they refuse to run) or among pyenv's versions.
+find_python = $(firstword $(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null) $(lastword $(sort $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(1).*/bin/python$(1)))))
+OLDEST_PYTHON := $(call find_python,3.10)
+NEWEST_PYTHON := $(or $(call find_python,3.14),$(call find_python,3.13))
+# In CI a missing interpreter is an error; elsewhere the machine's Python stands in, and
+# `make test` says which versions it covered.
+ifeq ($(CI),true)
+  ifeq ($(OLDEST_PYTHON),)
+    $(error CI: Python 3.10, the oldest supported, was not found on the PATH or in pyenv)
+  endif
+  ifeq ($(NEWEST_PYTHON),)
+    $(error CI: Python 3.13 or newer, for the Lambda asset, was not found on the PATH or in pyenv)
+  endif
+endif
+OLDEST_PYTHON := $(or $(OLDEST_PYTHON),$(PYTHON))
+NEWEST_PYTHON := $(or $(NEWEST_PYTHON),$(PYTHON))
+python_version = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV := .venv
 RUNTIME_VENV := .venv-runtime
 OLDEST_VENV := .venv-cdk-oldest
@@ -15,6 +35,8 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices
+# --strict: a warning fails synthesis, as in users' pipelines; the library adds none.
+SYNTH := $(CDK) synth --quiet --strict
 
 .PHONY: help setup demo deploy-local destroy-local test lint typecheck bench deploy synth clean
 
@@ -33,15 +55,20 @@ $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@mkdir -p $(STAMPS) && touch $@
 
-# A venv with only what the Lambda runtime provides (boto3): the bundled asset runs in it.
-$(STAMPS)/runtime: requirements-runtime.txt
-	@test -x $(RUNTIME_VENV)/bin/python || $(PYTHON) -m venv $(RUNTIME_VENV)
+# A venv with only what the Lambda runtime provides (boto3), on the newest Python here: the
+# bundled asset runs in it. Its stamp names the interpreter, so a newer one rebuilds it.
+RUNTIME_STAMP := $(STAMPS)/runtime-$(notdir $(NEWEST_PYTHON))
+$(RUNTIME_STAMP): requirements-runtime.txt
+	rm -rf $(RUNTIME_VENV) $(STAMPS)/runtime*
+	$(NEWEST_PYTHON) -m venv $(RUNTIME_VENV)
 	$(RUNTIME_VENV)/bin/python -m pip install --quiet -r requirements-runtime.txt
 	@mkdir -p $(STAMPS) && touch $@
 
-# The oldest aws-cdk-lib the library supports, with the library from this checkout.
-$(STAMPS)/oldest: requirements-oldest.txt pyproject.toml
-	@test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+# The oldest aws-cdk-lib the library supports on the oldest Python, with the library from this checkout.
+OLDEST_STAMP := $(STAMPS)/oldest-$(notdir $(OLDEST_PYTHON))
+$(OLDEST_STAMP): requirements-oldest.txt pyproject.toml
+	rm -rf $(OLDEST_VENV) $(STAMPS)/oldest*
+	$(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install --quiet -r requirements-oldest.txt
 	$(OLDEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	@mkdir -p $(STAMPS) && touch $@
@@ -50,19 +77,19 @@ $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
 
-setup: $(STAMPS)/venv $(STAMPS)/runtime $(STAMPS)/npm
+setup: $(STAMPS)/venv $(RUNTIME_STAMP) $(STAMPS)/npm
 
 synth: setup
-	$(CDK) synth --quiet
+	$(SYNTH)
 
 # The main job: synthesize with the real CDK CLI, then deploy, use and destroy on the local cloud.
 demo: setup
-	$(CDK) synth --quiet
+	$(SYNTH)
 	$(BIN)/python -m localcloud demo cdk.out
 
 # The same in separate steps; the local cloud's state stays in .localcloud/ between them.
 deploy-local: setup
-	$(CDK) synth --quiet
+	$(SYNTH)
 	$(BIN)/python -m localcloud deploy cdk.out
 
 destroy-local: setup
@@ -70,9 +97,13 @@ destroy-local: setup
 
 # The whole suite: lint, types, every test with coverage, and the construct tests on the
 # oldest supported aws-cdk-lib.
-test: setup lint typecheck $(STAMPS)/oldest
+test: setup lint typecheck $(OLDEST_STAMP)
 	$(BIN)/python -m pytest --cov=personalize_event_tracker --cov-report=term --cov-fail-under=90
 	PATH="$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH" $(OLDEST_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/unit
+	@echo "Python versions covered: the suite on $(call python_version,$(BIN)/python);" \
+	  "the construct tests on $(call python_version,$(OLDEST_VENV)/bin/python) with aws-cdk-lib" \
+	  "$$(grep -o 'aws-cdk-lib==[0-9.]*' requirements-oldest.txt | cut -d= -f3);" \
+	  "the Lambda asset on $(call python_version,$(RUNTIME_VENV)/bin/python)."
 
 lint: setup
 	$(BIN)/ruff check .

@@ -98,7 +98,7 @@ class EventTrackerProvider(Construct):
         # ListEventTrackers has no resource type: `*` is the only possible resource.
         self.role.add_to_policy(iam.PolicyStatement(actions=["personalize:ListEventTrackers"], resources=["*"]))
         self.log_group.grant_write(self.role)
-        _acknowledge_unavoidable_wildcards(self.role)
+        _acknowledge_unavoidable_wildcards(self.role, tracker_arns)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -123,27 +123,45 @@ class EventTrackerProvider(Construct):
 
 
 # Findings of cdk-nag's AwsSolutions pack that least privilege cannot remove, acknowledged on the
-# role where they arise (aws-cdk-lib's Validations; releases before it simply skip this).
-UNAVOIDABLE_WILDCARDS = {
-    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:personalize:<AWS::Region>:"
-    "<AWS::AccountId>:event-tracker/*]": (
-        "Tracker ARNs end in an id Personalize generates at creation, so no name can narrow them: "
-        "the statement is scoped to event trackers of the stack's own account and region."
-    ),
-    "AwsSolutions::AwsSolutions-IAM5[Resource::*]": (
-        "Only personalize:ListEventTrackers has Resource *: the action has no resource type in IAM."
-    ),
-}
+# role where they arise (aws-cdk-lib's Validations; releases before it simply skip this). A
+# finding's id names the resource as the template resolves it: `<AWS::Region>` in an
+# environment-agnostic stack, `us-east-1` in a stack bound to that region.
+TRACKER_WILDCARD_REASON = (
+    "Tracker ARNs end in an id Personalize generates at creation, so no name can narrow them: "
+    "the statement is scoped to event trackers of the stack's own account and region."
+)
+LIST_WILDCARD_REASON = "Only personalize:ListEventTrackers has Resource *: the action has no resource type in IAM."
 
 
-def _acknowledge_unavoidable_wildcards(role: iam.Role) -> None:
+def unavoidable_wildcards(stack: Stack, tracker_arns: str) -> dict[str, str]:
+    """The acknowledged finding ids of this stack's provider role, with their reasons."""
+    return {
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::{_as_cdk_nag_shows(stack.resolve(tracker_arns))}]": (
+            TRACKER_WILDCARD_REASON
+        ),
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]": LIST_WILDCARD_REASON,
+    }
+
+
+def _as_cdk_nag_shows(resolved: Any) -> str:
+    """A resolved template value as cdk-nag writes it in a finding id: references as `<Name>`."""
+    if isinstance(resolved, str):
+        return resolved
+    if isinstance(resolved, dict) and "Ref" in resolved:
+        return f"<{resolved['Ref']}>"
+    if isinstance(resolved, dict) and "Fn::Join" in resolved:
+        separator, parts = resolved["Fn::Join"]
+        return str(separator).join(_as_cdk_nag_shows(part) for part in parts)
+    raise ValueError(f"unexpected value in the provider's tracker ARN: {resolved!r}")
+
+
+def _acknowledge_unavoidable_wildcards(role: iam.Role, tracker_arns: str) -> None:
     try:
         from aws_cdk import Acknowledgment, Validations
     except ImportError:  # pragma: no cover - aws-cdk-lib releases without policy acknowledgments
         return
-    Validations.of(role).acknowledge(
-        *(Acknowledgment(id=rule, reason=reason) for rule, reason in UNAVOIDABLE_WILDCARDS.items())
-    )
+    findings = unavoidable_wildcards(Stack.of(role), tracker_arns)
+    Validations.of(role).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule, reason in findings.items()))
 
 
 # ---------------------------------------------------------------------------------------------

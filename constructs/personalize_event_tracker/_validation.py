@@ -86,6 +86,34 @@ def check_export_name(export_name: str) -> str | None:
     return None
 
 
+# SSM parameter names: letters, digits and _.-/, at most 2048 characters (a path begins with /),
+# at most 15 levels, and not beginning with aws or ssm (reserved), in any case.
+PARAMETER_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.\-/]+")
+PARAMETER_NAME_MAX_LENGTH = 2048
+PARAMETER_NAME_MAX_LEVELS = 15
+
+
+def check_parameter_name(name: str | None) -> str | None:
+    if name is None or not _literal(name):
+        return None
+    problem = ""
+    if not 1 <= len(name) <= PARAMETER_NAME_MAX_LENGTH or not PARAMETER_NAME_PATTERN.fullmatch(name):
+        problem = f"1 to {PARAMETER_NAME_MAX_LENGTH} letters, digits and _.-/"
+    elif "/" in name and not name.startswith("/"):
+        problem = "a name with a path begins with /"
+    elif name.count("/") > PARAMETER_NAME_MAX_LEVELS:
+        problem = f"at most {PARAMETER_NAME_MAX_LEVELS} levels"
+    elif name.lstrip("/").lower().startswith(("aws", "ssm")):
+        problem = "names beginning with aws or ssm are reserved"
+    return f"tracking_id_parameter_name {name!r} is not an SSM parameter name: {problem}." if problem else None
+
+
+def check_export_choice(export_name: str | None, exported: bool) -> str | None:
+    if export_name is not None and not exported:
+        return "export_name is given but export_tracking_id is false: give one or the other."
+    return None
+
+
 def check_tags(tags: Mapping[str, str]) -> list[str]:
     problems = []
     for key, value in tags.items():

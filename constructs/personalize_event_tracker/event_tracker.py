@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 import jsii
 from aws_cdk import (
     CfnOutput,
+    CfnResource,
     CustomResource,
     IStableAnyProducer,
     ITaggable,
@@ -23,6 +24,7 @@ from aws_cdk import (
     Token,
 )
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_ssm as ssm
 
 from constructs import Construct, IConstruct, IValidation
 
@@ -37,6 +39,7 @@ from ._contract import (
     RESOURCE_TYPE,
 )
 from ._provider import EventTrackerProvider
+from ._validation import EventTrackerPropsError
 
 PUT_EVENTS_ACTIONS = ["personalize:PutEvents"]
 
@@ -140,6 +143,8 @@ class EventTracker(_EventTrackerBase):
         event_tracker_name: str | None = None,
         tags: Mapping[str, str] | None = None,
         export_name: str | None = None,
+        export_tracking_id: bool | None = None,
+        tracking_id_parameter_name: str | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
         """
@@ -152,6 +157,12 @@ class EventTracker(_EventTrackerBase):
             Default: - no tags of its own.
         :param export_name: the export name of the trackingId output.
             Default: - ``<stack name>-<construct path in the stack>-TrackingId``.
+        :param export_tracking_id: whether the trackingId output carries an export. An export
+            another stack imports pins the tracker: CloudFormation refuses to change it, so a
+            rename or dataset-group change fails. Default: - true.
+        :param tracking_id_parameter_name: publish the trackingId in an SSM String parameter of
+            this name, which other stacks and apps read (``from_tracking_id_parameter``); it
+            follows a replacement. Default: - no parameter.
         :param removal_policy: what happens to the tracker when it leaves the stack.
             RETAIN leaves it in place, and the stack never deletes it: a rename, which would
             have to delete it to make way in its dataset group, fails instead.
@@ -160,12 +171,15 @@ class EventTracker(_EventTrackerBase):
         super().__init__(scope, construct_id)
         name = event_tracker_name if event_tracker_name is not None else _default_name(self)
         export = export_name if export_name is not None else _default_export_name(self)
+        exported = export_tracking_id is None or export_tracking_id
         problems = [
             problem
             for problem in (
                 rules.check_event_tracker_name(name),
                 rules.check_dataset_group_arn(dataset_group_arn),
-                rules.check_export_name(export),
+                rules.check_export_name(export) if exported else None,
+                rules.check_export_choice(export_name, exported),
+                rules.check_parameter_name(tracking_id_parameter_name),
             )
             if problem
         ]
@@ -191,9 +205,6 @@ class EventTracker(_EventTrackerBase):
             resource_type=RESOURCE_TYPE,
             removal_policy=self._removal_policy,
             properties={
-                # What CustomResource(service_timeout=...) renders, written out so that
-                # aws-cdk-lib releases before that parameter (2.15x) render it too.
-                "ServiceTimeout": str(int(provider.service_timeout.to_seconds())),
                 PROPERTY_DATASET_GROUP_ARN: dataset_group_arn,
                 PROPERTY_NAME: name,
                 PROPERTY_TAGS: Lazy.any(_RenderTags(self._tags), omit_empty_array=True),
@@ -201,6 +212,12 @@ class EventTracker(_EventTrackerBase):
                 PROPERTY_REMOVAL_POLICY: Lazy.any(_RenderRemovalPolicy(self)),
             },
         )
+        # What CustomResource(service_timeout=...) renders, written as an override: releases before
+        # that parameter (2.15x) render it too, and no release warns of a property conflict
+        # (a ServiceTimeout among `properties` does, which fails `cdk synth --strict`).
+        resource = self._resource.node.default_child
+        assert isinstance(resource, CfnResource)
+        resource.add_property_override("ServiceTimeout", str(int(provider.service_timeout.to_seconds())))
         self._event_tracker_name = name
         self._event_tracker_arn = self._resource.ref
         self._tracking_id = self._resource.get_att_string(ATTRIBUTE_TRACKING_ID)
@@ -208,9 +225,18 @@ class EventTracker(_EventTrackerBase):
             self,
             "TrackingId",
             value=self._tracking_id,
-            export_name=export,
+            export_name=export if exported else None,
             description=f"trackingId of the Amazon Personalize event tracker {self.node.path}",
         )
+        self._tracking_id_parameter: ssm.StringParameter | None = None
+        if tracking_id_parameter_name is not None:
+            self._tracking_id_parameter = ssm.StringParameter(
+                self,
+                "TrackingIdParameter",
+                parameter_name=tracking_id_parameter_name,
+                string_value=self._tracking_id,
+                description=f"trackingId of the Amazon Personalize event tracker {self.node.path}",
+            )
 
     @property
     def tags(self) -> TagManager:
@@ -234,8 +260,22 @@ class EventTracker(_EventTrackerBase):
 
     @property
     def tracking_id_output(self) -> CfnOutput:
-        """The stack output holding the trackingId, with its export."""
+        """The stack output holding the trackingId, with its export unless turned off."""
         return self._tracking_id_output
+
+    @property
+    def tracking_id_parameter(self) -> ssm.IStringParameter | None:
+        """The SSM parameter holding the trackingId, if ``tracking_id_parameter_name`` was given."""
+        return self._tracking_id_parameter
+
+    def grant_read_tracking_id(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow `grantee` to read the trackingId parameter (ssm:GetParameter and friends)."""
+        if self._tracking_id_parameter is None:
+            raise EventTrackerPropsError(
+                f"EventTracker at '{self.node.path}' publishes no trackingId parameter: "
+                "give tracking_id_parameter_name to grant reading it."
+            )
+        return self._tracking_id_parameter.grant_read(grantee)
 
     def apply_removal_policy(self, policy: RemovalPolicy) -> None:
         """Set what happens to the tracker when it leaves the stack (RETAIN leaves it in place).
@@ -253,6 +293,23 @@ class EventTracker(_EventTrackerBase):
         """Use a tracker managed elsewhere: its attributes and ``grant_put_events``."""
         return _ImportedEventTracker(scope, construct_id, event_tracker_arn=event_tracker_arn, tracking_id=tracking_id)
 
+    @staticmethod
+    def from_tracking_id_parameter(
+        scope: Construct, construct_id: str, *, parameter_name: str, event_tracker_arn: str | None = None
+    ) -> IEventTracker:
+        """Use a tracker through the SSM parameter its stack publishes (``tracking_id_parameter_name``).
+
+        The trackingId is read when the consuming stack deploys (a template parameter of type
+        ``AWS::SSM::Parameter::Value<String>``), so a replaced tracker is picked up by the next
+        deployment, and the producer's stack never depends on the consumer's.
+        :param event_tracker_arn: the tracker's ARN, if the consumer needs it.
+            Default: - none: ``event_tracker_arn`` raises.
+        """
+        problem = rules.check_parameter_name(parameter_name)
+        rules.raise_if_any(f"{scope.node.path}/{construct_id}", [problem] if problem else [])
+        tracking_id = ssm.StringParameter.value_for_string_parameter(scope, parameter_name)
+        return _ImportedEventTracker(scope, construct_id, event_tracker_arn=event_tracker_arn, tracking_id=tracking_id)
+
     def _check_dataset_group_is_free(self, dataset_group_arn: str) -> list[str]:
         # The same string is the same dataset group, literal or token (one attribute's token).
         other = _TRACKERS_BY_APP.get(self.node.root, {}).get(dataset_group_arn)
@@ -266,15 +323,20 @@ class EventTracker(_EventTrackerBase):
 
 
 class _ImportedEventTracker(_EventTrackerBase):
-    def __init__(self, scope: Construct, construct_id: str, *, event_tracker_arn: str, tracking_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, event_tracker_arn: str | None, tracking_id: str) -> None:
         super().__init__(scope, construct_id)
-        problem = rules.check_event_tracker_arn(event_tracker_arn)
+        problem = rules.check_event_tracker_arn(event_tracker_arn) if event_tracker_arn is not None else None
         rules.raise_if_any(self.node.path, [problem] if problem else [])
         self._event_tracker_arn = event_tracker_arn
         self._tracking_id = tracking_id
 
     @property
     def event_tracker_arn(self) -> str:
+        if self._event_tracker_arn is None:
+            raise EventTrackerPropsError(
+                f"EventTracker at '{self.node.path}' was imported from its trackingId parameter without "
+                "its ARN: pass event_tracker_arn to from_tracking_id_parameter."
+            )
         return self._event_tracker_arn
 
     @property

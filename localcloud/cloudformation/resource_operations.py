@@ -16,11 +16,14 @@ from typing import Any
 from ..assembly import StackArtifact
 from ..intrinsics import Context, TemplateError, resolve
 from ..plan import dependencies, run_graph
+from ..ssm import ParameterNotFound
 from .custom_resources import CustomResources, is_custom
 from .errors import Cancelled, ResourceFailed
 from .resources import Environment, NativeType, Request, native_type
 from .settings import Progress, Settings
 from .state import StackState
+
+SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 
 
 def invented_id(stack: str, logical_id: str) -> str:
@@ -63,7 +66,7 @@ class ResourceOperations:
                 raise TemplateError(f"{logical_id} has no attribute {attribute}")
             return resource["attributes"][attribute]
 
-        parameters = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
+        parameters = self.parameter_values(template)
         pseudo = {
             "AWS::Region": self._settings.region,
             "AWS::AccountId": self._settings.account,
@@ -80,6 +83,19 @@ class ResourceOperations:
             conditions=template.get("Conditions", {}),
             exports=self._state.exports(),
         )
+
+    def parameter_values(self, template: dict[str, Any]) -> dict[str, str]:
+        """The template's parameters: defaults, and SSM parameter types read from the Parameter Store."""
+        values = {}
+        for name, parameter in template.get("Parameters", {}).items():
+            default = str(parameter.get("Default", ""))
+            if str(parameter.get("Type", "")).startswith(SSM_PARAMETER_TYPE):
+                try:
+                    default = self._environment.parameters.get(default)
+                except ParameterNotFound:
+                    raise TemplateError(f"SSM parameter {default} (template parameter {name}) does not exist") from None
+            values[name] = default
+        return values
 
     def resolve_properties(self, record: dict[str, Any], artifact: StackArtifact, logical_id: str) -> dict[str, Any]:
         definition = artifact.template["Resources"][logical_id]

@@ -23,9 +23,11 @@ from typing import Any
 
 from ..assembly import StackArtifact
 from ..emulator import Emulator
-from ..intrinsics import condition, resolve
+from ..intrinsics import TemplateError, condition, resolve
 from ..plan import dependencies, run_graph
 from ..response_server import ResponseServer
+from ..ssm import ParameterStore
+from . import exports
 from .custom_resources import CustomResources, Invocation, is_custom
 from .errors import Cancelled, DeploymentFailed, ResourceFailed
 from .resource_operations import ResourceOperations
@@ -54,8 +56,9 @@ class LocalCloud:
         self.progress: Progress = progress or (lambda *args: None)
         self._state = StackState(state_file)
         self.personalize = emulator.client("personalize", attempts=10)
+        self.parameters = ParameterStore(state_file.with_name(f"{state_file.stem}-ssm.json") if state_file else None)
         self._custom = CustomResources(self._state, response_server, self.settings, emulator.client_environment())
-        environment = Environment(self.settings.region, self.settings.account, self.personalize)
+        environment = Environment(self.settings.region, self.settings.account, self.personalize, self.parameters)
         self._resources = ResourceOperations(
             self._state, self._custom, environment, self.settings, lambda *event: self.progress(*event)
         )
@@ -72,6 +75,10 @@ class LocalCloud:
 
     def deploy(self, artifact: StackArtifact) -> dict[str, str]:
         """Create the stack, or update it to this template; the resolved outputs."""
+        try:
+            self._resources.parameter_values(artifact.template)  # a missing SSM parameter fails before anything
+        except TemplateError as error:
+            raise DeploymentFailed(f"{artifact.stack_name}: {error}") from None
         if artifact.stack_name in self.stacks:
             return self._update_stack(artifact)
         return self._create_stack(artifact)
@@ -81,6 +88,10 @@ class LocalCloud:
         if record is None:
             return
         self._emit(stack_name, "DELETE_IN_PROGRESS")
+        refused = exports.refusals(record["exports"], None, exports.importers(self.stacks, stack_name))
+        if refused:
+            self._emit(stack_name, "DELETE_FAILED", "; ".join(refused))
+            raise DeploymentFailed(f"{stack_name}: DELETE_FAILED: " + "; ".join(refused))
         failures = self._resources.delete_all(record, list(record["resources"]), keep_retained=True)
         if failures:
             self._state.save()
@@ -170,11 +181,18 @@ class LocalCloud:
                 cleanup.append((logical_id, old))
 
         failed, cancelled = run_graph(wanted, dependencies(artifact.template, wanted), update)
-        if failed or cancelled:
-            self._emit(name, "UPDATE_ROLLBACK_IN_PROGRESS", _summary(failed))
+        problem = _summary(failed)
+        if not (failed or cancelled):
+            # An export another stack imports may be neither changed nor removed.
+            _, new_exports = self._outputs(record, artifact)
+            problem = "; ".join(
+                exports.refusals(previous["exports"], new_exports, exports.importers(self.stacks, name))
+            )
+        if failed or cancelled or problem:
+            self._emit(name, "UPDATE_ROLLBACK_IN_PROGRESS", problem)
             self._roll_back_update(record, previous, touched, attempted)
             self._emit(name, "UPDATE_ROLLBACK_COMPLETE")
-            raise DeploymentFailed(f"{name}: UPDATE_FAILED: {_summary(failed)}")
+            raise DeploymentFailed(f"{name}: UPDATE_FAILED: {problem}")
         removed = [logical_id for logical_id in previous["resources"] if logical_id not in wanted]
         for logical_id in removed:
             cleanup.append((logical_id, record["resources"].pop(logical_id)))
@@ -250,17 +268,21 @@ class LocalCloud:
     # --- outputs and the template's shape -------------------------------------------------------
 
     def _finish(self, record: dict[str, Any], artifact: StackArtifact) -> None:
+        record["outputs"], record["exports"] = self._outputs(record, artifact)
+        self._state.save()
+
+    def _outputs(self, record: dict[str, Any], artifact: StackArtifact) -> tuple[dict[str, str], dict[str, str]]:
+        """The template's outputs and exports, resolved against the stack as it is now."""
         context = self._resources.context(record, artifact.template)
-        outputs, exports = {}, {}
+        outputs, found = {}, {}
         for output_id, output in artifact.template.get("Outputs", {}).items():
             if "Condition" in output and not condition(output["Condition"], context):
                 continue
             value = str(resolve(output["Value"], context))
             outputs[output_id] = value
             if "Export" in output:
-                exports[str(resolve(output["Export"]["Name"], context))] = value
-        record["outputs"], record["exports"] = outputs, exports
-        self._state.save()
+                found[str(resolve(output["Export"]["Name"], context))] = value
+        return outputs, found
 
     def _wanted_resources(self, record: dict[str, Any], template: dict[str, Any]) -> list[str]:
         context = self._resources.context(record, template)

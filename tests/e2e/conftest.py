@@ -66,7 +66,18 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             (
                 variant,
                 subprocess.Popen(
-                    [*cdk_cli(), "synth", "--quiet", "--app", app, "-c", f"variant={variant}", "-o", str(out[variant])],
+                    [
+                        *cdk_cli(),
+                        "synth",
+                        "--quiet",
+                        "--strict",
+                        "--app",
+                        app,
+                        "-c",
+                        f"variant={variant}",
+                        "-o",
+                        str(out[variant]),
+                    ],
                     cwd=REPOSITORY,
                     env=env,
                     stdout=subprocess.PIPE,
@@ -84,7 +95,8 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def example_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example app, synthesized by the real CDK CLI from the repository's cdk.json."""
+    """The example app, synthesized by the real CDK CLI from the repository's cdk.json, `--strict`:
+    a warning from the library would fail it, as it would fail a user's pipeline."""
     out = tmp_path_factory.mktemp("example") / "cdk.out"
     env = {
         **os.environ,
@@ -92,7 +104,7 @@ def example_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "CDK_DISABLE_CLI_TELEMETRY": "true",
     }
     subprocess.run(
-        [*cdk_cli(), "synth", "--quiet", "-o", str(out)],
+        [*cdk_cli(), "synth", "--quiet", "--strict", "-o", str(out)],
         cwd=REPOSITORY,
         env=env,
         check=True,

@@ -1,9 +1,13 @@
 """The local cloud's native resource types: one unit each, found by type."""
 
+from typing import Any
+
 import pytest
 
+from localcloud.cloudformation import exports
 from localcloud.cloudformation.resources import NATIVE_TYPES, Environment, Request, native_type
 from localcloud.intrinsics import TemplateError
+from localcloud.ssm import ParameterNotFound, ParameterStore
 
 ENVIRONMENT = Environment(region="eu-west-1", account="111122223333", personalize=None)
 
@@ -21,6 +25,7 @@ def test_every_type_a_cdk_app_of_trackers_renders_is_emulated():
         "AWS::Logs::LogGroup",
         "AWS::Lambda::Function",
         "AWS::CDK::Metadata",
+        "AWS::SSM::Parameter",
     }
 
 
@@ -48,3 +53,39 @@ def test_a_function_names_its_staged_asset():
     unit = native_type("AWS::Lambda::Function", ENVIRONMENT, "Fn")
     with pytest.raises(TemplateError, match="no staged asset"):
         unit.create(request({"Code": {"S3Key": "abc.zip"}}, "Fn"))
+
+
+def test_an_ssm_parameter_lives_in_the_parameter_store():
+    environment = Environment(region="eu-west-1", account="111122223333", personalize=None)
+    unit = native_type("AWS::SSM::Parameter", environment, "Seen")
+    name, _ = unit.create(request({"Name": "/a/b", "Type": "String", "Value": "v1"}, "Seen"))
+    assert (name, environment.parameters.get("/a/b")) == ("/a/b", "v1")
+    current = {"physical_id": name, "attributes": {}}
+    assert unit.update(request({"Name": "/a/b", "Type": "String", "Value": "v2"}, "Seen"), current)[0] == "/a/b"
+    assert environment.parameters.get("/a/b") == "v2"
+    unit.delete(current)
+    with pytest.raises(ParameterNotFound):
+        environment.parameters.get("/a/b")
+
+
+def test_the_store_stands_for_a_bootstrapped_environment():
+    assert ParameterStore().get("/cdk-bootstrap/hnb659fds/version").isdigit()
+
+
+def test_an_export_in_use_is_neither_changed_nor_removed():
+    stacks: dict[str, dict[str, Any]] = {
+        "Producer": {"template": {}},
+        "Consumer": {"template": {"Resources": {"R": {"Properties": {"Value": {"Fn::ImportValue": "Shared"}}}}}},
+    }
+    in_use = exports.importers(stacks, "Producer")
+    assert in_use == {"Shared": "Consumer"}
+    assert exports.refusals({"Shared": "a", "Free": "x"}, {"Shared": "a", "Free": "y"}, in_use) == []
+    assert exports.refusals({"Shared": "a"}, {"Shared": "b"}, in_use) == [
+        "Cannot update export Shared as it is in use by Consumer"
+    ]
+    assert exports.refusals({"Shared": "a"}, {}, in_use) == [
+        "Export Shared cannot be deleted as it is in use by Consumer"
+    ]
+    assert exports.refusals({"Shared": "a"}, None, in_use) == [
+        "Export Shared cannot be deleted as it is in use by Consumer"
+    ]

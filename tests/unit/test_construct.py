@@ -5,7 +5,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_personalize as personalize
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Annotations, Match
 
 from personalize_event_tracker import EventTracker, IEventTracker
 
@@ -305,3 +305,20 @@ def test_trackers_in_two_stacks_get_a_provider_each():
         EventTracker(stack, "Tracker", dataset_group_arn=arn)
     for stack in stacks:
         template_of(stack).resource_count_is("AWS::Lambda::Function", 1)
+
+
+def test_adds_no_warning_and_no_error_to_the_app():
+    # GIVEN the usual uses: a tracker with tags, Tags.of, a grant, a removal policy, a second tracker
+    stack = new_stack()
+    group = personalize.CfnDatasetGroup(stack, "Group", name="clicks")
+    tracker = EventTracker(stack, "Tracker", dataset_group_arn=group.attr_dataset_group_arn, tags={"team": "growth"})
+    EventTracker(stack, "Other", dataset_group_arn=OTHER_DATASET_GROUP_ARN, removal_policy=cdk.RemovalPolicy.RETAIN)
+    cdk.Tags.of(stack).add("cost-center", "42")
+    tracker.grant_put_events(iam.Role(stack, "Sender", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
+    # THEN `cdk synth --strict` and a team's own Annotations assertions pass
+    annotations = Annotations.from_stack(stack)
+    annotations.has_no_warning("*", Match.any_value())
+    annotations.has_no_error("*", Match.any_value())
+    # AND ServiceTimeout still renders, a minute above the function's 15 minutes
+    for resource in template_of(stack).find_resources(RESOURCE_TYPE).values():
+        assert resource["Properties"]["ServiceTimeout"] == "960"

@@ -13,9 +13,11 @@ from .iam import ManagedPolicy, Policy, Role
 from .lambda_function import ASSET_ATTRIBUTE, Function
 from .logs import LogGroup
 from .personalize import DatasetGroup
+from .ssm import Parameter
 
 NATIVE_TYPES: dict[str, type[NativeType]] = {
-    native.type_name: native for native in (DatasetGroup, Role, Policy, ManagedPolicy, LogGroup, Function, Metadata)
+    native.type_name: native
+    for native in (DatasetGroup, Role, Policy, ManagedPolicy, LogGroup, Function, Metadata, Parameter)
 }
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+
+from ...ssm import ParameterStore
 
 Result = tuple[str, dict[str, Any]]  # physical id, attributes (what Fn::GetAtt returns)
 
@@ -29,6 +31,7 @@ class Environment:
     region: str
     account: str
     personalize: Any  # a boto3 client of the Personalize emulator
+    parameters: ParameterStore = field(default_factory=ParameterStore)  # SSM Parameter Store
 
     @staticmethod
     def generated_name(request: Request, limit: int = 64) -> str:
