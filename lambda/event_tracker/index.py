@@ -207,6 +207,16 @@ class HandlerError(Exception):
         super().__init__(reason)
 
 
+class StillRefused(HandlerError):
+    """Personalize kept refusing a call (throttling, a transient error) until the time budget ran out."""
+
+    def __init__(self, operation: str, problem: str) -> None:
+        super().__init__(
+            f"Personalize {operation} kept failing ({problem}) until the function's time budget ran out. "
+            "Retry the deployment; raise the service quota if it recurs."
+        )
+
+
 class WaitTimedOut(HandlerError):
     """The function's time budget ran out before the tracker reached the awaited state."""
 
@@ -421,10 +431,7 @@ def call(
             problem = type(error).__name__
         logger.info("Personalize %s refused (%s); retrying", operation_name(operation), problem)
         if not sleep_within(next(delays), deadline):
-            raise HandlerError(
-                f"Personalize {operation_name(operation)} kept failing ({problem}) until the function's "
-                "time budget ran out. Retry the deployment; raise the service quota if it recurs."
-            )
+            raise StillRefused(operation_name(operation), problem)
 
 
 def is_transient(error: ClientError) -> bool:
@@ -612,10 +619,7 @@ def start_create(spec: TrackerSpec, owner: Owner, deadline: float, protected: st
                         return adopted, None
                     continue
                 if not sleep_within(next(throttle_delays), deadline):
-                    raise HandlerError(
-                        "Personalize CreateEventTracker kept failing (LimitExceededException) until the "
-                        "function's time budget ran out. Retry the deployment; raise the service quota if it recurs."
-                    ) from None
+                    raise StillRefused("CreateEventTracker", code) from None
             elif code == "ResourceInUseException":
                 logger.info("Dataset group %s is not ACTIVE yet; retrying", spec.dataset_group_arn)
                 if not sleep_within(next(group_wait), deadline):
