@@ -1,4 +1,4 @@
-"""An app of N dataset groups, each with an event tracker and its trackingId output, built with one
+"""An app of N dataset groups, each with an event tracker and its exported trackingId output, built with one
 of three approaches (BENCH_KIND): this construct, the native CfnEventTracker, or AwsCustomResource.
 
     BENCH_KIND=construct BENCH_TRACKERS=10 python bench/apps/synth_app.py
@@ -23,7 +23,10 @@ for index in range(count):
         EventTracker(stack, f"Tracker{index}", dataset_group_arn=arn, event_tracker_name=f"tracker-{index}")
     elif kind == "native":
         native = personalize.CfnEventTracker(stack, f"Tracker{index}", dataset_group_arn=arn, name=f"tracker-{index}")
-        cdk.CfnOutput(stack, f"TrackingId{index}", value=native.attr_tracking_id)
+        # The same output the construct adds: the trackingId, exported under the same name.
+        cdk.CfnOutput(
+            stack, f"TrackingId{index}", value=native.attr_tracking_id, export_name=f"Bench-Tracker{index}-TrackingId"
+        )
     elif kind == "awscustomresource":
         create = cr.AwsSdkCall(
             service="Personalize",

@@ -12,6 +12,7 @@ import hashlib
 import importlib.metadata
 import importlib.resources
 import shutil
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,9 @@ RUNTIME = getattr(lambda_.Runtime, "PYTHON_3_14", None) or lambda_.Runtime("pyth
 HANDLER = "index.handler"
 # Long enough for Personalize's waits (no published figure; public code waits minutes).
 FUNCTION_TIMEOUT = Duration.minutes(15)
-# A little above the function's timeout: a crashed handler cannot hold the stack for the
-# default hour, and a slow one is never cut short by CloudFormation before it answers.
-SERVICE_TIMEOUT = Duration.minutes(16)
+# A little above the function's timeout, in seconds: a crashed handler cannot hold the stack for
+# the default hour, and a slow one is never cut short by CloudFormation before it answers.
+SERVICE_TIMEOUT_SECONDS = 16 * 60
 
 # Every action the handler calls on a tracker. Tracker ARNs end in a generated id, so no
 # name can narrow them further than event-tracker/* in the stack's account and region.
@@ -53,26 +54,34 @@ TRACKER_ACTIONS = [
 ]
 
 
+# Each stack's provider, found without a walk of the construct tree.
+_PROVIDERS: weakref.WeakKeyDictionary[Stack, EventTrackerProvider] = weakref.WeakKeyDictionary()
+
+
 class EventTrackerProvider(Construct):
     """The Lambda function, role and log group that serve every EventTracker of one stack."""
 
     @classmethod
-    def of(cls, scope: Construct) -> EventTrackerProvider:
-        """The stack's provider, created on first use."""
-        stack = Stack.of(scope)
+    def of(cls, scope: Construct, stack: Stack | None = None) -> EventTrackerProvider:
+        """The stack's provider, created on first use. Pass `stack` when it is known: every
+        question to the construct tree is a jsii round trip, and this is asked once per tracker."""
+        stack = stack or Stack.of(scope)
+        known = _PROVIDERS.get(stack)
+        if known is not None:
+            return known
         existing = stack.node.try_find_child(PROVIDER_ID)
-        if isinstance(existing, EventTrackerProvider):
-            return existing
-        return cls(stack, PROVIDER_ID)
+        provider = existing if isinstance(existing, EventTrackerProvider) else cls(stack, PROVIDER_ID)
+        _PROVIDERS[stack] = provider
+        return provider
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        tracker_arns = stack.format_arn(
-            service="personalize",
-            resource="event-tracker",
-            resource_name="*",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        tracker_arns, dataset_group_arns = (
+            stack.format_arn(
+                service="personalize", resource=resource, resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
+            )
+            for resource in ("event-tracker", "dataset-group")
         )
         self.log_group = logs.LogGroup(
             self,
@@ -87,18 +96,21 @@ class EventTrackerProvider(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Manages the stack's Amazon Personalize event trackers",
         )
-        # CreateEventTracker needs both the dataset group and the new tracker; the dataset
-        # groups are added as trackers join (allow_create_on).
-        self._create_statement = iam.PolicyStatement(
-            actions=["personalize:CreateEventTracker"], resources=[tracker_arns]
+        # CreateEventTracker needs both the dataset group and the new tracker. The dataset groups
+        # are those of the stack's account and region, not each tracker's own: the policy stays
+        # the same size however many trackers join (one is never held up by an IAM change that
+        # has not propagated), and a role that may already delete any tracker there gains
+        # little from narrower creation.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["personalize:CreateEventTracker"], resources=[dataset_group_arns, tracker_arns]
+            )
         )
-        self._dataset_groups: list[str] = []
-        self.role.add_to_policy(self._create_statement)
         self.role.add_to_policy(iam.PolicyStatement(actions=TRACKER_ACTIONS, resources=[tracker_arns]))
         # ListEventTrackers has no resource type: `*` is the only possible resource.
         self.role.add_to_policy(iam.PolicyStatement(actions=["personalize:ListEventTrackers"], resources=["*"]))
         self.log_group.grant_write(self.role)
-        _acknowledge_unavoidable_wildcards(self.role, tracker_arns)
+        _acknowledge_unavoidable_wildcards(self.role, tracker_arns, dataset_group_arns)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -113,13 +125,6 @@ class EventTrackerProvider(Construct):
             log_group=self.log_group,
         )
         self.service_token = self.function.function_arn
-        self.service_timeout = SERVICE_TIMEOUT
-
-    def allow_create_on(self, dataset_group_arn: str) -> None:
-        """Let the function create a tracker in this dataset group."""
-        if dataset_group_arn not in self._dataset_groups:
-            self._dataset_groups.append(dataset_group_arn)
-            self._create_statement.add_resources(dataset_group_arn)
 
 
 # Findings of cdk-nag's AwsSolutions pack that least privilege cannot remove, acknowledged on the
@@ -130,14 +135,21 @@ TRACKER_WILDCARD_REASON = (
     "Tracker ARNs end in an id Personalize generates at creation, so no name can narrow them: "
     "the statement is scoped to event trackers of the stack's own account and region."
 )
+DATASET_GROUP_WILDCARD_REASON = (
+    "CreateEventTracker on the dataset groups of the stack's own account and region: one statement "
+    "whatever the number of trackers, for a role that may already delete any tracker there."
+)
 LIST_WILDCARD_REASON = "Only personalize:ListEventTrackers has Resource *: the action has no resource type in IAM."
 
 
-def unavoidable_wildcards(stack: Stack, tracker_arns: str) -> dict[str, str]:
+def unavoidable_wildcards(stack: Stack, tracker_arns: str, dataset_group_arns: str) -> dict[str, str]:
     """The acknowledged finding ids of this stack's provider role, with their reasons."""
     return {
         f"AwsSolutions::AwsSolutions-IAM5[Resource::{_as_cdk_nag_shows(stack.resolve(tracker_arns))}]": (
             TRACKER_WILDCARD_REASON
+        ),
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::{_as_cdk_nag_shows(stack.resolve(dataset_group_arns))}]": (
+            DATASET_GROUP_WILDCARD_REASON
         ),
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]": LIST_WILDCARD_REASON,
     }
@@ -155,12 +167,12 @@ def _as_cdk_nag_shows(resolved: Any) -> str:
     raise ValueError(f"unexpected value in the provider's tracker ARN: {resolved!r}")
 
 
-def _acknowledge_unavoidable_wildcards(role: iam.Role, tracker_arns: str) -> None:
+def _acknowledge_unavoidable_wildcards(role: iam.Role, tracker_arns: str, dataset_group_arns: str) -> None:
     try:
         from aws_cdk import Acknowledgment, Validations
     except ImportError:  # pragma: no cover - aws-cdk-lib releases without policy acknowledgments
         return
-    findings = unavoidable_wildcards(Stack.of(role), tracker_arns)
+    findings = unavoidable_wildcards(Stack.of(role), tracker_arns, dataset_group_arns)
     Validations.of(role).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule, reason in findings.items()))
 
 

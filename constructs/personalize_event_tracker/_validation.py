@@ -11,8 +11,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-from aws_cdk import Token
-
 from ._contract import MAX_TAGS_PER_RESOURCE, MAX_USER_TAGS, RESERVED_TAG_PREFIXES
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*")
@@ -35,8 +33,20 @@ class EventTrackerPropsError(ValueError):
     """Raised at synth time when an EventTracker's props cannot work."""
 
 
+# A token inside a string, as aws-cdk-lib encodes it (STRING_TOKEN_REGEX in core/lib/private/
+# encoding): a `${Token[...]}` marker or a stringified number token. Matching it here answers
+# Token.is_unresolved for a string without a jsii round trip; tests/unit/test_validation.py
+# checks the two agree on every supported release.
+_STRING_TOKEN = re.compile(r"\$\{Token\[[a-zA-Z0-9:._-]+\]\}|-1\.\d{10,16}e\+289")
+
+
+def is_unresolved(value: str) -> bool:
+    """Whether a string holds a token (Token.is_unresolved), answered in Python."""
+    return _STRING_TOKEN.search(value) is not None
+
+
 def _literal(value: object) -> bool:
-    return isinstance(value, str) and not Token.is_unresolved(value)
+    return isinstance(value, str) and not is_unresolved(value)
 
 
 def check_event_tracker_name(name: str) -> str | None:

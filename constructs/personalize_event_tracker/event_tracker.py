@@ -6,16 +6,13 @@ import hashlib
 import re
 import weakref
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import jsii
 from aws_cdk import (
     CfnOutput,
     CfnResource,
-    CustomResource,
-    IStableAnyProducer,
     ITaggable,
-    Lazy,
     Names,
     RemovalPolicy,
     Stack,
@@ -38,13 +35,10 @@ from ._contract import (
     REMOVAL_POLICY_RETAIN,
     RESOURCE_TYPE,
 )
-from ._provider import EventTrackerProvider
+from ._provider import SERVICE_TIMEOUT_SECONDS, EventTrackerProvider
 from ._validation import EventTrackerPropsError
 
 PUT_EVENTS_ACTIONS = ["personalize:PutEvents"]
-
-# Each app's EventTrackers by dataset group ARN: one lookup instead of a walk of the whole tree.
-_TRACKERS_BY_APP: weakref.WeakKeyDictionary[IConstruct, dict[str, EventTracker]] = weakref.WeakKeyDictionary()
 
 
 @runtime_checkable
@@ -79,32 +73,6 @@ class _EventTrackerBase(Construct):
         return iam.Grant.add_to_principal(grantee=grantee, actions=PUT_EVENTS_ACTIONS, resource_arns=["*"])
 
 
-@jsii.implements(IStableAnyProducer)
-class _RenderTags:
-    """Renders the tag manager into the `Tags` property when the template is written."""
-
-    def __init__(self, tags: TagManager) -> None:
-        self._tags = tags
-
-    def produce(self) -> Any:
-        return self._tags.render_tags()
-
-
-@jsii.implements(IStableAnyProducer)
-class _RenderRemovalPolicy:
-    """Renders "Retain" for a retained tracker, following ``apply_removal_policy``.
-
-    Nothing is rendered otherwise: the handler reads an absent policy as "Delete", as templates
-    from before the property have it.
-    """
-
-    def __init__(self, tracker: EventTracker) -> None:
-        self._tracker = tracker
-
-    def produce(self) -> str | None:
-        return REMOVAL_POLICY_RETAIN if self._tracker._removal_policy in _RETAINING_POLICIES else None
-
-
 # RETAIN_ON_UPDATE_OR_DELETE is missing from older aws-cdk-lib releases.
 _RETAINING_POLICIES = [
     policy
@@ -114,16 +82,23 @@ _RETAINING_POLICIES = [
 
 
 @jsii.implements(IValidation)
-class _CheckTagCount:
-    """Counts the tracker's tags once aspects have run, so tags from ``Tags.of(...)`` count too."""
+class _CheckTagCounts:
+    """Counts each tracker's tags once aspects have run, so tags from ``Tags.of(...)`` count too.
 
-    def __init__(self, tags: TagManager) -> None:
-        self._tags = tags
+    One validation per stack rather than per tracker (each is a jsii object and a callback at
+    synthesis); every problem names its tracker.
+    """
+
+    def __init__(self, trackers: list[EventTracker]) -> None:
+        self._trackers = trackers
 
     def validate(self) -> list[str]:
-        rendered = self._tags.render_tags() or []
-        problem = rules.check_tag_count(len(rendered))
-        return [problem] if problem else []
+        problems = []
+        for tracker in self._trackers:
+            problem = rules.check_tag_count(len(tracker.tags.render_tags() or []))
+            if problem:
+                problems.append(f"EventTracker at '{tracker._path}': {problem}")
+        return problems
 
 
 @jsii.implements(ITaggable)
@@ -169,8 +144,12 @@ class EventTracker(_EventTrackerBase):
             Default: - RemovalPolicy.DESTROY.
         """
         super().__init__(scope, construct_id)
+        # Every read of the construct tree is a jsii round trip: each is made once here, and what
+        # a stack answers is kept for all of its trackers (docs/design.md, "Synthesis cost").
+        stack = _StackFacts.of(scope)
+        self._path = f"{stack.path}/{construct_id}" if scope is stack.stack else self.node.path
         name = event_tracker_name if event_tracker_name is not None else _default_name(self)
-        export = export_name if export_name is not None else _default_export_name(self)
+        export = export_name if export_name is not None else _default_export_name(stack, self._path)
         exported = export_tracking_id is None or export_tracking_id
         problems = [
             problem
@@ -184,49 +163,41 @@ class EventTracker(_EventTrackerBase):
             if problem
         ]
         problems += rules.check_tags(dict(tags or {}))
-        problems += self._check_dataset_group_is_free(dataset_group_arn)
-        rules.raise_if_any(self.node.path, problems)
+        problems += _check_dataset_group_is_free(stack.trackers_by_dataset_group, dataset_group_arn)
+        rules.raise_if_any(self._path, problems)
 
         self.dataset_group_arn = dataset_group_arn
-        _TRACKERS_BY_APP.setdefault(self.node.root, {})[dataset_group_arn] = self
-        self._tags = TagManager(TagType.KEY_VALUE, RESOURCE_TYPE)
-        for key, value in (tags or {}).items():
-            self._tags.set_tag(key, value)
+        stack.trackers_by_dataset_group[dataset_group_arn] = self
+        self._tags = TagManager(TagType.KEY_VALUE, RESOURCE_TYPE, dict(tags) if tags else None)
+        stack.trackers.append(self)
 
-        self.node.add_validation(_CheckTagCount(self._tags))
-
-        provider = EventTrackerProvider.of(self)
-        provider.allow_create_on(dataset_group_arn)
-        self._removal_policy = removal_policy or RemovalPolicy.DESTROY
-        self._resource = CustomResource(
+        provider = EventTrackerProvider.of(self, stack.stack)
+        # The custom resource itself, without the CustomResource wrapper: one construct fewer, and
+        # the same logical id (the path Tracker/Resource hashes as Tracker/Resource/Default did).
+        # No DeletionPolicy or UpdateReplacePolicy unless the tracker is retained: CloudFormation's
+        # default for both is Delete.
+        self._resource = CfnResource(
             self,
             "Resource",
-            service_token=provider.service_token,
-            resource_type=RESOURCE_TYPE,
-            removal_policy=self._removal_policy,
+            type=RESOURCE_TYPE,
             properties={
+                "ServiceToken": provider.service_token,
                 PROPERTY_DATASET_GROUP_ARN: dataset_group_arn,
                 PROPERTY_NAME: name,
-                PROPERTY_TAGS: Lazy.any(_RenderTags(self._tags), omit_empty_array=True),
-                # The handler never deletes a retained tracker, not even to replace it.
-                PROPERTY_REMOVAL_POLICY: Lazy.any(_RenderRemovalPolicy(self)),
+                # Absent when there are no tags, after Tags.of(...) has had its say.
+                PROPERTY_TAGS: self._tags.rendered_tags,
+                # A crashed handler cannot hold the stack for CloudFormation's default hour.
+                "ServiceTimeout": str(SERVICE_TIMEOUT_SECONDS),
             },
         )
-        # What CustomResource(service_timeout=...) renders, written as an override: releases before
-        # that parameter (2.15x) render it too, and no release warns of a property conflict
-        # (a ServiceTimeout among `properties` does, which fails `cdk synth --strict`).
-        resource = self._resource.node.default_child
-        assert isinstance(resource, CfnResource)
-        resource.add_property_override("ServiceTimeout", str(int(provider.service_timeout.to_seconds())))
+        self._retained = False
+        if removal_policy is not None and removal_policy != RemovalPolicy.DESTROY:
+            self.apply_removal_policy(removal_policy)
         self._event_tracker_name = name
-        self._event_tracker_arn = self._resource.ref
-        self._tracking_id = self._resource.get_att_string(ATTRIBUTE_TRACKING_ID)
+        self._event_tracker_arn: str | None = None
+        self._tracking_id = Token.as_string(self._resource.get_att(ATTRIBUTE_TRACKING_ID))
         self._tracking_id_output = CfnOutput(
-            self,
-            "TrackingId",
-            value=self._tracking_id,
-            export_name=export if exported else None,
-            description=f"trackingId of the Amazon Personalize event tracker {self.node.path}",
+            self, "TrackingId", value=self._tracking_id, export_name=export if exported else None
         )
         self._tracking_id_parameter: ssm.StringParameter | None = None
         if tracking_id_parameter_name is not None:
@@ -235,7 +206,7 @@ class EventTracker(_EventTrackerBase):
                 "TrackingIdParameter",
                 parameter_name=tracking_id_parameter_name,
                 string_value=self._tracking_id,
-                description=f"trackingId of the Amazon Personalize event tracker {self.node.path}",
+                description=f"trackingId of the Amazon Personalize event tracker {self._path}",
             )
 
     @property
@@ -246,6 +217,8 @@ class EventTracker(_EventTrackerBase):
     @property
     def event_tracker_arn(self) -> str:
         """The tracker's ARN (the custom resource's Ref)."""
+        if self._event_tracker_arn is None:  # asked for on first use: most apps never do
+            self._event_tracker_arn = self._resource.ref
         return self._event_tracker_arn
 
     @property
@@ -281,10 +254,17 @@ class EventTracker(_EventTrackerBase):
         """Set what happens to the tracker when it leaves the stack (RETAIN leaves it in place).
 
         A retained tracker is never deleted by the stack: a rename that would replace it inside
-        its dataset group fails instead (a dataset group holds one tracker).
+        its dataset group fails instead (a dataset group holds one tracker). The handler is told
+        with the RemovalPolicy property, rendered for a retained tracker only: an absent one
+        means Delete, as in templates from before the property.
         """
-        self._removal_policy = policy
         self._resource.apply_removal_policy(policy)
+        retained = policy in _RETAINING_POLICIES
+        if retained:
+            self._resource.add_property_override(PROPERTY_REMOVAL_POLICY, REMOVAL_POLICY_RETAIN)
+        elif self._retained:
+            self._resource.add_property_deletion_override(PROPERTY_REMOVAL_POLICY)
+        self._retained = retained
 
     @staticmethod
     def from_event_tracker_attributes(
@@ -309,17 +289,6 @@ class EventTracker(_EventTrackerBase):
         rules.raise_if_any(f"{scope.node.path}/{construct_id}", [problem] if problem else [])
         tracking_id = ssm.StringParameter.value_for_string_parameter(scope, parameter_name)
         return _ImportedEventTracker(scope, construct_id, event_tracker_arn=event_tracker_arn, tracking_id=tracking_id)
-
-    def _check_dataset_group_is_free(self, dataset_group_arn: str) -> list[str]:
-        # The same string is the same dataset group, literal or token (one attribute's token).
-        other = _TRACKERS_BY_APP.get(self.node.root, {}).get(dataset_group_arn)
-        if other is None:
-            return []
-        shown = "(the same token)" if Token.is_unresolved(dataset_group_arn) else repr(dataset_group_arn)
-        return [
-            f"dataset_group_arn {shown} is already used by the EventTracker at '{other.node.path}'; "
-            "a dataset group holds one event tracker."
-        ]
 
 
 class _ImportedEventTracker(_EventTrackerBase):
@@ -353,11 +322,49 @@ def _default_name(tracker: Construct) -> str:
 _EXPORT_UNSAFE = re.compile(r"[^A-Za-z0-9:-]+")
 
 
-def _default_export_name(tracker: Construct) -> str:
-    stack = Stack.of(tracker)
-    within_stack = tracker.node.path[len(stack.node.path) + 1 :]
-    name = _EXPORT_UNSAFE.sub("-", f"{stack.stack_name}-{within_stack}-TrackingId")
+def _default_export_name(stack: _StackFacts, tracker_path: str) -> str:
+    within_stack = tracker_path[len(stack.path) + 1 :]
+    name = _EXPORT_UNSAFE.sub("-", f"{stack.name}-{within_stack}-TrackingId")
     if len(name) > rules.EXPORT_NAME_MAX_LENGTH:
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]
         name = name[: rules.EXPORT_NAME_MAX_LENGTH - 9] + "-" + digest
     return name
+
+
+def _check_dataset_group_is_free(trackers: Mapping[str, EventTracker], dataset_group_arn: str) -> list[str]:
+    # The same string is the same dataset group, literal or token (one attribute's token).
+    other = trackers.get(dataset_group_arn)
+    if other is None:
+        return []
+    shown = "(the same token)" if rules.is_unresolved(dataset_group_arn) else repr(dataset_group_arn)
+    return [
+        f"dataset_group_arn {shown} is already used by the EventTracker at '{other._path}'; "
+        "a dataset group holds one event tracker."
+    ]
+
+
+class _StackFacts:
+    """What every tracker asks of its stack, read once per stack: its path and name, and the
+    app-wide registry of trackers by dataset group ARN; and the stack's trackers, whose tags
+    one validation counts."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.path = stack.node.path
+        self.name = stack.stack_name
+        self.trackers_by_dataset_group = _TRACKERS_BY_APP.setdefault(stack.node.root, {})
+        self.trackers: list[EventTracker] = []
+        stack.node.add_validation(_CheckTagCounts(self.trackers))
+
+    @classmethod
+    def of(cls, scope: Construct) -> _StackFacts:
+        stack = Stack.of(scope)
+        facts = _STACK_FACTS.get(stack)
+        if facts is None:
+            facts = _STACK_FACTS[stack] = cls(stack)
+        return facts
+
+
+# Each app's EventTrackers by dataset group ARN: one lookup instead of a walk of the whole tree.
+_TRACKERS_BY_APP: weakref.WeakKeyDictionary[IConstruct, dict[str, EventTracker]] = weakref.WeakKeyDictionary()
+_STACK_FACTS: weakref.WeakKeyDictionary[Stack, _StackFacts] = weakref.WeakKeyDictionary()

@@ -30,7 +30,8 @@ def test_renders_the_resource_contract():
         "DatasetGroupArn": {"Fn::GetAtt": ["Group", "DatasetGroupArn"]},
         "Name": "clickstream",
     }
-    assert resource["DeletionPolicy"] == "Delete"
+    # CloudFormation's default, Delete, is left unsaid
+    assert "DeletionPolicy" not in resource and "UpdateReplacePolicy" not in resource
 
 
 def only_key(resources):
@@ -104,7 +105,7 @@ def test_provider_function_runtime_and_logging():
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def tracker_arns():
+def tracker_arns(resource="event-tracker"):
     return {
         "Fn::Join": [
             "",
@@ -115,7 +116,7 @@ def tracker_arns():
                 {"Ref": "AWS::Region"},
                 ":",
                 {"Ref": "AWS::AccountId"},
-                ":event-tracker/*",
+                f":{resource}/*",
             ],
         ]
     }
@@ -134,7 +135,8 @@ def test_provider_role_is_least_privilege_exactly():
         {
             "Action": "personalize:CreateEventTracker",
             "Effect": "Allow",
-            "Resource": [tracker_arns(), DATASET_GROUP_ARN, OTHER_DATASET_GROUP_ARN],
+            # the dataset groups of the stack's account and region: the same for one tracker or many
+            "Resource": [tracker_arns("dataset-group"), tracker_arns()],
         },
         {
             "Action": [
@@ -162,14 +164,17 @@ def test_provider_role_is_least_privilege_exactly():
             assert actions == ["personalize:ListEventTrackers"]
 
 
-def test_the_same_dataset_group_token_is_granted_once():
-    stack = new_stack()
-    group = personalize.CfnDatasetGroup(stack, "Group", name="clicks")
-    EventTracker(stack, "Tracker", dataset_group_arn=group.attr_dataset_group_arn)
-    statement = only(template_of(stack).find_resources("AWS::IAM::Policy"))["Properties"]["PolicyDocument"][
-        "Statement"
-    ][0]
-    assert statement["Resource"] == [tracker_arns(), {"Fn::GetAtt": ["Group", "DatasetGroupArn"]}]
+def test_the_provider_policy_does_not_grow_with_the_trackers():
+    # GIVEN a stack with one tracker, and one with twenty on dataset groups of its own
+    def policy(trackers):
+        stack = new_stack()
+        for index in range(trackers):
+            group = personalize.CfnDatasetGroup(stack, f"Group{index}", name=f"clicks-{index}")
+            EventTracker(stack, f"Tracker{index}", dataset_group_arn=group.attr_dataset_group_arn)
+        return only(template_of(stack).find_resources("AWS::IAM::Policy"))["Properties"]["PolicyDocument"]
+
+    # THEN the provider's policy is the same: adding a tracker never waits on an IAM change
+    assert policy(20) == policy(1)
 
 
 def test_custom_resource_waits_for_the_role_policy():
@@ -239,15 +244,16 @@ def test_a_tag_change_leaves_name_and_dataset_group_unchanged():
 
 @pytest.mark.parametrize(
     ("removal_policy", "expected"),
-    [(None, "Delete"), (cdk.RemovalPolicy.DESTROY, "Delete"), (cdk.RemovalPolicy.RETAIN, "Retain")],
+    # None: CloudFormation's default, which is Delete
+    [(None, None), (cdk.RemovalPolicy.DESTROY, None), (cdk.RemovalPolicy.RETAIN, "Retain")],
 )
 def test_removal_policy(removal_policy, expected):
     stack = new_stack()
     EventTracker(stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN, removal_policy=removal_policy)
     resource = only(template_of(stack).find_resources(RESOURCE_TYPE))
-    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (expected, expected)
+    assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == (expected, expected)
     # the handler is told too (it never deletes a retained tracker to make way); absent means Delete
-    assert resource["Properties"].get("RemovalPolicy") == ("Retain" if expected == "Retain" else None)
+    assert resource["Properties"].get("RemovalPolicy") == expected
 
 
 def test_apply_removal_policy_after_construction():
@@ -256,6 +262,16 @@ def test_apply_removal_policy_after_construction():
     tracker.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
     resource = only(template_of(stack).find_resources(RESOURCE_TYPE))
     assert (resource["DeletionPolicy"], resource["Properties"]["RemovalPolicy"]) == ("Retain", "Retain")
+
+
+def test_a_retained_tracker_set_back_to_destroy_is_deleted_again():
+    stack = new_stack()
+    tracker = EventTracker(
+        stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN, removal_policy=cdk.RemovalPolicy.RETAIN
+    )
+    tracker.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
+    resource = only(template_of(stack).find_resources(RESOURCE_TYPE))
+    assert resource["DeletionPolicy"] == "Delete" and "RemovalPolicy" not in resource["Properties"]
 
 
 def put_events_statements(stack):

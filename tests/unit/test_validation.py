@@ -3,12 +3,24 @@
 import re
 
 import aws_cdk as cdk
+import jsii
 import pytest
 from aws_cdk import aws_personalize as personalize
 
+from constructs import Construct
 from personalize_event_tracker import EventTracker, EventTrackerPropsError
+from personalize_event_tracker._validation import is_unresolved
 
 from .helpers import DATASET_GROUP_ARN, OTHER_DATASET_GROUP_ARN, new_stack
+
+
+@jsii.implements(cdk.IStableStringProducer, cdk.IStableNumberProducer)
+class _Produce:
+    def __init__(self, value):
+        self.value = value
+
+    def produce(self):
+        return self.value
 
 
 def fails_with(message, **props):
@@ -131,8 +143,46 @@ def test_fails_at_synth_when_tags_from_tags_of_pass_the_limit():
     for index in range(10):
         cdk.Tags.of(stack).add(f"org{index}", "v")
     # WHEN the app is synthesized THEN the validation names the construct, the count and the limit
-    with pytest.raises(Exception, match=re.escape("[Shop/Tracker] the tracker would carry 52 tags (50 given")):
+    message = "[Shop] EventTracker at 'Shop/Tracker': the tracker would carry 52 tags (50 given"
+    with pytest.raises(Exception, match=re.escape(message)):
         cdk.App.of(stack).synth()  # type: ignore[union-attr]
+
+
+def test_tag_counts_are_checked_for_every_tracker_of_every_stack():
+    # GIVEN two stacks, each with a tracker nested in a construct and one past the limit
+    app = cdk.App()
+    for name in ("Shop", "Blog"):
+        stack = cdk.Stack(app, name)
+        nested = Construct(stack, "Team")
+        EventTracker(nested, "Fine", dataset_group_arn=f"{DATASET_GROUP_ARN}-{name}-1", tags={"k": "v"})
+        EventTracker(nested, "Crowded", dataset_group_arn=f"{DATASET_GROUP_ARN}-{name}-2", tags={"k": "v"})
+    cdk.Tags.of(app.node.find_child("Shop").node.find_child("Team").node.find_child("Crowded")).add("x", "y")
+    for index in range(47):
+        cdk.Tags.of(app).add(f"org{index}", "v")
+    # WHEN synthesized THEN each crowded tracker is named, with its own path
+    crowded = "EventTracker at 'Shop/Team/Crowded': the tracker would carry 51 tags"
+    with pytest.raises(Exception, match=re.escape(crowded)) as raised:
+        app.synth()
+    assert "Shop/Team/Fine'" not in str(raised.value) and "Blog/Team/" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda stack: "plain-text",
+        lambda stack: "Token[not-a-token]",
+        lambda stack: "${Token[ALMOST",
+        lambda stack: personalize.CfnDatasetGroup(stack, "G", name="g").attr_dataset_group_arn,
+        lambda stack: f"prefix-{stack.region}-suffix",
+        lambda stack: cdk.Fn.join("-", ["a", stack.account]),
+        lambda stack: cdk.Lazy.string(_Produce("value")),
+        lambda stack: cdk.Token.as_string(cdk.Lazy.number(_Produce(3))),
+    ],
+)
+def test_token_detection_agrees_with_aws_cdk_lib(make):
+    # the validation skips tokens without asking the jsii kernel: it must see what CDK sees
+    value = make(new_stack())
+    assert is_unresolved(value) == cdk.Token.is_unresolved(value)
 
 
 def test_lists_every_problem_in_one_message():
