@@ -22,24 +22,13 @@ from localcloud.emulator import Emulator
 from localcloud.personalize import Personalize
 from localcloud.response_server import ResponseServer
 
+from ..build_cache import cached
+
 if TYPE_CHECKING:
     from mypy_boto3_personalize.type_defs import TagTypeDef
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-VARIANTS = [
-    "base",
-    "renamed",
-    "retagged",
-    "regrouped",
-    "ten",
-    "fifty",
-    "existing",
-    "two-existing",
-    "malformed",
-    "base-retained",
-    "renamed-retained",
-    "regrouped-retained",
-]
+VARIANTS_APP = REPOSITORY / "tests" / "e2e" / "apps" / "variants.py"
 TRACKER_TYPE = "Custom::PersonalizeEventTracker"
 FOREIGN_TAGS: list[TagTypeDef] = [{"tagKey": "owner", "tagValue": "another-team"}]
 
@@ -51,71 +40,44 @@ def cdk_cli() -> list[str]:
     return [str(cli), "--no-notices"]
 
 
-@pytest.fixture(scope="session")
-def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each variant of tests/e2e/apps/variants.py, synthesized by the real CDK CLI, two at a time."""
-    root = tmp_path_factory.mktemp("assemblies")
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "CDK_DISABLE_CLI_TELEMETRY": "true"}
-    app = f"{sys.executable} {REPOSITORY / 'tests' / 'e2e' / 'apps' / 'variants.py'}"
-    out = {variant: root / variant for variant in VARIANTS}
-    pending = list(VARIANTS)
-    while pending:
-        batch, pending = pending[:2], pending[2:]
-        processes = [
-            (
-                variant,
-                subprocess.Popen(
-                    [
-                        *cdk_cli(),
-                        "synth",
-                        "--quiet",
-                        "--strict",
-                        "--app",
-                        app,
-                        "-c",
-                        f"variant={variant}",
-                        "-o",
-                        str(out[variant]),
-                    ],
-                    cwd=REPOSITORY,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                ),
-            )
-            for variant in batch
-        ]
-        for variant, process in processes:
-            output, _ = process.communicate(timeout=300)
-            assert process.returncode == 0, f"cdk synth of {variant} failed:\n{output}"
-    return out
+def cdk_synth(name: str, *args: str) -> Path:
+    """An assembly synthesized by the real CDK CLI, `--strict` (a warning from the library would
+    fail it, as it would fail a user's pipeline), from the repository's cdk.json unless `args`
+    name another app. Built once per change of its sources (tests/build_cache.py)."""
+
+    def synthesize(out: Path) -> None:
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "CDK_DISABLE_CLI_TELEMETRY": "true",
+        }
+        result = subprocess.run(
+            [*cdk_cli(), "synth", "--quiet", "--strict", *args, "-o", str(out)],
+            cwd=REPOSITORY,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, f"cdk synth {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+
+    return cached(name, args, synthesize)
 
 
 @pytest.fixture(scope="session")
-def example_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example app, synthesized by the real CDK CLI from the repository's cdk.json, `--strict`:
-    a warning from the library would fail it, as it would fail a user's pipeline."""
-    out = tmp_path_factory.mktemp("example") / "cdk.out"
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "CDK_DISABLE_CLI_TELEMETRY": "true",
-    }
-    subprocess.run(
-        [*cdk_cli(), "synth", "--quiet", "--strict", "-o", str(out)],
-        cwd=REPOSITORY,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out
+def assemblies() -> Path:
+    """One assembly holding every variant of tests/e2e/apps/variants.py, each a stack named E2E."""
+    return cdk_synth("e2e-variants", "--app", f"{sys.executable} {VARIANTS_APP}")
 
 
-def artifact(assemblies: dict[str, Path], variant: str) -> StackArtifact:
-    return find_stack(assemblies[variant], "E2E")
+@pytest.fixture(scope="session")
+def example_assembly() -> Path:
+    """The example app, synthesized from the repository's cdk.json."""
+    return cdk_synth("example-app")
+
+
+def artifact(assemblies: Path, variant: str) -> StackArtifact:
+    return find_stack(assemblies, f"E2E-{variant}")
 
 
 class Harness:

