@@ -38,13 +38,21 @@ CDK := cdk --no-notices
 # --strict: a warning fails synthesis, as in users' pipelines; the library adds none.
 SYNTH := $(CDK) synth --quiet --strict
 
-.PHONY: help setup demo deploy-local destroy-local test lint typecheck bench deploy synth clean
+# pytest workers: more than the cores, since the end-to-end tests mostly wait on the local
+# cloud's clocks (rate limits, backoff, status changes) rather than compute.
+PYTEST_WORKERS ?= 8
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1
+# Sub-makes run their targets side by side, each target's output kept together.
+PARALLEL_MAKE := $(MAKE) --no-print-directory -j4 -Otarget
+
+.PHONY: help setup demo deploy-local destroy-local test check suite oldest-suite lint typecheck bench deploy synth clean
 
 help:
 	@echo "make demo           set up, synthesize the example app, then deploy, use and destroy it locally"
 	@echo "make deploy-local   deploy the example app to the local cloud (state kept in .localcloud/)"
 	@echo "make destroy-local  destroy what deploy-local deployed"
 	@echo "make test           set up, then run the whole test suite"
+	@echo "make check          the inner loop: unit, snapshot, handler and local-cloud tests (no end-to-end)"
 	@echo "make bench          run the benchmarks (about 25 minutes); writes bench/RESULTS.md"
 	@echo "make deploy         deploy the example app to your AWS account (cdk deploy)"
 	@echo "make clean          remove the venvs, node_modules, build output and local state"
@@ -66,7 +74,8 @@ $(RUNTIME_STAMP): requirements-runtime.txt
 
 # The oldest aws-cdk-lib the library supports on the oldest Python, with the library from this checkout.
 OLDEST_STAMP := $(STAMPS)/oldest-$(notdir $(OLDEST_PYTHON))
-$(OLDEST_STAMP): requirements-oldest.txt pyproject.toml
+# After the main venv: both install this checkout in editable mode, which writes its build files.
+$(OLDEST_STAMP): requirements-oldest.txt pyproject.toml $(STAMPS)/venv
 	rm -rf $(OLDEST_VENV) $(STAMPS)/oldest*
 	$(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install --quiet -r requirements-oldest.txt
@@ -77,7 +86,11 @@ $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
 
-setup: $(STAMPS)/venv $(RUNTIME_STAMP) $(STAMPS)/npm
+# The venvs and node_modules are independent of each other but for Node.js (from the main venv):
+# they are built side by side.
+SETUP_STAMPS = $(STAMPS)/venv $(RUNTIME_STAMP) $(STAMPS)/npm
+setup:
+	@$(PARALLEL_MAKE) $(SETUP_STAMPS)
 
 synth: setup
 	$(SYNTH)
@@ -96,20 +109,30 @@ destroy-local: setup
 	$(BIN)/python -m localcloud destroy
 
 # The whole suite: lint, types, every test with coverage, and the construct tests on the
-# oldest supported aws-cdk-lib.
-test: setup lint typecheck $(OLDEST_STAMP)
-	$(BIN)/python -m pytest --cov=personalize_event_tracker --cov-report=term --cov-fail-under=90
-	PATH="$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH" $(OLDEST_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/unit
+# oldest supported aws-cdk-lib; the four run side by side once everything is set up.
+test:
+	@$(PARALLEL_MAKE) $(SETUP_STAMPS) $(OLDEST_STAMP)
+	@$(PARALLEL_MAKE) lint typecheck suite oldest-suite
 	@echo "Python versions covered: the suite on $(call python_version,$(BIN)/python);" \
 	  "the construct tests on $(call python_version,$(OLDEST_VENV)/bin/python) with aws-cdk-lib" \
 	  "$$(grep -o 'aws-cdk-lib==[0-9.]*' requirements-oldest.txt | cut -d= -f3);" \
 	  "the Lambda asset on $(call python_version,$(RUNTIME_VENV)/bin/python)."
 
-lint: setup
+suite: $(SETUP_STAMPS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --cov=personalize_event_tracker --cov-report=term --cov-fail-under=90
+
+oldest-suite: $(OLDEST_STAMP)
+	PATH="$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH" $(OLDEST_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/unit
+
+# The inner loop, a few seconds once set up: the fast tests, in parallel.
+check: $(SETUP_STAMPS)
+	$(BIN)/python -m pytest -n 2 -q tests/unit tests/snapshot tests/handler tests/localcloud
+
+lint: $(SETUP_STAMPS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: setup
+typecheck: $(SETUP_STAMPS)
 	$(BIN)/mypy constructs/personalize_event_tracker lambda/event_tracker localcloud bench tests app.py examples/consumer_app/app.py
 
 deploy: setup

@@ -165,7 +165,7 @@ def invoke(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             break
-        if not _running(pid):  # ended without a status: killed or crashed in the runtime
+        if not _running(pid) and not status_file.exists():  # ended without a status: killed or crashed
             returncode = -1
             break
         time.sleep(STATUS_POLL_SECONDS)
