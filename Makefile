@@ -124,7 +124,7 @@ suite: $(SETUP_STAMPS)
 oldest-suite: $(OLDEST_STAMP)
 	PATH="$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH" $(OLDEST_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/unit
 
-# The inner loop, a few seconds once set up: the fast tests, in parallel.
+# The inner loop, about 20 s once set up: the tests that need no local cloud deployment.
 check: $(SETUP_STAMPS)
 	$(BIN)/python -m pytest -n 2 -q tests/unit tests/snapshot tests/handler tests/localcloud
 
