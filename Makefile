@@ -23,7 +23,9 @@ ifeq ($(CI),true)
 endif
 OLDEST_PYTHON := $(or $(OLDEST_PYTHON),$(PYTHON))
 NEWEST_PYTHON := $(or $(NEWEST_PYTHON),$(PYTHON))
-python_version = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# Read when the recipe line runs (a shell substitution), not when make expands the recipe: in a
+# fresh clone the venvs do not exist yet at that moment.
+python_version = $$($(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV := .venv
 RUNTIME_VENV := .venv-runtime
 OLDEST_VENV := .venv-cdk-oldest
@@ -142,6 +144,7 @@ deploy: setup
 bench: setup
 	$(BIN)/python -m bench.stabilization
 	$(BIN)/python -m bench.synthesis
+	$(BIN)/python -m bench.synthesis_profile
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.asset
 	$(BIN)/python -m bench.project

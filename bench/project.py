@@ -1,11 +1,13 @@
-"""The project itself: `make test` once set up, and setting up a fresh clone.
+"""The project itself: `make test` once set up, and `make test` in a fresh clone (pip's and
+npm's caches warm, nothing of this checkout's venvs, node_modules or test cache).
 
-python -m bench.project
+    python -m bench.project
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -17,7 +19,7 @@ REPOSITORY = BENCH.parent
 
 def timed(command: list[str], cwd: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True, env={**os.environ, "CI": "true"})
     return time.perf_counter() - started
 
 
@@ -25,10 +27,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-clone-") as parent:
         clone = Path(parent) / "clone"
         subprocess.run(["git", "clone", "--quiet", str(REPOSITORY), str(clone)], check=True)
-        setup = timed(["make", "setup"], clone)
+        fresh = timed(["make", "test"], clone)
     test = timed(["make", "test"], REPOSITORY)
-    result = {"fresh_clone_setup_s": setup, "make_test_s": test}
-    print(f"fresh clone `make setup`: {setup:.0f} s; `make test` once set up: {test:.0f} s")
+    result = {"fresh_clone_make_test_s": fresh, "make_test_s": test}
+    print(f"`make test` in a fresh clone: {fresh:.0f} s; `make test` once set up: {test:.0f} s")
     (BENCH / "results").mkdir(exist_ok=True)
     (BENCH / "results" / "project.json").write_text(json.dumps(result, indent=1))
 

@@ -1,7 +1,8 @@
 """Synthesis cost: `python app.py` wall time and template bytes, this construct vs the native
-CfnEventTracker vs AwsCustomResource, for 1, 10 and 50 trackers, interleaved in one run.
+CfnEventTracker vs AwsCustomResource, for 1, 10 and 50 trackers, interleaved in one run (every
+kind and size once per round), with the minimum, median and maximum of each.
 
-    python -m bench.synthesis [--runs 5] [--sizes 1 10 50]
+    python -m bench.synthesis [--runs 7] [--sizes 1 10 50]
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def synthesize(kind: str, trackers: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50])
     args = parser.parse_args()
     walls: dict[tuple[str, int], list[float]] = {}
@@ -44,21 +45,28 @@ def main() -> None:
                 walls.setdefault((kind, trackers), []).append(wall)
                 sizes[(kind, trackers)] = size
     rows: list[dict[str, Any]] = []
-    print(f"{'kind':<20}{'trackers':>9}{'median s':>10}{'bytes':>9}{'wall/native':>13}")
+    print(f"{'kind':<20}{'trackers':>9}{'min s':>8}{'median s':>10}{'max s':>8}{'bytes':>9}{'median/native':>15}")
     for trackers in args.sizes:
         native = statistics.median(walls[("native", trackers)])
         for kind in KINDS:
-            median = statistics.median(walls[(kind, trackers)])
+            samples = walls[(kind, trackers)]
+            median = statistics.median(samples)
             rows.append(
                 {
                     "kind": kind,
                     "trackers": trackers,
+                    "runs": len(samples),
+                    "min": min(samples),
                     "median": median,
+                    "max": max(samples),
                     "bytes": sizes[(kind, trackers)],
                     "wall_ratio": median / native,
                 }
             )
-            print(f"{kind:<20}{trackers:>9}{median:>10.2f}{sizes[(kind, trackers)]:>9}{median / native:>13.2f}")
+            print(
+                f"{kind:<20}{trackers:>9}{min(samples):>8.2f}{median:>10.2f}{max(samples):>8.2f}"
+                f"{sizes[(kind, trackers)]:>9}{median / native:>15.2f}"
+            )
     low, high = min(args.sizes), max(args.sizes)
     per_tracker = {kind: (sizes[(kind, high)] - sizes[(kind, low)]) / (high - low) for kind in KINDS}
     for kind in KINDS:
