@@ -1,44 +1,47 @@
 """The stack's one provider function behind every EventTracker: code, role, log group.
 
 docs/design.md, "The provider function and its permissions" and "Bundling": one function per
-stack however many trackers it holds, a least-privilege role, and an asset staged by local
-bundling (no Docker) whose hash depends on the bytes shipped and nothing else.
+stack however many trackers it holds, a least-privilege role, and an asset staged from a
+directory of the shipped files (no Docker, no bundling step) whose hash depends on those bytes
+and nothing else.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import importlib.metadata
 import importlib.resources
 import shutil
+import tempfile
 import weakref
 from pathlib import Path
 from typing import Any
 
-import jsii
 from aws_cdk import (
     ArnFormat,
     AssetHashType,
-    BundlingOptions,
-    Duration,
-    ILocalBundling,
+    AssetStaging,
+    CfnResource,
+    FileAssetPackaging,
     RemovalPolicy,
     Stack,
+    Token,
 )
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 
 from constructs import Construct
 
 PROVIDER_ID = "PersonalizeEventTrackerProvider"
-# The newest Python runtime; named here for aws-cdk-lib releases that predate its constant, so
-# every supported release renders the same template.
-RUNTIME = getattr(lambda_.Runtime, "PYTHON_3_14", None) or lambda_.Runtime("python3.14", lambda_.RuntimeFamily.PYTHON)
+# The newest Python runtime.
+RUNTIME = "python3.14"
 HANDLER = "index.handler"
 # Long enough for Personalize's waits (no published figure; public code waits minutes).
-FUNCTION_TIMEOUT = Duration.minutes(15)
+FUNCTION_TIMEOUT_SECONDS = 15 * 60
+LOG_RETENTION_DAYS = 30
+# The context key that asks constructs to record where their assets are (the CDK CLI sets it).
+ASSET_METADATA_CONTEXT = "aws:cdk:enable-asset-metadata"
 # A little above the function's timeout, in seconds: a crashed handler cannot hold the stack for
 # the default hour, and a slow one is never cut short by CloudFormation before it answers.
 SERVICE_TIMEOUT_SECONDS = 16 * 60
@@ -83,13 +86,13 @@ class EventTrackerProvider(Construct):
             )
             for resource in ("event-tracker", "dataset-group")
         )
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            retention=logs.RetentionDays.ONE_MONTH,
-            # Destroying the stack leaves nothing behind; the logs are kept a month until then.
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        # Written with aws-cdk-lib's core and IAM only, no aws_lambda or aws_logs: importing
+        # aws_lambda's Python module alone costs about 0.1 s of every synthesis
+        # (docs/design.md, "Synthesis cost"). Each resource sits where the L2 construct put its
+        # own (LogGroup/Resource, Function/Resource), so the logical ids are those of 0.1.0.
+        self.log_group = _resource(self, "LogGroup", "AWS::Logs::LogGroup", {"RetentionInDays": LOG_RETENTION_DAYS})
+        # Destroying the stack leaves nothing behind; the logs are kept a month until then.
+        self.log_group.apply_removal_policy(RemovalPolicy.DESTROY)
         self.role = iam.Role(
             self,
             "Role",
@@ -109,22 +112,48 @@ class EventTrackerProvider(Construct):
         self.role.add_to_policy(iam.PolicyStatement(actions=TRACKER_ACTIONS, resources=[tracker_arns]))
         # ListEventTrackers has no resource type: `*` is the only possible resource.
         self.role.add_to_policy(iam.PolicyStatement(actions=["personalize:ListEventTrackers"], resources=["*"]))
-        self.log_group.grant_write(self.role)
+        # The function writes to its own log group only.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[Token.as_string(self.log_group.get_att("Arn"))],
+            )
+        )
         _acknowledge_unavoidable_wildcards(self.role, tracker_arns, dataset_group_arns)
-        self.function = lambda_.Function(
+        code = _handler_asset(self, stack)
+        self.function = _resource(
             self,
             "Function",
-            description="Creates, waits for and deletes Amazon Personalize event trackers",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler=HANDLER,
-            code=handler_code(),
-            memory_size=256,
-            timeout=FUNCTION_TIMEOUT,
-            role=self.role,
-            log_group=self.log_group,
+            "AWS::Lambda::Function",
+            {
+                "Architectures": ["arm64"],
+                "Code": {"S3Bucket": code.bucket_name, "S3Key": code.object_key},
+                "Description": "Creates, waits for and deletes Amazon Personalize event trackers",
+                "Handler": HANDLER,
+                "LoggingConfig": {"LogGroup": self.log_group.ref},
+                "MemorySize": 256,
+                "Role": self.role.role_arn,
+                "Runtime": RUNTIME,
+                "Timeout": FUNCTION_TIMEOUT_SECONDS,
+            },
         )
-        self.service_token = self.function.function_arn
+        # The role and its policy first, as CDK's Function does: the function must be allowed
+        # to log and to call Personalize before CloudFormation sends it the first request.
+        default_policy = self.role.node.find_child("DefaultPolicy").node.default_child
+        for dependency in (default_policy, self.role.node.default_child):
+            assert isinstance(dependency, CfnResource)
+            self.function.add_dependency(dependency)
+        if self.node.try_get_context(ASSET_METADATA_CONTEXT):
+            # Where SAM and other local tools find the function's code, as CDK's Function records it.
+            self.function.add_metadata("aws:asset:path", code.staged_path)
+            self.function.add_metadata("aws:asset:is-bundled", False)
+            self.function.add_metadata("aws:asset:property", "Code")
+        self.service_token = Token.as_string(self.function.get_att("Arn"))
+
+
+def _resource(scope: Construct, construct_id: str, resource_type: str, properties: dict[str, Any]) -> CfnResource:
+    """A resource at `<construct_id>/Resource`, the path (and so the logical id) of an L2's own."""
+    return CfnResource(Construct(scope, construct_id), "Resource", type=resource_type, properties=properties)
 
 
 # Findings of cdk-nag's AwsSolutions pack that least privilege cannot remove, acknowledged on the
@@ -215,27 +244,39 @@ def asset_hash() -> str:
     return digest.hexdigest()
 
 
-@jsii.implements(ILocalBundling)
-class _CopyAssetFiles:
-    """Local bundling: copy the asset's files into the staging directory; no Docker involved."""
+@functools.cache
+def staged_asset() -> Path:
+    """The asset's files gathered in a private temporary directory, once per process, removed at exit.
 
-    def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
-        for relative, source in asset_files():
-            target = Path(output_dir, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-        return True
+    CDK then stages that directory as it is, under the hash above: no bundling step, so no call
+    from the jsii kernel back into Python while the stack is built.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="personalize-event-tracker-asset-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    for relative, source in asset_files():
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return directory
 
 
-def handler_code() -> lambda_.Code:
-    handler_dir = Path(str(importlib.resources.files("personalize_event_tracker._handler")))
-    return lambda_.Code.from_asset(
-        str(handler_dir),
+class _StagedCode:
+    def __init__(self, bucket_name: str, object_key: str, staged_path: str) -> None:
+        self.bucket_name, self.object_key, self.staged_path = bucket_name, object_key, staged_path
+
+
+def _handler_asset(provider: Construct, stack: Stack) -> _StagedCode:
+    """Stage the asset and register it with the stack's synthesizer, as `Code.from_asset` does."""
+    staging = AssetStaging(
+        Construct(provider, "Code"),
+        "Stage",
+        source_path=str(staged_asset()),
         asset_hash=asset_hash(),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=BundlingOptions(
-            # Never pulled: local bundling always succeeds. Named because the API requires one.
-            image=RUNTIME.bundling_image,
-            local=_CopyAssetFiles(),
-        ),
     )
+    location = stack.synthesizer.add_file_asset(
+        source_hash=staging.asset_hash,
+        file_name=staging.relative_staged_path(stack),
+        packaging=FileAssetPackaging.ZIP_DIRECTORY,
+    )
+    return _StagedCode(location.bucket_name, location.object_key, staging.relative_staged_path(stack))

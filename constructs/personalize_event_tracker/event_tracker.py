@@ -6,7 +6,7 @@ import hashlib
 import re
 import weakref
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import jsii
 from aws_cdk import (
@@ -21,7 +21,6 @@ from aws_cdk import (
     Token,
 )
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_ssm as ssm
 
 from constructs import Construct, IConstruct, IValidation
 
@@ -37,6 +36,9 @@ from ._contract import (
 )
 from ._provider import SERVICE_TIMEOUT_SECONDS, EventTrackerProvider
 from ._validation import EventTrackerPropsError
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_ssm as ssm
 
 PUT_EVENTS_ACTIONS = ["personalize:PutEvents"]
 
@@ -95,7 +97,9 @@ class _CheckTagCounts:
     def validate(self) -> list[str]:
         problems = []
         for tracker in self._trackers:
-            problem = rules.check_tag_count(len(tracker.tags.render_tags() or []))
+            if tracker._tags is None:  # never tagged, by its props or by Tags.of
+                continue
+            problem = rules.check_tag_count(len(tracker._tags.render_tags() or []))
             if problem:
                 problems.append(f"EventTracker at '{tracker._path}': {problem}")
         return problems
@@ -168,7 +172,7 @@ class EventTracker(_EventTrackerBase):
 
         self.dataset_group_arn = dataset_group_arn
         stack.trackers_by_dataset_group[dataset_group_arn] = self
-        self._tags = TagManager(TagType.KEY_VALUE, RESOURCE_TYPE, dict(tags) if tags else None)
+        self._tags: TagManager | None = None
         stack.trackers.append(self)
 
         provider = EventTrackerProvider.of(self, stack.stack)
@@ -185,11 +189,12 @@ class EventTracker(_EventTrackerBase):
                 PROPERTY_DATASET_GROUP_ARN: dataset_group_arn,
                 PROPERTY_NAME: name,
                 # Absent when there are no tags, after Tags.of(...) has had its say.
-                PROPERTY_TAGS: self._tags.rendered_tags,
                 # A crashed handler cannot hold the stack for CloudFormation's default hour.
                 "ServiceTimeout": str(SERVICE_TIMEOUT_SECONDS),
             },
         )
+        if tags:
+            self._manage_tags(dict(tags))
         self._retained = False
         if removal_policy is not None and removal_policy != RemovalPolicy.DESTROY:
             self.apply_removal_policy(removal_policy)
@@ -201,6 +206,8 @@ class EventTracker(_EventTrackerBase):
         )
         self._tracking_id_parameter: ssm.StringParameter | None = None
         if tracking_id_parameter_name is not None:
+            from aws_cdk import aws_ssm as ssm  # imported when used: most apps never publish one
+
             self._tracking_id_parameter = ssm.StringParameter(
                 self,
                 "TrackingIdParameter",
@@ -212,6 +219,14 @@ class EventTracker(_EventTrackerBase):
     @property
     def tags(self) -> TagManager:
         """The tracker's tags; ``Tags.of(scope).add(...)`` reaches them too."""
+        return self._tags or self._manage_tags({})
+
+    def _manage_tags(self, initial: dict[str, str]) -> TagManager:
+        # Made on first use: when neither the props nor Tags.of(...) tag a tracker (Tags.of asks
+        # for `tags` while aspects run, before the template is written), it costs no round trip.
+        # Rendered into the Tags property when the template is written, absent while empty.
+        self._tags = TagManager(TagType.KEY_VALUE, RESOURCE_TYPE, initial or None)
+        self._resource.add_property_override(PROPERTY_TAGS, self._tags.rendered_tags)
         return self._tags
 
     @property
@@ -287,6 +302,8 @@ class EventTracker(_EventTrackerBase):
         """
         problem = rules.check_parameter_name(parameter_name)
         rules.raise_if_any(f"{scope.node.path}/{construct_id}", [problem] if problem else [])
+        from aws_cdk import aws_ssm as ssm
+
         tracking_id = ssm.StringParameter.value_for_string_parameter(scope, parameter_name)
         return _ImportedEventTracker(scope, construct_id, event_tracker_arn=event_tracker_arn, tracking_id=tracking_id)
 
