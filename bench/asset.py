@@ -10,16 +10,14 @@ import argparse
 import io
 import json
 import os
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 from localcloud.lambda_runtime import runtime_python
-from personalize_event_tracker._provider import asset_files
+from personalize_event_tracker._provider import staged_asset
 
 BENCH = Path(__file__).resolve().parent
 
@@ -36,24 +34,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     python = runtime_python()
-    with tempfile.TemporaryDirectory(prefix="bench-asset-") as staging:
-        asset = Path(staging)
-        for relative, source in asset_files():
-            (asset / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, asset / relative)
-        files = [p for p in asset.rglob("*") if p.is_file()]
-        raw = sum(p.stat().st_size for p in files)
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-            for path in sorted(files):
-                zipped.write(path, path.relative_to(asset).as_posix())
-        handler_code = f"import sys; sys.path.insert(0, {str(asset)!r}); import index"
-        boto3_code = "import boto3"
-        handler, boto3_only, empty = [], [], []
-        for _ in range(args.runs):
-            empty.append(cold_import(python, "pass", asset))
-            boto3_only.append(cold_import(python, boto3_code, asset))
-            handler.append(cold_import(python, handler_code, asset))
+    asset = staged_asset()  # what CDK stages as the function's code
+    files = [p for p in asset.rglob("*") if p.is_file()]
+    raw = sum(p.stat().st_size for p in files)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(files):
+            zipped.write(path, path.relative_to(asset).as_posix())
+    handler_code = f"import sys; sys.path.insert(0, {str(asset)!r}); import index"
+    boto3_code = "import boto3"
+    handler, boto3_only, empty = [], [], []
+    for _ in range(args.runs):
+        empty.append(cold_import(python, "pass", asset))
+        boto3_only.append(cold_import(python, boto3_code, asset))
+        handler.append(cold_import(python, handler_code, asset))
     base = statistics.median(empty)
     result = {
         "files": len(files),

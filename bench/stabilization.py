@@ -33,7 +33,7 @@ from localcloud.emulator import Emulator
 from localcloud.personalize import Delays, Personalize
 from localcloud.response_server import ResponseServer
 from localcloud.schedules import Schedules
-from personalize_event_tracker._provider import asset_files
+from personalize_event_tracker._provider import staged_asset
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -51,10 +51,7 @@ class Peer:
 
 
 def _product_asset(target: Path, *, replace: dict[str, str] | None = None) -> None:
-    for relative, source in asset_files():
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, path)
+    shutil.copytree(staged_asset(), target, dirs_exist_ok=True)
     for old, new in (replace or {}).items():
         text = (target / "index.py").read_text()
         assert old in text, f"the handler no longer contains {old!r}"

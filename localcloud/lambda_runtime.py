@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,6 +97,7 @@ class _Environment:
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
+        shutil.rmtree(self._directory, ignore_errors=True)
 
 
 _ENVIRONMENTS: OrderedDict[tuple[str, ...], _Environment] = OrderedDict()

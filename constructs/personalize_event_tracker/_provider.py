@@ -15,9 +15,8 @@ import importlib.metadata
 import importlib.resources
 import shutil
 import tempfile
-import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_cdk import (
     ArnFormat,
@@ -42,9 +41,9 @@ FUNCTION_TIMEOUT_SECONDS = 15 * 60
 LOG_RETENTION_DAYS = 30
 # The context key that asks constructs to record where their assets are (the CDK CLI sets it).
 ASSET_METADATA_CONTEXT = "aws:cdk:enable-asset-metadata"
-# A little above the function's timeout, in seconds: a crashed handler cannot hold the stack for
+# A minute above the function's timeout, in seconds: a crashed handler cannot hold the stack for
 # the default hour, and a slow one is never cut short by CloudFormation before it answers.
-SERVICE_TIMEOUT_SECONDS = 16 * 60
+SERVICE_TIMEOUT_SECONDS = FUNCTION_TIMEOUT_SECONDS + 60
 
 # Every action the handler calls on a tracker. Tracker ARNs end in a generated id, so no
 # name can narrow them further than event-tracker/* in the stack's account and region.
@@ -57,25 +56,17 @@ TRACKER_ACTIONS = [
 ]
 
 
-# Each stack's provider, found without a walk of the construct tree.
-_PROVIDERS: weakref.WeakKeyDictionary[Stack, EventTrackerProvider] = weakref.WeakKeyDictionary()
-
-
 class EventTrackerProvider(Construct):
     """The Lambda function, role and log group that serve every EventTracker of one stack."""
 
     @classmethod
-    def of(cls, scope: Construct, stack: Stack | None = None) -> EventTrackerProvider:
-        """The stack's provider, created on first use. Pass `stack` when it is known: every
-        question to the construct tree is a jsii round trip, and this is asked once per tracker."""
-        stack = stack or Stack.of(scope)
-        known = _PROVIDERS.get(stack)
-        if known is not None:
-            return known
+    def of(cls, scope: Construct) -> EventTrackerProvider:
+        """The stack's provider, created on first use."""
+        stack = Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
-        provider = existing if isinstance(existing, EventTrackerProvider) else cls(stack, PROVIDER_ID)
-        _PROVIDERS[stack] = provider
-        return provider
+        if isinstance(existing, EventTrackerProvider):
+            return existing
+        return cls(stack, PROVIDER_ID)
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -260,9 +251,10 @@ def staged_asset() -> Path:
     return directory
 
 
-class _StagedCode:
-    def __init__(self, bucket_name: str, object_key: str, staged_path: str) -> None:
-        self.bucket_name, self.object_key, self.staged_path = bucket_name, object_key, staged_path
+class _StagedCode(NamedTuple):
+    bucket_name: str
+    object_key: str
+    staged_path: str  # in the cloud assembly, as `aws:asset:path` names it
 
 
 def _handler_asset(provider: Construct, stack: Stack) -> _StagedCode:
@@ -274,9 +266,8 @@ def _handler_asset(provider: Construct, stack: Stack) -> _StagedCode:
         asset_hash=asset_hash(),
         asset_hash_type=AssetHashType.CUSTOM,
     )
+    staged_path = staging.relative_staged_path(stack)
     location = stack.synthesizer.add_file_asset(
-        source_hash=staging.asset_hash,
-        file_name=staging.relative_staged_path(stack),
-        packaging=FileAssetPackaging.ZIP_DIRECTORY,
+        source_hash=staging.asset_hash, file_name=staged_path, packaging=FileAssetPackaging.ZIP_DIRECTORY
     )
-    return _StagedCode(location.bucket_name, location.object_key, staging.relative_staged_path(stack))
+    return _StagedCode(location.bucket_name, location.object_key, staged_path)

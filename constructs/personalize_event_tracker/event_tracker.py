@@ -175,7 +175,7 @@ class EventTracker(_EventTrackerBase):
         self._tags: TagManager | None = None
         stack.trackers.append(self)
 
-        provider = EventTrackerProvider.of(self, stack.stack)
+        provider = stack.provider()
         # The custom resource itself, without the CustomResource wrapper: one construct fewer, and
         # the same logical id (the path Tracker/Resource hashes as Tracker/Resource/Default did).
         # No DeletionPolicy or UpdateReplacePolicy unless the tracker is retained: CloudFormation's
@@ -188,7 +188,7 @@ class EventTracker(_EventTrackerBase):
                 "ServiceToken": provider.service_token,
                 PROPERTY_DATASET_GROUP_ARN: dataset_group_arn,
                 PROPERTY_NAME: name,
-                # Absent when there are no tags, after Tags.of(...) has had its say.
+                # Tags join as an override once the tracker has any (_manage_tags).
                 # A crashed handler cannot hold the stack for CloudFormation's default hour.
                 "ServiceTimeout": str(SERVICE_TIMEOUT_SECONDS),
             },
@@ -361,9 +361,9 @@ def _check_dataset_group_is_free(trackers: Mapping[str, EventTracker], dataset_g
 
 
 class _StackFacts:
-    """What every tracker asks of its stack, read once per stack: its path and name, and the
-    app-wide registry of trackers by dataset group ARN; and the stack's trackers, whose tags
-    one validation counts."""
+    """What every tracker asks of its stack, read once per stack: its path and name, its
+    provider, and the app-wide registry of trackers by dataset group ARN; and the stack's
+    trackers, whose tags one validation counts."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
@@ -372,6 +372,13 @@ class _StackFacts:
         self.trackers_by_dataset_group = _TRACKERS_BY_APP.setdefault(stack.node.root, {})
         self.trackers: list[EventTracker] = []
         stack.node.add_validation(_CheckTagCounts(self.trackers))
+        self._provider: EventTrackerProvider | None = None
+
+    def provider(self) -> EventTrackerProvider:
+        """The stack's provider, created with its first tracker."""
+        if self._provider is None:
+            self._provider = EventTrackerProvider.of(self.stack)
+        return self._provider
 
     @classmethod
     def of(cls, scope: Construct) -> _StackFacts:

@@ -122,6 +122,34 @@ def tracker_arns(resource="event-tracker"):
     }
 
 
+def test_the_function_records_its_asset_as_cdks_function_does(tmp_path):
+    # GIVEN an app asked for asset metadata, as the CDK CLI asks (SAM and other local tools read it)
+    outdir, reference_code = tmp_path / "cdk.out", tmp_path / "reference"
+    reference_code.mkdir()
+    (reference_code / "index.py").write_text("def handler(event, context): pass\n")
+    app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-asset-metadata": True})
+    stack = cdk.Stack(app, "Shop")
+    EventTracker(stack, "Tracker", dataset_group_arn=DATASET_GROUP_ARN)
+    # a Function of aws_lambda's own, its code staged the same way, for comparison
+    lambda_.Function(
+        stack,
+        "Reference",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=lambda_.Code.from_asset(str(reference_code)),
+    )
+    resources = app.synth().get_stack_by_name("Shop").template["Resources"]
+    functions = {key: r for key, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    (ours,) = [r for key, r in functions.items() if key.startswith("PersonalizeEventTrackerProviderFunction")]
+    (reference,) = [r for key, r in functions.items() if key.startswith("Reference")]
+    # THEN its metadata has the same keys, and the path names the staged handler in the assembly
+    metadata = ours["Metadata"]
+    assert set(metadata) - {"aws:cdk:path"} == set(reference["Metadata"]) - {"aws:cdk:path"}
+    assert (metadata["aws:asset:property"], metadata["aws:asset:is-bundled"]) == ("Code", False)
+    assert (outdir / metadata["aws:asset:path"] / "index.py").is_file()
+    assert ours["Properties"]["Code"]["S3Key"] == metadata["aws:asset:path"].removeprefix("asset.") + ".zip"
+
+
 def test_provider_role_is_least_privilege_exactly():
     # GIVEN two trackers on two dataset groups
     stack = new_stack()
