@@ -1,10 +1,13 @@
-"""The Personalize emulator's HTTP face: AWS JSON 1.1 and rest-json on loopback, plus an admin API.
+"""The Personalize emulator's HTTP face: AWS JSON 1.1 and rest-json, plus an admin API.
 
 - `POST /` with `X-Amz-Target: AmazonPersonalize.<Operation>`: the control plane (AWS JSON 1.1).
 - `POST /events`: Amazon Personalize Events `PutEvents` (rest-json).
 - `/_localcloud/...`: inspect the state and the call log, inject faults, reset, delete out of band.
 
-Clients reach it through `AWS_ENDPOINT_URL_PERSONALIZE` and `AWS_ENDPOINT_URL_PERSONALIZE_EVENTS`.
+`PersonalizeHttp` is the protocol handling alone, from a request's method, path, headers and body
+to a status, headers and body: the endpoint (`localcloud/endpoint/`) mounts it beside the other
+services. `Emulator` serves it alone on loopback, reached through `AWS_ENDPOINT_URL_PERSONALIZE`
+and `AWS_ENDPOINT_URL_PERSONALIZE_EVENTS`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
@@ -23,6 +28,101 @@ from .personalize import Personalize
 
 TARGET_PREFIX = "AmazonPersonalize."
 ADMIN_PREFIX = "/_localcloud/"
+JSON_1_1 = "application/x-amz-json-1.1"
+
+
+@dataclass
+class HttpResponse:
+    """What to answer: a status, headers (Content-Length is the server's business) and a body."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    """A JSON answer with a fresh request id, as every AWS JSON service sends one."""
+    return HttpResponse(
+        status,
+        json.dumps(payload).encode(),
+        {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})},
+    )
+
+
+class PersonalizeHttp:
+    """Personalize's wire protocols and the admin API over a `Personalize`, independent of any server.
+
+    `headers` are looked up by lower-case name.
+    """
+
+    def __init__(self, service: Personalize) -> None:
+        self.service = service
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+        if path.startswith(ADMIN_PREFIX) or method != "POST":
+            return self.admin(method, path, body)
+        if path.split("?")[0] == "/events":
+            return self._rest_json(headers, body)
+        return self._json_1_1(headers, body)
+
+    # --- protocols -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _unsigned(headers: Mapping[str, str]) -> bool:
+        return not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256")
+
+    @staticmethod
+    def _json_error(error: ServiceError) -> HttpResponse:
+        return json_response(error.status, {"__type": error.code, "message": error.message}, {"Content-Type": JSON_1_1})
+
+    def _json_1_1(self, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+        target = headers.get("x-amz-target", "")
+        try:
+            if self._unsigned(headers):
+                raise ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+            if not target.startswith(TARGET_PREFIX):
+                raise ServiceError("UnknownOperationException", f"Unknown target {target!r}")
+            result = self.service.call(target[len(TARGET_PREFIX) :], self._parse(body))
+        except ServiceError as error:
+            return self._json_error(error)
+        return json_response(200, result, {"Content-Type": JSON_1_1})
+
+    def _rest_json(self, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+        try:
+            if self._unsigned(headers):
+                raise ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+            self.service.put_events(self._parse(body))
+        except ServiceError as error:
+            return json_response(error.status, {"message": error.message}, {"x-amzn-ErrorType": error.code})
+        return json_response(200, {})
+
+    @staticmethod
+    def _parse(body: bytes) -> Any:
+        try:
+            return json.loads(body or b"{}")
+        except ValueError:
+            raise ServiceError("SerializationException", "The request body is not valid JSON.") from None
+
+    # --- admin ---------------------------------------------------------------------------------
+
+    def admin(self, method: str, path: str, body: bytes) -> HttpResponse:
+        """`GET state`, `POST faults`, `POST reset`, `POST delete-event-tracker` under /_localcloud/."""
+        action = path[len(ADMIN_PREFIX) :].split("?")[0] if path.startswith(ADMIN_PREFIX) else ""
+        try:
+            payload = json.loads(body or b"{}")
+            if method == "GET" and action == "state":
+                return json_response(200, self.service.snapshot())
+            if method == "POST" and action == "faults":
+                self.service.set_faults(**payload)
+            elif method == "POST" and action == "reset":
+                self.service.reset()
+            elif method == "POST" and action == "delete-event-tracker":
+                self.service.delete_tracker_out_of_band(payload["eventTrackerArn"])
+            else:
+                return json_response(404, {"message": f"no admin action {method} {path}"})
+        except (ValueError, TypeError, KeyError, ServiceError) as error:
+            return json_response(400, {"message": str(error)})
+        return json_response(200, {})
 
 
 class Emulator:
@@ -30,22 +130,24 @@ class Emulator:
 
     def __init__(self, service: Personalize | None = None, port: int = 0) -> None:
         self.service = service or Personalize()
-        emulator = self
+        protocols = PersonalizeHttp(self.service)
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:
+            def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if self.path.startswith(ADMIN_PREFIX):
-                    emulator._admin(self, "POST", body)
-                elif self.path.split("?")[0] == "/events":
-                    emulator._rest_json(self, body)
-                else:
-                    emulator._json_1_1(self, body)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                response = protocols.handle(self.command, self.path, headers, body)
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
 
-            def do_GET(self) -> None:
-                emulator._admin(self, "GET", b"")
+            do_POST = _answer  # noqa: N815 (BaseHTTPRequestHandler's naming)
+            do_GET = _answer  # noqa: N815
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -74,15 +176,7 @@ class Emulator:
         self, service_name: Literal["personalize", "personalize-events"] = "personalize", *, attempts: int = 3
     ) -> Any:
         """A boto3 client for `personalize` or `personalize-events` that talks to this emulator."""
-        return boto3.client(
-            service_name,
-            region_name=self.service.region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id="localcloud",
-            aws_secret_access_key="localcloud",
-            # the driver shares one client among the threads of a whole stack's resources
-            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=128),
-        )
+        return personalize_client(service_name, self.endpoint_url, self.service.region, attempts=attempts)
 
     def client_environment(self) -> dict[str, str]:
         """The environment that points boto3 at this emulator."""
@@ -91,75 +185,17 @@ class Emulator:
             "AWS_ENDPOINT_URL_PERSONALIZE_EVENTS": self.endpoint_url,
         }
 
-    # --- protocols -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str]) -> None:
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    @staticmethod
-    def _unsigned(handler: BaseHTTPRequestHandler) -> bool:
-        return not handler.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256")
-
-    def _json_1_1(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
-        content_type = {"Content-Type": "application/x-amz-json-1.1"}
-        target = handler.headers.get("X-Amz-Target", "")
-        try:
-            if self._unsigned(handler):
-                raise ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
-            if not target.startswith(TARGET_PREFIX):
-                raise ServiceError("UnknownOperationException", f"Unknown target {target!r}")
-            params = self._parse(body)
-            result = self.service.call(target[len(TARGET_PREFIX) :], params)
-        except ServiceError as error:
-            self._send(handler, error.status, {"__type": error.code, "message": error.message}, content_type)
-            return
-        self._send(handler, 200, result, content_type)
-
-    def _rest_json(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
-        try:
-            if self._unsigned(handler):
-                raise ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
-            self.service.put_events(self._parse(body))
-        except ServiceError as error:
-            headers = {"Content-Type": "application/json", "x-amzn-ErrorType": error.code}
-            self._send(handler, error.status, {"message": error.message}, headers)
-            return
-        self._send(handler, 200, {}, {"Content-Type": "application/json"})
-
-    @staticmethod
-    def _parse(body: bytes) -> Any:
-        try:
-            return json.loads(body or b"{}")
-        except ValueError:
-            raise ServiceError("SerializationException", "The request body is not valid JSON.") from None
-
-    # --- admin ---------------------------------------------------------------------------------
-
-    def _admin(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
-        action = handler.path[len(ADMIN_PREFIX) :].split("?")[0] if handler.path.startswith(ADMIN_PREFIX) else ""
-        json_type = {"Content-Type": "application/json"}
-        try:
-            payload = json.loads(body or b"{}")
-            if method == "GET" and action == "state":
-                self._send(handler, 200, self.service.snapshot(), json_type)
-            elif method == "POST" and action == "faults":
-                self.service.set_faults(**payload)
-                self._send(handler, 200, {}, json_type)
-            elif method == "POST" and action == "reset":
-                self.service.reset()
-                self._send(handler, 200, {}, json_type)
-            elif method == "POST" and action == "delete-event-tracker":
-                self.service.delete_tracker_out_of_band(payload["eventTrackerArn"])
-                self._send(handler, 200, {}, json_type)
-            else:
-                self._send(handler, 404, {"message": f"no admin action {method} {handler.path}"}, json_type)
-        except (ValueError, TypeError, KeyError, ServiceError) as error:
-            self._send(handler, 400, {"message": str(error)}, json_type)
+def personalize_client(
+    service_name: Literal["personalize", "personalize-events"], endpoint_url: str, region: str, *, attempts: int = 3
+) -> Any:
+    """A boto3 client with placeholder keys, its retries bounded, for many threads at once."""
+    return boto3.client(
+        service_name,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="localcloud",
+        aws_secret_access_key="localcloud",
+        # the driver shares one client among the threads of a whole stack's resources
+        config=Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=128),
+    )
