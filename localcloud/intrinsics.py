@@ -18,11 +18,12 @@ class TemplateError(Exception):
 @dataclass
 class Context:
     pseudo: dict[str, str]
-    parameters: dict[str, str]
+    parameters: dict[str, Any]  # a CommaDelimitedList parameter's value is a list
     ref: Callable[[str], str]  # logical id -> physical id
     get_att: Callable[[str, str], Any]
     conditions: dict[str, Any] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
+    mappings: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve(value: Any, context: Context) -> Any:
@@ -70,7 +71,13 @@ def _function(name: str, argument: Any, context: Context) -> Any:
     if name == "Fn::Sub":
         text, variables = (argument, {}) if isinstance(argument, str) else argument
         variables = resolve(variables, context)
-        return re.sub(r"\$\{([^}!]+)\}", lambda m: str(_sub_variable(m.group(1), variables, context)), text)
+
+        def substitute(match: re.Match[str]) -> str:
+            if match.group(1).startswith("!"):
+                return "${" + match.group(1)[1:] + "}"  # ${!Literal} writes ${Literal}
+            return str(_sub_variable(match.group(1).strip(), variables, context))
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, text)
     if name == "Fn::Select":
         index, items = resolve(argument, context)
         return items[int(index)]
@@ -94,6 +101,27 @@ def _function(name: str, argument: Any, context: Context) -> Any:
         if export not in context.exports:
             raise TemplateError(f"no stack exports {export!r}")
         return context.exports[export]
+    if name == "Fn::FindInMap":
+        mapping, key, attribute = (str(part) for part in resolve(argument[:3], context))
+        try:
+            return context.mappings[mapping][key][attribute]
+        except (KeyError, TypeError):
+            if len(argument) > 3 and isinstance(argument[3], dict) and "DefaultValue" in argument[3]:
+                return resolve(argument[3]["DefaultValue"], context)
+            raise TemplateError(f"Fn::FindInMap: no {mapping}/{key}/{attribute} in Mappings") from None
+    if name == "Fn::GetAZs":
+        region = resolve(argument, context) or context.pseudo.get("AWS::Region", "")
+        return [f"{region}{zone}" for zone in "abc"]
+    # the functions of Rules' assertions
+    if name == "Fn::Contains":
+        items, value = resolve(argument, context)
+        return value in items
+    if name == "Fn::EachMemberEquals":
+        items, value = resolve(argument, context)
+        return all(item == value for item in items)
+    if name == "Fn::EachMemberIn":
+        items, allowed = resolve(argument, context)
+        return all(item in allowed for item in items)
     if name == "Fn::Base64":
         return base64.b64encode(str(resolve(argument, context)).encode()).decode()
     raise TemplateError(f"the local cloud does not evaluate {name}")

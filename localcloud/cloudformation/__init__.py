@@ -11,11 +11,12 @@
 from .custom_resources import CUSTOM_TYPES, Invocation
 from .errors import Cancelled, DeploymentFailed, ResourceFailed
 from .settings import Progress, Settings, print_progress
-from .stacks import LocalCloud
+from .stacks import Deployment, LocalCloud
 
 __all__ = [
     "CUSTOM_TYPES",
     "Cancelled",
+    "Deployment",
     "DeploymentFailed",
     "Invocation",
     "LocalCloud",

@@ -52,7 +52,8 @@ class CustomResources:
         self._state = state
         self._responses = responses
         self._settings = settings
-        self._service_environment = service_environment  # what points boto3 at the emulated services
+        # what points boto3 at the emulated services, with the keys the function gets
+        self._service_environment = service_environment
         self.invocations: list[Invocation] = []
 
     def create(
@@ -112,7 +113,12 @@ class CustomResources:
             raise ResourceFailed("invalid answer: " + "; ".join(answer.problems))
         body = answer.body
         if body["Status"] != "SUCCESS":
-            raise ResourceFailed(str(body.get("Reason", "")), physical_id=str(body.get("PhysicalResourceId", "")))
+            # CloudFormation's words around the handler's reason, as the stack event shows them
+            reason = (
+                f"Received response status [FAILED] from custom resource. Message returned: {body.get('Reason', '')} "
+                f"(RequestId: {event['RequestId']})"
+            )
+            raise ResourceFailed(reason, physical_id=str(body.get("PhysicalResourceId", "")))
         return str(body["PhysicalResourceId"]), dict(body.get("Data") or {})
 
     def _start(self, function: dict[str, Any], logical_id: str, event: dict[str, Any]) -> Invocation:
@@ -121,11 +127,11 @@ class CustomResources:
             self.invocations.append(invocation)
         properties = function["properties"]
         timeout = self._settings.function_timeout or float(properties.get("Timeout", 3))
+        # The function's own variables, then what points it at the local services with test keys;
+        # nothing of this process's environment (no AWS_PROFILE, no real keys) reaches it.
         environment = {
             **{k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()},
             **self._service_environment,
-            "AWS_ACCESS_KEY_ID": "localcloud",
-            "AWS_SECRET_ACCESS_KEY": "localcloud",
             "SSL_CERT_FILE": str(self._responses.certificate_file),
         }
 

@@ -11,19 +11,23 @@ from __future__ import annotations
 import secrets
 import string
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from ..assembly import StackArtifact
 from ..intrinsics import Context, TemplateError, resolve
 from ..plan import dependencies, run_graph
-from ..ssm import ParameterNotFound
 from .custom_resources import CustomResources, is_custom
 from .errors import Cancelled, ResourceFailed
+from .parameters import Settled
 from .resources import Environment, NativeType, Request, native_type
-from .settings import Progress, Settings
+from .settings import Settings
 from .state import StackState
 
-SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+if TYPE_CHECKING:
+    from .stacks import Deployment
+
+# record, logical id, type, status, reason, physical id
+Events = Callable[[dict[str, Any], str, str, str, str, str], None]
 
 
 def invented_id(stack: str, logical_id: str) -> str:
@@ -38,20 +42,20 @@ class ResourceOperations:
         custom: CustomResources,
         environment: Environment,
         settings: Settings,
-        progress: Progress,
+        events: Events,
     ) -> None:
         self._state = state
         self._custom = custom
-        self._environment = environment
+        self.environment = environment
         self._settings = settings
-        self._progress = progress
+        self._events = events
 
     def native(self, resource_type: str, logical_id: str) -> NativeType:
-        return native_type(resource_type, self._environment, logical_id)
+        return native_type(resource_type, self.environment, logical_id)
 
     # --- intrinsics ----------------------------------------------------------------------------
 
-    def context(self, record: dict[str, Any], template: dict[str, Any]) -> Context:
+    def context(self, record: dict[str, Any], template: dict[str, Any], settled: Settled | None = None) -> Context:
         """What intrinsic functions resolve against: this stack's resources, parameters, exports."""
 
         def ref(logical_id: str) -> str:
@@ -66,7 +70,9 @@ class ResourceOperations:
                 raise TemplateError(f"{logical_id} has no attribute {attribute}")
             return resource["attributes"][attribute]
 
-        parameters = self.parameter_values(template)
+        if settled is None:
+            settled = Settled.from_record(record["parameters"]) if record.get("parameters") else None
+        parameters = settled.typed(template) if settled is not None else self.parameter_values(template)
         pseudo = {
             "AWS::Region": self._settings.region,
             "AWS::AccountId": self._settings.account,
@@ -82,70 +88,63 @@ class ResourceOperations:
             get_att=get_att,
             conditions=template.get("Conditions", {}),
             exports=self._state.exports(),
+            mappings=template.get("Mappings", {}),
         )
 
-    def parameter_values(self, template: dict[str, Any]) -> dict[str, str]:
-        """The template's parameters: defaults, and SSM parameter types read from the Parameter Store."""
-        values = {}
-        for name, parameter in template.get("Parameters", {}).items():
-            default = str(parameter.get("Default", ""))
-            if str(parameter.get("Type", "")).startswith(SSM_PARAMETER_TYPE):
-                try:
-                    default = self._environment.parameters.get(default)
-                except ParameterNotFound:
-                    raise TemplateError(f"SSM parameter {default} (template parameter {name}) does not exist") from None
-            values[name] = default
-        return values
+    @staticmethod
+    def parameter_values(template: dict[str, Any]) -> dict[str, str]:
+        """The template's defaults: for a stack record from before parameters were settled."""
+        return {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
 
-    def resolve_properties(self, record: dict[str, Any], artifact: StackArtifact, logical_id: str) -> dict[str, Any]:
-        definition = artifact.template["Resources"][logical_id]
+    def resolve_properties(self, record: dict[str, Any], deployment: Deployment, logical_id: str) -> dict[str, Any]:
+        definition = deployment.template["Resources"][logical_id]
         with self._state.lock:
-            resolved = resolve(definition.get("Properties", {}), self.context(record, artifact.template))
+            resolved = resolve(definition.get("Properties", {}), self.context(record, deployment.template))
         return dict(resolved)
 
     # --- create, update, delete ----------------------------------------------------------------
 
-    def create(self, record: dict[str, Any], artifact: StackArtifact, logical_id: str, cancel: threading.Event) -> None:
-        definition = artifact.template["Resources"][logical_id]
+    def create(self, record: dict[str, Any], deployment: Deployment, logical_id: str, cancel: threading.Event) -> None:
+        definition = deployment.template["Resources"][logical_id]
         resource_type = definition["Type"]
         stack = record["stack_name"]
-        self._emit(stack, logical_id, resource_type, "CREATE_IN_PROGRESS")
-        properties = self.resolve_properties(record, artifact, logical_id)
-        entry = {
+        self.emit(record, logical_id, resource_type, "CREATE_IN_PROGRESS")
+        entry: dict[str, Any] = {
             "type": resource_type,
-            "properties": properties,
+            "properties": {},
             "deletion_policy": definition.get("DeletionPolicy", "Delete"),
         }
         try:
+            entry["properties"] = properties = self.resolve_properties(record, deployment, logical_id)
             if is_custom(resource_type):
                 physical_id, attributes = self._custom.create(record, logical_id, properties, cancel)
             else:
-                request = Request(stack, logical_id, properties, artifact.assets)
+                request = Request(stack, logical_id, properties, deployment.assets, deployment.import_existing)
                 physical_id, attributes = self.native(resource_type, logical_id).create(request)
         except Cancelled:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
-            self._state.store(
-                record, logical_id, {**entry, "physical_id": invented_id(stack, logical_id), "attributes": {}}
-            )
-            self._emit(stack, logical_id, resource_type, "CREATE_FAILED", "Resource creation cancelled")
+            invented = invented_id(stack, logical_id)
+            self._state.store(record, logical_id, {**entry, "physical_id": invented, "attributes": {}})
+            self.emit(record, logical_id, resource_type, "CREATE_FAILED", "Resource creation cancelled", invented)
             raise
         except ResourceFailed as error:
+            physical_id = ""
             if is_custom(resource_type) or error.physical_id:
                 # The rollback Delete carries the FAILED answer's id; with no answer, an invented one.
                 physical_id = error.physical_id or invented_id(stack, logical_id)
                 self._state.store(record, logical_id, {**entry, "physical_id": physical_id, "attributes": {}})
-            self._emit(stack, logical_id, resource_type, "CREATE_FAILED", str(error))
+            self.emit(record, logical_id, resource_type, "CREATE_FAILED", str(error), physical_id)
             raise
         except Exception as error:
-            self._emit(stack, logical_id, resource_type, "CREATE_FAILED", str(error))
+            self.emit(record, logical_id, resource_type, "CREATE_FAILED", str(error))
             raise
         self._state.store(record, logical_id, {**entry, "physical_id": physical_id, "attributes": attributes})
-        self._emit(stack, logical_id, resource_type, "CREATE_COMPLETE")
+        self.emit(record, logical_id, resource_type, "CREATE_COMPLETE", "", physical_id)
 
     def update(
         self,
         record: dict[str, Any],
-        artifact: StackArtifact,
+        deployment: Deployment,
         logical_id: str,
         properties: dict[str, Any],
         cancel: threading.Event,
@@ -154,7 +153,7 @@ class ResourceOperations:
         current = record["resources"][logical_id]
         resource_type = current["type"]
         stack = record["stack_name"]
-        self._emit(stack, logical_id, resource_type, "UPDATE_IN_PROGRESS")
+        self.emit(record, logical_id, resource_type, "UPDATE_IN_PROGRESS", "", current["physical_id"])
         try:
             if is_custom(resource_type):
                 physical_id, attributes = self._custom.invoke(
@@ -167,10 +166,10 @@ class ResourceOperations:
                     old_properties=current["properties"],
                 )
             else:
-                request = Request(stack, logical_id, properties, artifact.assets)
+                request = Request(stack, logical_id, properties, deployment.assets, deployment.import_existing)
                 physical_id, attributes = self.native(resource_type, logical_id).update(request, current)
         except Exception as error:
-            self._emit(stack, logical_id, resource_type, "UPDATE_FAILED", str(error))
+            self.emit(record, logical_id, resource_type, "UPDATE_FAILED", str(error), current["physical_id"])
             raise
         replaced = bool(physical_id != current["physical_id"])
         entry = {
@@ -178,10 +177,10 @@ class ResourceOperations:
             "properties": properties,
             "physical_id": physical_id,
             "attributes": attributes,
-            "deletion_policy": artifact.template["Resources"][logical_id].get("DeletionPolicy", "Delete"),
+            "deletion_policy": deployment.template["Resources"][logical_id].get("DeletionPolicy", "Delete"),
         }
         self._state.store(record, logical_id, entry)
-        self._emit(stack, logical_id, resource_type, "UPDATE_COMPLETE", "replaced" if replaced else "")
+        self.emit(record, logical_id, resource_type, "UPDATE_COMPLETE", "replaced" if replaced else "", physical_id)
         return replaced
 
     def delete_all(self, record: dict[str, Any], logical_ids: list[str], *, keep_retained: bool) -> list[str]:
@@ -203,22 +202,23 @@ class ResourceOperations:
         def delete(key: str, cancel: threading.Event) -> None:
             entry = resources[key]
             name = entry.get("logical_id", key)
+            physical_id = str(entry["physical_id"])
             if keep_retained and entry.get("deletion_policy") == "Retain":
-                self._emit(record["stack_name"], name, entry["type"], "DELETE_SKIPPED")
+                self.emit(record, name, entry["type"], "DELETE_SKIPPED", "", physical_id)
                 with self._state.lock:
                     resources.pop(key)
                 return
-            self._emit(record["stack_name"], name, entry["type"], "DELETE_IN_PROGRESS")
+            self.emit(record, name, entry["type"], "DELETE_IN_PROGRESS", "", physical_id)
             try:
                 self.delete_one(record, name, entry)
             except Exception as error:
-                self._emit(record["stack_name"], name, entry["type"], "DELETE_FAILED", str(error))
+                self.emit(record, name, entry["type"], "DELETE_FAILED", str(error), physical_id)
                 problems.append(f"{name}: {error}")
                 raise
             with self._state.lock:
                 resources.pop(key)
                 self._state.save()
-            self._emit(record["stack_name"], name, entry["type"], "DELETE_COMPLETE")
+            self.emit(record, name, entry["type"], "DELETE_COMPLETE", "", physical_id)
 
         # A failed delete stops the ones depending on it: they are kept, as CloudFormation keeps them.
         run_graph(list(reversed(targets)), dependents, delete)
@@ -232,5 +232,13 @@ class ResourceOperations:
         else:
             self.native(entry["type"], logical_id).delete(entry)
 
-    def _emit(self, stack: str, logical_id: str, resource_type: str, status: str, reason: str = "") -> None:
-        self._progress(stack, logical_id, resource_type, status, reason)
+    def emit(
+        self,
+        record: dict[str, Any],
+        logical_id: str,
+        resource_type: str,
+        status: str,
+        reason: str = "",
+        physical_id: str = "",
+    ) -> None:
+        self._events(record, logical_id, resource_type, status, reason, physical_id)

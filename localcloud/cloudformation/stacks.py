@@ -5,67 +5,154 @@ resources at the same time):
 
 - a failed Create rolls the stack back: each created resource is deleted, a failed custom
   resource with the PhysicalResourceId of its FAILED answer, a cancelled one with an invented id;
+  the stack stays, in ROLLBACK_COMPLETE, until it is deleted (a new deployment deletes it first);
 - an Update that answers a new PhysicalResourceId gets a cleanup Delete of the old one; a failed
   update is rolled back with Updates carrying the old properties;
-- a destroy deletes in reverse dependency order; a Retain policy keeps the resource.
+- a destroy deletes in reverse dependency order; a Retain policy keeps the resource; the deleted
+  stack is still found by its stack id, in DELETE_COMPLETE.
 
-What happens to one resource is `ResourceOperations`' business; this module decides which
-resources take which step, in which order, and what the stack looks like after.
+Every step is a stack event (the stack's own events carry its id as PhysicalResourceId), and the
+stack's status follows CloudFormation's: CREATE_IN_PROGRESS -> CREATE_COMPLETE or
+ROLLBACK_IN_PROGRESS -> ROLLBACK_COMPLETE; UPDATE_IN_PROGRESS ->
+UPDATE_COMPLETE_CLEANUP_IN_PROGRESS -> UPDATE_COMPLETE or UPDATE_ROLLBACK_IN_PROGRESS ->
+UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE; DELETE_IN_PROGRESS ->
+DELETE_COMPLETE.
+
+The engine is driven two ways: with a cloud assembly's stack (`deploy(artifact)`, the fault
+matrix and the scale tests), or with a template, its parameters and a stack name (`run`, what
+the CloudFormation API's change sets execute). What happens to one resource is
+`ResourceOperations`' business; this module decides which resources take which step, in which
+order, and what the stack looks like after.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
+import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from botocore.config import Config
 
 from ..assembly import StackArtifact
-from ..emulator import Emulator
 from ..intrinsics import TemplateError, condition, resolve
 from ..plan import dependencies, run_graph
 from ..response_server import ResponseServer
-from ..ssm import ParameterStore
+from ..ssm import EndpointParameters, ParameterStore
 from . import exports
 from .custom_resources import CustomResources, Invocation, is_custom
 from .errors import Cancelled, DeploymentFailed, ResourceFailed
+from .parameters import ParameterError, Settled, check_rules, settle
 from .resource_operations import ResourceOperations
-from .resources import Environment
+from .resources import Clients, Environment, Parameters
+from .resources.base import session
 from .settings import Progress, Settings
 from .state import StackState
 
+if TYPE_CHECKING:
+    from ..emulator import Emulator
+
 STACK_TYPE = "AWS::CloudFormation::Stack"
+USER_INITIATED = "User Initiated"
+
+
+@dataclass
+class Deployment:
+    """What one create or update of a stack deploys."""
+
+    stack_name: str
+    template: dict[str, Any]
+    assets: Mapping[str, Path] = field(default_factory=dict)  # a cloud assembly's staged assets
+    parameters: Settled | None = None  # None: the template's defaults, settled when it runs
+    template_body: str | None = None  # the body as submitted, for GetTemplate
+    import_existing: bool = False  # ImportExistingResources
+    change_set_id: str = ""
 
 
 class LocalCloud:
-    """The emulator, the ResponseURL server, Lambda and the stacks' state, working together."""
+    """The Lambda runtime, the ResponseURL server, the services and the stacks' state, together.
+
+    Without `endpoint_url`, the services are the Personalize `emulator` and the engine's own
+    Parameter Store, and IAM and Logs resources are recorded only (a cloud assembly deployed
+    directly). With it, every service is reached through boto3 at that endpoint.
+    """
 
     def __init__(
         self,
-        emulator: Emulator,
+        emulator: Emulator | None,
         response_server: ResponseServer,
         *,
         state_file: Path | None = None,
         settings: Settings | None = None,
         progress: Progress | None = None,
+        endpoint_url: str | None = None,
+        code_dir: Path | None = None,
     ) -> None:
-        self.emulator = emulator
+        self._emulator = emulator
         self.responses = response_server
         self.settings = settings or Settings()
         self.progress: Progress = progress or (lambda *args: None)
         self._state = StackState(state_file)
-        self.personalize = emulator.client("personalize", attempts=10)
-        self.parameters = ParameterStore(state_file.with_name(f"{state_file.stem}-ssm.json") if state_file else None)
-        self._custom = CustomResources(self._state, response_server, self.settings, emulator.client_environment())
-        environment = Environment(self.settings.region, self.settings.account, self.personalize, self.parameters)
-        self._resources = ResourceOperations(
-            self._state, self._custom, environment, self.settings, lambda *event: self.progress(*event)
+        clients: Clients | None = None
+        parameters: Parameters
+        if endpoint_url is not None:
+            clients = Clients(endpoint_url, self.settings.region)
+            self.personalize = session(self.settings.region).client(
+                "personalize",
+                endpoint_url=endpoint_url,
+                config=Config(retries={"mode": "standard", "total_max_attempts": 10}, max_pool_connections=128),
+            )
+            parameters = EndpointParameters(clients("ssm"))
+            # The function's boto3 reaches every service at the endpoint, with test keys only.
+            service_environment = {
+                "AWS_ENDPOINT_URL": endpoint_url,
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+            }
+        elif emulator is not None:
+            self.personalize = emulator.client("personalize", attempts=10)
+            parameters = ParameterStore(state_file.with_name(f"{state_file.stem}-ssm.json") if state_file else None)
+            service_environment = {
+                **emulator.client_environment(),
+                "AWS_ACCESS_KEY_ID": "localcloud",
+                "AWS_SECRET_ACCESS_KEY": "localcloud",
+            }
+        else:
+            raise ValueError("LocalCloud needs the Personalize emulator or an endpoint_url")
+        self.parameters = parameters
+        if code_dir is None:
+            code_dir = (
+                state_file.parent / "lambda-code" if state_file else Path(tempfile.mkdtemp(prefix="localcloud-code-"))
+            )
+        self._custom = CustomResources(self._state, response_server, self.settings, service_environment)
+        environment = Environment(
+            self.settings.region, self.settings.account, self.personalize, parameters, clients, code_dir
         )
+        self._resources = ResourceOperations(self._state, self._custom, environment, self.settings, self._event)
+
+    @property
+    def emulator(self) -> Emulator:
+        """The Personalize emulator the engine was given (none behind the endpoint)."""
+        if self._emulator is None:
+            raise AttributeError("this LocalCloud runs behind the endpoint: it has no Personalize emulator of its own")
+        return self._emulator
 
     @property
     def stacks(self) -> dict[str, dict[str, Any]]:
         return self._state.stacks
+
+    @property
+    def state(self) -> StackState:
+        return self._state
+
+    @property
+    def environment(self) -> Environment:
+        return self._resources.environment
 
     @property
     def invocations(self) -> list[Invocation]:
@@ -75,31 +162,77 @@ class LocalCloud:
 
     def deploy(self, artifact: StackArtifact) -> dict[str, str]:
         """Create the stack, or update it to this template; the resolved outputs."""
+        return self.run(Deployment(artifact.stack_name, artifact.template, artifact.assets))
+
+    def deploy_template(
+        self, stack_name: str, template: dict[str, Any], parameters: Mapping[str, str | None] | None = None
+    ) -> dict[str, str]:
+        """Create or update a stack from a template and parameter values; the resolved outputs."""
         try:
-            self._resources.parameter_values(artifact.template)  # a missing SSM parameter fails before anything
-        except TemplateError as error:
-            raise DeploymentFailed(f"{artifact.stack_name}: {error}") from None
-        if artifact.stack_name in self.stacks:
-            return self._update_stack(artifact)
-        return self._create_stack(artifact)
+            settled = self.settle(stack_name, template, parameters or {})
+        except ParameterError as error:
+            raise DeploymentFailed(f"{stack_name}: {error}") from None
+        return self.run(Deployment(stack_name, template, parameters=settled))
+
+    def settle(self, stack_name: str, template: dict[str, Any], given: Mapping[str, str | None]) -> Settled:
+        """The template's parameters settled (previous values from the stack) and its rules
+        checked; ParameterError as CloudFormation's ValidationError would say it."""
+        record = self.stacks.get(stack_name)
+        previous = Settled.from_record(record.get("parameters") if record else None).values
+        settled = settle(template, given, previous, self.parameters.get)
+        probe: dict[str, Any] = {
+            "stack_name": stack_name,
+            "stack_id": record["stack_id"] if record else "",
+            "resources": {},
+        }
+        check_rules(template, self._resources.context(probe, template, settled))
+        return settled
+
+    def run(self, deployment: Deployment) -> dict[str, str]:
+        """Create the stack, or update it (a stack that never was created is created afresh)."""
+        if deployment.parameters is None:
+            try:
+                deployment.parameters = self.settle(deployment.stack_name, deployment.template, {})
+            except ParameterError as error:
+                raise DeploymentFailed(f"{deployment.stack_name}: {error}") from None
+        record = self.stacks.get(deployment.stack_name)
+        if record is not None and record.get("status") == "ROLLBACK_COMPLETE":
+            self.destroy(deployment.stack_name)  # as the CDK CLI deletes a stack that failed to create
+            record = None
+        if record is None or record.get("status") == "REVIEW_IN_PROGRESS":
+            return self._create_stack(deployment)
+        return self._update_stack(deployment)
+
+    def review_stack(self, stack_name: str, description: str = "") -> dict[str, Any]:
+        """A stack made by a CREATE change set, REVIEW_IN_PROGRESS until the change set runs."""
+        with self._state.lock:
+            record = self._new_record(stack_name, {})
+            record["status"] = "REVIEW_IN_PROGRESS"
+            record["description"] = description
+            self.stacks[stack_name] = record
+            self._state.save()
+        self._emit(record, "REVIEW_IN_PROGRESS", USER_INITIATED)
+        return record
 
     def destroy(self, stack_name: str) -> None:
-        record = self.stacks.get(stack_name)
-        if record is None:
+        """Delete the stack (by name or stack id); a missing or deleted stack is nothing to do."""
+        record = self._state.find(stack_name)
+        if record is None or record.get("status") == "DELETE_COMPLETE":
             return
-        self._emit(stack_name, "DELETE_IN_PROGRESS")
-        refused = exports.refusals(record["exports"], None, exports.importers(self.stacks, stack_name))
+        name = record["stack_name"]
+        self._emit(record, "DELETE_IN_PROGRESS", USER_INITIATED)
+        refused = exports.refusals(record["exports"], None, exports.importers(self._state.deployed(), name))
         if refused:
-            self._emit(stack_name, "DELETE_FAILED", "; ".join(refused))
-            raise DeploymentFailed(f"{stack_name}: DELETE_FAILED: " + "; ".join(refused))
+            self._emit(record, "DELETE_FAILED", "; ".join(refused))
+            raise DeploymentFailed(f"{name}: DELETE_FAILED: " + "; ".join(refused))
         failures = self._resources.delete_all(record, list(record["resources"]), keep_retained=True)
         if failures:
             self._state.save()
-            self._emit(stack_name, "DELETE_FAILED")
-            raise DeploymentFailed(f"{stack_name}: DELETE_FAILED: " + "; ".join(failures))
-        del self.stacks[stack_name]
-        self._state.save()
-        self._emit(stack_name, "DELETE_COMPLETE")
+            reason = "The following resource(s) failed to delete: [" + ", ".join(_ids(failures)) + "]. "
+            self._emit(record, "DELETE_FAILED", reason)
+            raise DeploymentFailed(f"{name}: DELETE_FAILED: " + "; ".join(failures))
+        self._emit(record, "DELETE_COMPLETE")
+        self._retire(record)
 
     def outputs(self, stack_name: str) -> dict[str, str]:
         return dict(self.stacks[stack_name]["outputs"])
@@ -114,91 +247,110 @@ class LocalCloud:
 
     # --- create --------------------------------------------------------------------------------
 
-    def _create_stack(self, artifact: StackArtifact) -> dict[str, str]:
-        name = artifact.stack_name
-        record: dict[str, Any] = {
+    def _new_record(self, name: str, template: dict[str, Any]) -> dict[str, Any]:
+        return {
             "stack_name": name,
             "stack_id": f"arn:aws:cloudformation:{self.settings.region}:{self.settings.account}:stack/"
             f"{name}/{uuid.uuid4()}",
-            "template": artifact.template,
+            "template": template,
             "resources": {},
             "outputs": {},
             "exports": {},
+            "creation_time": time.time(),
         }
-        self._emit(name, "CREATE_IN_PROGRESS")
+
+    def _adopt(self, record: dict[str, Any], deployment: Deployment) -> None:
+        assert deployment.parameters is not None
+        record["template"] = deployment.template
+        record["template_body"] = deployment.template_body
+        record["parameters"] = deployment.parameters.as_record()
+        record["description"] = deployment.template.get("Description", record.get("description", ""))
+        if deployment.change_set_id:
+            record["change_set_id"] = deployment.change_set_id
+
+    def _create_stack(self, deployment: Deployment) -> dict[str, str]:
+        name = deployment.stack_name
         with self._state.lock:
+            record = self.stacks.get(name) or self._new_record(name, deployment.template)
+            self._adopt(record, deployment)
             self.stacks[name] = record
-        wanted = self._wanted_resources(record, artifact.template)
+        self._emit(record, "CREATE_IN_PROGRESS", USER_INITIATED)
+        wanted = self._wanted_resources(record, deployment.template)
         failed, cancelled = run_graph(
             wanted,
-            dependencies(artifact.template, wanted),
-            lambda logical_id, cancel: self._resources.create(record, artifact, logical_id, cancel),
+            dependencies(deployment.template, wanted),
+            lambda logical_id, cancel: self._resources.create(record, deployment, logical_id, cancel),
         )
         if failed or cancelled:
-            self._emit(name, "ROLLBACK_IN_PROGRESS", _summary(failed))
+            self._emit(record, "ROLLBACK_IN_PROGRESS", _failed_reason(failed, "create") + "Rollback requested by user.")
             problems = self._resources.delete_all(record, list(record["resources"]), keep_retained=False)
             if problems:
                 self._state.save()
-                self._emit(name, "ROLLBACK_FAILED")
+                self._emit(record, "ROLLBACK_FAILED", _failed_reason({p.split(":")[0]: p for p in problems}, "delete"))
                 raise DeploymentFailed(f"{name}: ROLLBACK_FAILED: {'; '.join(problems)}")
-            with self._state.lock:
-                del self.stacks[name]
-            self._state.save()
-            self._emit(name, "ROLLBACK_COMPLETE")
+            record["outputs"], record["exports"] = {}, {}
+            self._emit(record, "ROLLBACK_COMPLETE")
             raise DeploymentFailed(f"{name}: CREATE_FAILED: {_summary(failed)}")
-        self._finish(record, artifact)
-        self._emit(name, "CREATE_COMPLETE")
+        self._finish(record, deployment)
+        self._emit(record, "CREATE_COMPLETE")
         return dict(record["outputs"])
 
     # --- update, its rollback and its cleanup ---------------------------------------------------
 
-    def _update_stack(self, artifact: StackArtifact) -> dict[str, str]:
-        name = artifact.stack_name
+    def _update_stack(self, deployment: Deployment) -> dict[str, str]:
+        name = deployment.stack_name
         record = self.stacks[name]
         previous = json.loads(json.dumps(record))  # what a rollback returns to
-        self._emit(name, "UPDATE_IN_PROGRESS")
-        wanted = self._wanted_resources(record, artifact.template)
+        record["last_updated_time"] = time.time()
+        self._emit(record, "UPDATE_IN_PROGRESS", USER_INITIATED)
+        self._adopt(record, deployment)
+        wanted = self._wanted_resources(record, deployment.template)
         cleanup: list[tuple[str, dict[str, Any]]] = []  # (logical id, the resource as it was) to delete
         touched: list[str] = []
         attempted: dict[str, dict[str, Any]] = {}  # the properties each update tried: a rollback's "old"
-        record["template"] = artifact.template
 
         def update(logical_id: str, cancel: threading.Event) -> None:
             old = previous["resources"].get(logical_id)
-            definition = artifact.template["Resources"][logical_id]
+            definition = deployment.template["Resources"][logical_id]
             if old is None or old["type"] != definition["Type"]:
                 if old is not None:
                     cleanup.append((logical_id, old))
                 touched.append(logical_id)
-                self._resources.create(record, artifact, logical_id, cancel)
+                self._resources.create(record, deployment, logical_id, cancel)
                 return
-            properties = self._resources.resolve_properties(record, artifact, logical_id)
+            try:
+                properties = self._resources.resolve_properties(record, deployment, logical_id)
+            except TemplateError as error:
+                self._resources.emit(record, logical_id, old["type"], "UPDATE_FAILED", str(error), old["physical_id"])
+                raise
             if properties == old["properties"]:
                 return
             touched.append(logical_id)
             attempted[logical_id] = properties
-            if self._resources.update(record, artifact, logical_id, properties, cancel):
+            if self._resources.update(record, deployment, logical_id, properties, cancel):
                 cleanup.append((logical_id, old))
 
-        failed, cancelled = run_graph(wanted, dependencies(artifact.template, wanted), update)
+        failed, cancelled = run_graph(wanted, dependencies(deployment.template, wanted), update)
         problem = _summary(failed)
+        reason = _failed_reason(failed, "update")
         if not (failed or cancelled):
             # An export another stack imports may be neither changed nor removed.
-            _, new_exports = self._outputs(record, artifact)
-            problem = "; ".join(
-                exports.refusals(previous["exports"], new_exports, exports.importers(self.stacks, name))
+            _, new_exports = self._outputs(record, deployment.template)
+            problem = reason = "; ".join(
+                exports.refusals(previous["exports"], new_exports, exports.importers(self._state.deployed(), name))
             )
         if failed or cancelled or problem:
-            self._emit(name, "UPDATE_ROLLBACK_IN_PROGRESS", problem)
+            self._emit(record, "UPDATE_ROLLBACK_IN_PROGRESS", reason)
             self._roll_back_update(record, previous, touched, attempted)
-            self._emit(name, "UPDATE_ROLLBACK_COMPLETE")
+            self._emit(record, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+            self._emit(record, "UPDATE_ROLLBACK_COMPLETE")
             raise DeploymentFailed(f"{name}: UPDATE_FAILED: {problem}")
         removed = [logical_id for logical_id in previous["resources"] if logical_id not in wanted]
         for logical_id in removed:
             cleanup.append((logical_id, record["resources"].pop(logical_id)))
-        self._finish(record, artifact)
+        self._finish(record, deployment)
+        self._emit(record, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         if cleanup:
-            self._emit(name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
             # A cleanup failure leaves the old resource behind; the update itself stands.
             staged = {
                 "stack_name": name,
@@ -207,7 +359,7 @@ class LocalCloud:
                 "resources": {f"{logical_id}#old": {**old, "logical_id": logical_id} for logical_id, old in cleanup},
             }
             self._resources.delete_all(staged, list(staged["resources"]), keep_retained=True)
-        self._emit(name, "UPDATE_COMPLETE")
+        self._emit(record, "UPDATE_COMPLETE")
         return dict(record["outputs"])
 
     def _roll_back_update(
@@ -232,8 +384,10 @@ class LocalCloud:
                     # the replacement made by the failed update
                     self._resources.native(current["type"], logical_id).delete(current)
                 record["resources"][logical_id] = old
-        record["template"] = previous["template"]
-        record["outputs"], record["exports"] = previous["outputs"], previous["exports"]
+                self._resources.emit(record, logical_id, old["type"], "UPDATE_COMPLETE", "", old["physical_id"])
+        for key in ("template", "template_body", "parameters", "outputs", "exports", "description"):
+            if key in previous:
+                record[key] = previous[key]
         self._state.save()
 
     def _roll_back_custom(
@@ -244,6 +398,7 @@ class LocalCloud:
         current: dict[str, Any],
         attempted: dict[str, dict[str, Any]],
     ) -> None:
+        self._resources.emit(record, logical_id, old["type"], "UPDATE_IN_PROGRESS", "", current["physical_id"])
         try:
             # CloudFormation's rollback Update: the old properties are the failed attempt's.
             answer_id, data = self._custom.invoke(
@@ -256,7 +411,7 @@ class LocalCloud:
                 old_properties=attempted.get(logical_id, current["properties"]),
             )
         except (ResourceFailed, Cancelled) as error:
-            self.progress(record["stack_name"], logical_id, old["type"], "UPDATE_FAILED", str(error))
+            self._resources.emit(record, logical_id, old["type"], "UPDATE_FAILED", str(error), current["physical_id"])
             return
         if answer_id != current["physical_id"]:
             stale = {**current, "logical_id": logical_id}
@@ -264,21 +419,23 @@ class LocalCloud:
                 {**record, "resources": {f"{logical_id}#stale": stale}}, [f"{logical_id}#stale"], keep_retained=False
             )
         record["resources"][logical_id] = {**old, "physical_id": answer_id, "attributes": data}
+        self._resources.emit(record, logical_id, old["type"], "UPDATE_COMPLETE", "", answer_id)
 
     # --- outputs and the template's shape -------------------------------------------------------
 
-    def _finish(self, record: dict[str, Any], artifact: StackArtifact) -> None:
-        record["outputs"], record["exports"] = self._outputs(record, artifact)
+    def _finish(self, record: dict[str, Any], deployment: Deployment) -> None:
+        record["outputs"], record["exports"] = self._outputs(record, deployment.template)
         self._state.save()
 
-    def _outputs(self, record: dict[str, Any], artifact: StackArtifact) -> tuple[dict[str, str], dict[str, str]]:
+    def _outputs(self, record: dict[str, Any], template: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """The template's outputs and exports, resolved against the stack as it is now."""
-        context = self._resources.context(record, artifact.template)
+        context = self._resources.context(record, template)
         outputs, found = {}, {}
-        for output_id, output in artifact.template.get("Outputs", {}).items():
+        for output_id, output in template.get("Outputs", {}).items():
             if "Condition" in output and not condition(output["Condition"], context):
                 continue
-            value = str(resolve(output["Value"], context))
+            value = resolve(output["Value"], context)
+            value = ",".join(str(item) for item in value) if isinstance(value, list) else str(value)
             outputs[output_id] = value
             if "Export" in output:
                 found[str(resolve(output["Export"]["Name"], context))] = value
@@ -292,9 +449,52 @@ class LocalCloud:
             if "Condition" not in definition or condition(definition["Condition"], context)
         ]
 
-    def _emit(self, stack: str, status: str, reason: str = "") -> None:
-        self.progress(stack, stack, STACK_TYPE, status, reason)
+    # --- events and statuses --------------------------------------------------------------------
+
+    def _event(
+        self, record: dict[str, Any], logical_id: str, resource_type: str, status: str, reason: str, physical_id: str
+    ) -> None:
+        """One stack event: recorded, its status kept on the stack or resource, and shown."""
+        with self._state.lock:
+            self._state.add_event(record, logical_id, physical_id, resource_type, status, reason)
+            if resource_type == STACK_TYPE and logical_id == record["stack_name"]:
+                record["status"], record["status_reason"] = status, reason
+                self._state.save()
+            else:
+                record.setdefault("resource_status", {})[logical_id] = {
+                    "status": status,
+                    "reason": reason,
+                    "timestamp": time.time(),
+                }
+        self.progress(record["stack_name"], logical_id, resource_type, status, reason)
+
+    def _emit(self, record: dict[str, Any], status: str, reason: str = "") -> None:
+        self._event(record, record["stack_name"], STACK_TYPE, status, reason, record["stack_id"])
+
+    def _retire(self, record: dict[str, Any]) -> None:
+        """A deleted stack: gone by name, found by id, its change sets gone."""
+        with self._state.lock:
+            if self.stacks.get(record["stack_name"]) is record:
+                del self.stacks[record["stack_name"]]
+            record["deletion_time"] = time.time()
+            record["resources"], record["outputs"], record["exports"] = {}, {}, {}
+            record.pop("resource_status", None)
+            self._state.deleted[record["stack_id"]] = record
+            for change_set_id, change_set in list(self._state.change_sets.items()):
+                if change_set["StackId"] == record["stack_id"]:
+                    del self._state.change_sets[change_set_id]
+            self._state.save()
 
 
 def _summary(failed: dict[str, Exception]) -> str:
     return "; ".join(f"{logical_id}: {error}" for logical_id, error in failed.items())
+
+
+def _ids(problems: list[str]) -> list[str]:
+    return [problem.split(":")[0] for problem in problems]
+
+
+def _failed_reason(failed: Mapping[str, object], action: str) -> str:
+    if not failed:
+        return ""
+    return f"The following resource(s) failed to {action}: [{', '.join(sorted(failed))}]. "

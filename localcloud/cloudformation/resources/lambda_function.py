@@ -1,28 +1,89 @@
-"""AWS::Lambda::Function: recorded with the staged asset its code names, which custom resources run."""
+"""AWS::Lambda::Function: recorded with the code custom resources run, unpacked as Lambda would.
+
+Behind the endpoint the code is what the template names, as in AWS: the zip at `Code.S3Bucket`/
+`Code.S3Key` that the CDK CLI published, read from the endpoint's S3 and unpacked once per
+digest under the code directory (or `Code.ZipFile`'s inline source). An assembly deployed
+directly has no S3: there the key names one of its staged asset directories.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ...intrinsics import TemplateError
+from ..errors import ResourceFailed
 from .base import NativeType, Request, Result
 
-# The attribute under which the local cloud keeps the function's asset directory.
+# The attribute under which the local cloud keeps the function's code directory.
 ASSET_ATTRIBUTE = "localcloud:asset"
+INLINE_FILE = {"python": "index.py", "nodejs": "index.js"}
 
 
 class Function(NativeType):
     type_name = "AWS::Lambda::Function"
+    replaced_by = frozenset({"FunctionName", "PackageType"})
 
     def create(self, request: Request) -> Result:
         name = request.properties.get("FunctionName") or self.environment.generated_name(request)
         arn = f"arn:aws:lambda:{self.environment.region}:{self.environment.account}:function:{name}"
-        code_key = str(request.properties.get("Code", {}).get("S3Key", ""))
-        if code_key not in request.assets:
-            raise TemplateError(f"{request.logical_id}: no staged asset for code {code_key!r}")
-        return name, {"Arn": arn, ASSET_ATTRIBUTE: str(request.assets[code_key])}
+        return name, {"Arn": arn, ASSET_ATTRIBUTE: str(self._code(request))}
 
     def update(self, request: Request, current: dict[str, Any]) -> Result:
+        if request.properties.get("FunctionName", current["physical_id"]) != current["physical_id"]:
+            return self.create(request)
         # new code or configuration, the same function: name and ARN stay
-        _, attributes = self.create(request)
-        return str(current["physical_id"]), {**current["attributes"], **attributes, "Arn": current["attributes"]["Arn"]}
+        return str(current["physical_id"]), {**current["attributes"], ASSET_ATTRIBUTE: str(self._code(request))}
+
+    def _code(self, request: Request) -> Path:
+        code = request.properties.get("Code", {})
+        key = str(code.get("S3Key", ""))
+        if key in request.assets:
+            return request.assets[key]
+        if "ZipFile" in code:
+            runtime = str(request.properties.get("Runtime", "python"))
+            file_name = next((f for prefix, f in INLINE_FILE.items() if runtime.startswith(prefix)), "index.py")
+            source = str(code["ZipFile"]).encode()
+            return self._unpacked(source, lambda target: (target / file_name).write_bytes(source))
+        if self.environment.clients is None or "S3Bucket" not in code:
+            raise TemplateError(f"{request.logical_id}: no staged asset for code {key!r}")
+        try:
+            body = self.environment.client("s3").get_object(Bucket=code["S3Bucket"], Key=key)["Body"].read()
+        except ClientError as error:
+            raise ResourceFailed(
+                f"Error occurred while GetObject. S3 Error Code: {error.response['Error']['Code']}. "
+                f"S3 Error Message: {error.response['Error'].get('Message', '')} (s3://{code['S3Bucket']}/{key})"
+            ) from None
+
+        def extract(target: Path) -> None:
+            try:
+                with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                    archive.extractall(target)
+            except zipfile.BadZipFile:
+                raise ResourceFailed(f"Could not unzip uploaded file s3://{code['S3Bucket']}/{key}") from None
+
+        return self._unpacked(body, extract)
+
+    def _unpacked(self, content: bytes, write: Any) -> Path:
+        """The directory holding this code, unpacked once per digest of its bytes."""
+        root = self.environment.code_dir or Path(tempfile.gettempdir()) / "localcloud-lambda-code"
+        target = root / hashlib.sha256(content).hexdigest()
+        if not target.is_dir():
+            root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
+            try:
+                write(staging)
+                staging.rename(target)
+            except OSError:
+                if not target.is_dir():  # not another thread's identical unpacking
+                    raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        return target

@@ -16,6 +16,7 @@ WAIT_SECONDS = 300
 
 class DatasetGroup(NativeType):
     type_name = "AWS::Personalize::DatasetGroup"
+    replaced_by = frozenset({"Name", "Domain", "KmsKeyArn", "RoleArn"})
 
     def create(self, request: Request) -> Result:
         properties = request.properties

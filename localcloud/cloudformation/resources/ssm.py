@@ -1,26 +1,40 @@
-"""AWS::SSM::Parameter: a String parameter in the local Parameter Store."""
+"""AWS::SSM::Parameter: a parameter in Systems Manager's Parameter Store (the endpoint's, or the
+engine's own store when it runs without an endpoint)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ResourceFailed
 from .base import NativeType, Request, Result
 
 
 class Parameter(NativeType):
     type_name = "AWS::SSM::Parameter"
+    replaced_by = frozenset({"Name"})
 
     def create(self, request: Request) -> Result:
-        name = request.properties.get("Name") or self.environment.generated_name(request, 2048)
-        self.environment.parameters.put(name, str(request.properties["Value"]))
-        return name, {"Type": request.properties.get("Type", "String"), "Value": str(request.properties["Value"])}
+        name = str(request.properties.get("Name") or self.environment.generated_name(request, 2048))
+        if not request.import_existing and self.environment.parameters.exists(name):
+            raise ResourceFailed(f"{name} already exists")
+        return self._put(name, request)
 
     def update(self, request: Request, current: dict[str, Any]) -> Result:
         name = request.properties.get("Name") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)  # a new name replaces the parameter; cleanup deletes the old
-        self.environment.parameters.put(name, str(request.properties["Value"]))
-        return name, {"Type": request.properties.get("Type", "String"), "Value": str(request.properties["Value"])}
+        return self._put(str(name), request)
 
     def delete(self, entry: dict[str, Any]) -> None:
         self.environment.parameters.delete(entry["physical_id"])
+
+    def _put(self, name: str, request: Request) -> Result:
+        properties = request.properties
+        parameter_type = str(properties.get("Type", "String"))
+        self.environment.parameters.put(
+            name,
+            str(properties["Value"]),
+            parameter_type=parameter_type,
+            description=str(properties.get("Description", "")),
+        )
+        return name, {"Type": parameter_type, "Value": str(properties["Value"])}
