@@ -1,13 +1,13 @@
 """`python -m localcloud`: run the emulator, deploy and destroy stacks, or run the whole demo.
 
-    python -m localcloud serve [--port 4566]         the Personalize emulator, standalone
+    python -m localcloud serve [--port 4566]         the local cloud's endpoint, every AWS API it offers
     python -m localcloud deploy cdk.out              deploy (or update) the assembly's stack
     python -m localcloud outputs [--show-secrets]    the deployed stack's outputs
     python -m localcloud destroy                     destroy the deployed stack
     python -m localcloud demo cdk.out                deploy, send an event, destroy, show what is left
 
 deploy, outputs and destroy keep the cloud's state (the emulator's and the stacks') in
---state-dir, so they can run as separate commands.
+--state-dir, so they can run as separate commands; serve keeps its state there too, across restarts.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ import argparse
 import contextlib
 import datetime
 import json
+import logging
+import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,6 +29,7 @@ from pathlib import Path
 from .assembly import find_stack
 from .cloudformation import DeploymentFailed, LocalCloud, Settings, print_progress
 from .emulator import Emulator
+from .endpoint import Endpoint
 from .personalize import DELAY_PRESETS, Personalize
 from .response_server import ResponseServer
 
@@ -112,10 +116,28 @@ def demo(assembly: Path, stack: str, show_secrets: bool) -> int:
     return 0
 
 
+def serve_endpoint(port: int, state_dir: Path, delays: str, faults: dict[str, object], verbose: bool) -> int:
+    """The whole endpoint until SIGINT or SIGTERM; prints where it is and what a client exports."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if verbose:
+        logging.getLogger("localcloud.endpoint").setLevel(logging.DEBUG)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    with Endpoint(port=port, state_dir=state_dir, delays=DELAY_PRESETS[delays]) as endpoint:
+        endpoint.personalize.set_faults(**faults)
+        for line in endpoint.banner():
+            print(line, flush=True)
+        print("Ctrl-C (or SIGTERM) stops it.", flush=True)
+        stopped.wait()
+    print("Local cloud stopped.", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the Personalize emulator until interrupted")
+    serve = commands.add_parser("serve", help="serve every AWS API of the local cloud until interrupted")
     serve.add_argument("--port", type=int, default=4566, help="0 picks any free port")
     serve.add_argument(
         "--faults",
@@ -123,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         default={},
         help='faults to inject, as JSON: {"throttle": {"CreateEventTracker": ["LimitExceededException"]}}',
     )
+    serve.add_argument("--verbose", action="store_true", help="log every request: service, operation, status")
     for name in ("deploy", "destroy", "outputs", "demo", "serve"):
         command = serve if name == "serve" else commands.add_parser(name)
         if name in ("deploy", "demo"):
@@ -138,14 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return demo(args.assembly, args.stack, args.show_secrets)
         if args.command == "serve":
-            service = Personalize(delays=DELAY_PRESETS[args.delays], state_file=args.state_dir / "personalize.json")
-            service.set_faults(**args.faults)
-            with Emulator(service, port=args.port) as emulator:
-                print(f"Personalize emulator on {emulator.endpoint_url} (Ctrl-C stops it)", flush=True)
-                with contextlib.suppress(KeyboardInterrupt):
-                    while True:
-                        time.sleep(3600)
-            return 0
+            return serve_endpoint(args.port, args.state_dir, args.delays, args.faults, args.verbose)
         with running_cloud(args.state_dir, args.delays) as cloud:
             if args.command == "deploy":
                 artifact = find_stack(args.assembly, args.stack)

@@ -1,0 +1,19 @@
+"""One endpoint for every AWS API the local cloud offers: `AWS_ENDPOINT_URL` and test keys suffice.
+
+Each request goes to the service named in its SigV4 credential scope:
+
+- `s3`, `sts`, `ssm`, `iam`, `logs`, `ecr`: moto, in this process (`moto_services.py`), its
+  writes journaled so that they survive a restart (`journal.py`);
+- `personalize` (control plane and PutEvents): our emulator (`personalize.py`);
+- `cloudformation`: our stack engine's query API (`cloudformation.py`);
+- `lambda`: not emulated yet, answered in Lambda's error shape (`lambda_api.py`);
+- anything else: the service's own "unknown operation" error (`protocols.py`), logged.
+
+`request.py` reads a request and its scope, `router.py` routes it, `bootstrap.py` makes what
+`cdk deploy` needs before any `cdk bootstrap`, `server.py` is `Endpoint`, the whole.
+"""
+
+from .bootstrap import BOOTSTRAP_VERSION, QUALIFIER, assets_bucket, version_parameter
+from .server import ACCOUNT, Endpoint
+
+__all__ = ["ACCOUNT", "BOOTSTRAP_VERSION", "QUALIFIER", "Endpoint", "assets_bucket", "version_parameter"]

@@ -1,0 +1,172 @@
+"""What survives a restart of moto's services: a journal of the writes they accepted, replayed at start.
+
+Each successful write to S3, SSM, IAM, Logs or ECR is appended, in the order moto ran it, as one
+JSON line: service, region, method, path, query, headers. Bodies are kept apart under
+`blobs/<sha256>`, so the same asset uploaded twice is stored once. Not kept: the signature
+(Authorization, a pre-signed URL's X-Amz-* parameters, session tokens): replay signs with a
+placeholder key, which moto maps to its default account, 123456789012.
+
+Why a journal rather than pickling moto's backends: moto's API is stable across its releases and
+its objects are not (a pickle from one moto version need not load in the next, and S3 objects hold
+locks and spooled files); and a line appended per write survives a crash, where a snapshot taken
+at stop would not. The price: ids that moto generates (an IAM RoleId, an S3 VersionId, a
+timestamp) are generated again at replay and differ from the first run's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+from werkzeug.test import EnvironBuilder
+
+from ..emulator import HttpResponse
+from .request import Request, Scope, read_request, unsigned_query
+
+LOG = logging.getLogger("localcloud.endpoint")
+
+REPLAY_KEY = "localcloud-replay"
+# Headers that sign, frame or describe the sending of a request, not what it asks for.
+UNKEPT_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-amz-security-token",
+        "cookie",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "expect",
+        "accept-encoding",
+        "user-agent",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+    }
+)
+
+
+@dataclass
+class Entry:
+    """One write, enough to send again."""
+
+    service: str
+    region: str
+    method: str
+    path: str  # as sent, percent-encoded
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""  # the blob's sha256, "" for none
+
+    @classmethod
+    def of(cls, request: Request, body_digest: str) -> Entry:
+        headers = {name: value for name, value in request.headers.items() if name not in UNKEPT_HEADERS}
+        return cls(
+            service=request.service,
+            region=request.region,
+            method=request.method,
+            path=request.raw_path,
+            query=unsigned_query(request.query),
+            headers=headers,
+            body=body_digest,
+        )
+
+
+def build_request(
+    service: str,
+    region: str,
+    method: str,
+    path: str,  # percent-encoded
+    *,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+) -> Request:
+    """A request made here rather than received: signed with a placeholder key, for moto to route."""
+    headers = {name: value for name, value in (headers or {}).items() if name.lower() not in UNKEPT_HEADERS}
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={REPLAY_KEY}/20000101/{region}/{service}/aws4_request, "
+        "SignedHeaders=host, Signature=0"
+    )
+    headers.setdefault("host", "127.0.0.1")
+    environ = EnvironBuilder(method=method, headers=list(headers.items()), data=body, query_string=query).get_environ()
+    # The path as sent, not decoded and encoded again: an S3 key may hold an encoded "/".
+    environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")  # as a WSGI server decodes it
+    raw = path + (f"?{query}" if query else "")
+    environ["RAW_URI"] = environ["REQUEST_URI"] = raw
+    request = read_request(environ)
+    assert request.scope == Scope(REPLAY_KEY, region, service)
+    return request
+
+
+class Journal:
+    """The journal in `directory`: `journal.jsonl` and `blobs/`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._file = directory / "journal.jsonl"
+        self._blobs = directory / "blobs"
+        self._lock = threading.Lock()
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def record(self, request: Request) -> None:
+        """Append a write that moto accepted."""
+        entry = Entry.of(request, self._store(request.body) if request.body else "")
+        line = json.dumps(asdict(entry), separators=(",", ":")) + "\n"
+        with self._lock, self._file.open("a", encoding="utf-8") as journal:
+            journal.write(line)
+
+    def replay(self, send: Callable[[Request], HttpResponse]) -> int:
+        """Send every write again, in order; the number replayed. A refused one is logged and skipped."""
+        if not self._file.exists():
+            return 0
+        replayed = 0
+        for number, line in enumerate(self._file.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = Entry(**json.loads(line))
+            except (ValueError, TypeError):
+                LOG.warning("journal %s line %d is not an entry: skipped", self._file, number)
+                continue
+            body = (self._blobs / entry.body).read_bytes() if entry.body else b""
+            request = build_request(
+                entry.service,
+                entry.region,
+                entry.method,
+                entry.path,
+                query=entry.query,
+                headers=entry.headers,
+                body=body,
+            )
+            response = send(request)
+            if response.status >= 300:
+                LOG.warning(
+                    "journal line %d (%s %s %s) refused on replay: HTTP %d",
+                    number,
+                    entry.service,
+                    entry.method,
+                    entry.path,
+                    response.status,
+                )
+                continue
+            replayed += 1
+        return replayed
+
+    def _store(self, body: bytes) -> str:
+        digest = hashlib.sha256(body).hexdigest()
+        blob = self._blobs / digest
+        if not blob.exists():
+            self._blobs.mkdir(parents=True, exist_ok=True)
+            # written aside then renamed: a blob is whole or absent, even if the process dies midway
+            handle, temporary = tempfile.mkstemp(dir=self._blobs, prefix=".part-")
+            with os.fdopen(handle, "wb") as part:
+                part.write(body)
+            os.replace(temporary, blob)
+        return digest

@@ -1,0 +1,118 @@
+"""S3, STS, SSM, IAM, CloudWatch Logs and ECR: moto's emulators, in this process, as WSGI.
+
+moto's server (`moto[server]`) is a WSGI application that routes by the same credential scope;
+it is called here directly, with no second port and no second process. Its backends are
+process-global, so one endpoint at a time owns them (`Endpoint` enforces it). Writes are
+serialized and journaled (`journal.py`) so that they survive a restart; reads run concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+from urllib.parse import quote
+from xml.sax.saxutils import unescape
+
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from ..emulator import HttpResponse
+from .journal import Journal, build_request
+from .protocols import operation_of, unsupported
+from .request import Request
+
+LOG = logging.getLogger("localcloud.endpoint")
+
+MOTO_SERVICES = frozenset({"s3", "sts", "ssm", "iam", "logs", "ecr"})
+# STS hands out credentials and answers who is calling: nothing to keep across a restart.
+UNJOURNALED_SERVICES = frozenset({"sts"})
+# Operations that read: every other operation of a journaled service is a write.
+READ_PREFIXES = ("Get", "List", "Describe", "Filter", "Lookup", "Simulate", "Test", "Validate", "BatchGet", "Search")
+
+
+def reset_moto() -> None:
+    """Empty every moto backend (they are module-level: an earlier endpoint's state is still there)."""
+    moto_api_backend.reset()
+
+
+class MotoServices:
+    """moto's WSGI app behind a `Request -> HttpResponse` face, journaling the writes it accepts."""
+
+    def __init__(self, journal: Journal | None) -> None:
+        self._app = DomainDispatcherApplication(create_backend_app)
+        self.journal = journal
+        # One write at a time, so the journal's order is the order moto ran them in.
+        self._writes = threading.Lock()
+
+    def __call__(self, request: Request) -> HttpResponse:
+        if self.journal is None or request.service in UNJOURNALED_SERVICES or not self._writes_state(request):
+            return self.call(request)
+        with self._writes:
+            response = self.call(request)
+            if 200 <= response.status < 300:
+                self._record(request, response)
+            return response
+
+    def call(self, request: Request) -> HttpResponse:
+        """moto's answer, read whole; what moto has not implemented answers 501 in the service's shape."""
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"] = int(status.split()[0])
+            captured["headers"] = headers
+
+        try:
+            chunks = self._app(request.environ, start_response)
+            try:
+                body = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+        except NotImplementedError:
+            # moto raises this for an operation it lacks; Flask, in debug mode, lets it through
+            operation = operation_of(request)
+            LOG.warning("unsupported: %s %s (moto lacks it), answered 501", request.service, operation)
+            return unsupported(request, f"{request.service} {operation}")
+        return HttpResponse(captured["status"], body, dict(captured["headers"]))
+
+    # --- what is kept ------------------------------------------------------------------------
+
+    @staticmethod
+    def _writes_state(request: Request) -> bool:
+        if request.service != "s3":
+            return not operation_of(request).startswith(READ_PREFIXES)
+        if request.method not in ("PUT", "POST", "DELETE"):
+            return False
+        keys = {pair.split("=")[0] for pair in request.query.split("&") if pair}
+        # multipart steps are not kept one by one (their upload id is new at every replay):
+        # a completed upload is kept as the one object it made; `select` only reads
+        if "uploadId" in keys and request.method == "POST":
+            return True
+        return not ({"uploads", "uploadId", "select"} & keys)
+
+    def _record(self, request: Request, response: HttpResponse) -> None:
+        assert self.journal is not None
+        if request.service == "s3" and request.method == "POST" and "uploadId=" in request.query:
+            completed = self._completed_object(request, response)
+            if completed is not None:
+                self.journal.record(completed)
+            return
+        self.journal.record(request)
+
+    def _completed_object(self, request: Request, response: HttpResponse) -> Request | None:
+        """The object a completed multipart upload made, as one PutObject."""
+        found = {
+            tag: re.search(rf"<{tag}>([^<]*)</{tag}>", response.body.decode("utf-8", "replace"))
+            for tag in ("Bucket", "Key")
+        }
+        if found["Bucket"] is None or found["Key"] is None:
+            LOG.warning("a completed multipart upload named no object: not journaled")
+            return None
+        bucket, key = found["Bucket"].group(1), unescape(found["Key"].group(1), {"&quot;": '"', "&apos;": "'"})
+        path = f"/{quote(bucket)}/{quote(key, safe='/~')}"
+        got = self.call(build_request("s3", request.region, "GET", path))
+        headers = {name: value for name, value in got.headers.items() if name.lower() == "content-type"}
+        return build_request("s3", request.region, "PUT", path, headers=headers, body=got.body)

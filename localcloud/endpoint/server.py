@@ -1,0 +1,193 @@
+"""`Endpoint`: every AWS API the local cloud offers, on one loopback port, started and stopped whole.
+
+    with Endpoint(state_dir=Path(".localcloud"), port=0) as endpoint:
+        endpoint.client("s3").list_buckets()
+        subprocess.run([...], env={**os.environ, **endpoint.environment()})
+
+The server is werkzeug's threaded WSGI server, because moto's services are a WSGI application:
+mounting it as such keeps moto's own request handling intact (its handler keeps S3 metadata
+headers that hold underscores), werkzeug de-chunks `Transfer-Encoding: chunked` bodies, and
+werkzeug is already there as moto's dependency. Threaded, because requests wait on each other:
+CloudFormation runs a custom resource whose function calls Personalize here while the CLI polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from ..cloudformation.settings import Settings
+from ..personalize import Delays, Personalize
+from .bootstrap import QUALIFIER, pre_bootstrap
+from .cloudformation import CloudFormationFactory, CloudFormationService, cloudformation_api
+from .journal import Journal
+from .lambda_api import LambdaService
+from .moto_services import MOTO_SERVICES, MotoServices, reset_moto
+from .personalize import PersonalizeService
+from .router import Router
+
+LOG = logging.getLogger("localcloud.endpoint")
+
+ACCOUNT = "123456789012"  # moto's default account, and the Personalize emulator's
+TEST_KEYS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+# moto's backends live in module globals: two endpoints in one process would share them.
+_ONE_PER_PROCESS = threading.Lock()
+
+
+class _QuietHandler(MotoRequestHandler):
+    """No access log: a pre-signed URL's query string is a credential. Server errors still go to the log."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            LOG.error(message.rstrip(), *args)
+
+
+class Endpoint:
+    """S3, STS, SSM, IAM, Logs, ECR (moto), Personalize, CloudFormation and Lambda on 127.0.0.1:`port`.
+
+    `state_dir`: where the state survives a restart (None: in memory only). `port` 0 picks a free port.
+    `cloudformation` makes the CloudFormation API from the endpoint's URL, the state dir and the
+    settings (tests may pass a fake).
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        state_dir: Path | None = None,
+        region: str = "us-east-1",
+        delays: Delays | None = None,
+        settings: Settings | None = None,
+        pre_bootstrapped: bool = True,
+        cloudformation: CloudFormationFactory = cloudformation_api,
+    ) -> None:
+        self.region = region
+        self.account = ACCOUNT
+        self.state_dir = state_dir
+        self.pre_bootstrapped = pre_bootstrapped
+        self.created_at_start: list[str] = []
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        self.personalize = Personalize(
+            region=region,
+            account=ACCOUNT,
+            delays=delays,
+            state_file=state_dir / "personalize.json" if state_dir else None,
+        )
+        self._personalize = PersonalizeService(self.personalize)
+        self.moto = MotoServices(Journal(state_dir / "aws") if state_dir else None)
+        self._router = Router(
+            {
+                **dict.fromkeys(MOTO_SERVICES, self.moto),
+                "personalize": self._personalize,
+                "lambda": LambdaService(),
+            },
+            admin=self._personalize.admin,
+        )
+        # Bound now, so that the URL is known before anything that needs it is made.
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", port, self._router, threaded=True, request_handler=_QuietHandler
+        )
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cloudformation = cloudformation(self.url, state_dir, settings or Settings(region=region))
+        self._router.services["cloudformation"] = CloudFormationService(self.cloudformation)
+        # a short poll: stop() waits for the serving loop to notice, and tests start and stop often
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="localcloud-endpoint", daemon=True
+        )
+        self._started = False
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Endpoint:
+        """Restore the state, pre-bootstrap, then serve. Raises RuntimeError if another endpoint runs here."""
+        if not _ONE_PER_PROCESS.acquire(blocking=False):
+            self._server.server_close()
+            raise RuntimeError("an endpoint is already running in this process (moto's backends are per process)")
+        try:
+            reset_moto()
+            journal = self.moto.journal
+            if journal is not None:
+                replayed = journal.replay(self.moto.call)
+                if replayed:
+                    LOG.info("restored %d writes from %s", replayed, journal.directory)
+            if self.pre_bootstrapped:
+                self.created_at_start = pre_bootstrap(self.moto, self.account, self.region)
+            self._thread.start()
+            self._started = True
+            self.cloudformation.start()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        try:
+            self.cloudformation.stop()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._started:
+            self._server.shutdown()
+            self._thread.join()
+            self._started = False
+        self._server.server_close()
+        _ONE_PER_PROCESS.release()
+
+    def __enter__(self) -> Endpoint:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # --- for clients ---------------------------------------------------------------------------
+
+    def environment(self) -> dict[str, str]:
+        """What a client needs (boto3, the AWS CLI, the CDK CLI): the endpoint, test keys, the region."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            **TEST_KEYS,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
+    def client(self, service_name: str, *, attempts: int = 3, **kwargs: Any) -> Any:
+        """A boto3 client for any service, pointed here, with test keys; few retries."""
+        return boto3.client(  # type: ignore[call-overload]
+            service_name,
+            region_name=kwargs.pop("region_name", self.region),
+            endpoint_url=self.url,
+            aws_access_key_id=TEST_KEYS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=TEST_KEYS["AWS_SECRET_ACCESS_KEY"],
+            config=kwargs.pop("config", None)
+            or Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=64),
+            **kwargs,
+        )
+
+    def banner(self) -> list[str]:
+        """What `serve` prints: where the endpoint is, how to point a client at it, the bootstrap."""
+        exports = " ".join(f"{name}={value}" for name, value in self.environment().items())
+        state = f"state kept in {self.state_dir}" if self.state_dir else "state in memory only"
+        lines = [f"Local cloud on {self.url} ({state})", f"export {exports}"]
+        if self.pre_bootstrapped:
+            made = f" (created {', '.join(self.created_at_start)})" if self.created_at_start else ""
+            lines.append(
+                f"The local cloud starts bootstrapped for qualifier {QUALIFIER}: `cdk deploy` needs no "
+                f"`cdk bootstrap` first{made}"
+            )
+        return lines
