@@ -56,7 +56,7 @@ def test_deploy_outputs_and_destroy_as_separate_commands(example_assembly, tmp_p
     assert tracker["trackingId"] not in destroyed.stdout + deployed.stdout
 
 
-def test_serve_runs_the_emulator_standalone_with_faults(tmp_path):
+def test_serve_runs_the_endpoint_with_faults(tmp_path):
     import socket
     import time
 
@@ -89,7 +89,7 @@ def test_serve_runs_the_emulator_standalone_with_faults(tmp_path):
     )
     try:
         assert server.stdout is not None
-        assert f"Personalize emulator on http://127.0.0.1:{port}" in server.stdout.readline()
+        assert f"Local cloud on http://127.0.0.1:{port}" in server.stdout.readline()
         client = boto3.client(
             "personalize",
             region_name="us-east-1",
