@@ -13,6 +13,7 @@ import functools
 import json
 import re
 import uuid
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import botocore.session
@@ -58,31 +59,65 @@ def operation_of(request: Request) -> str:
         return action
     model = service_model(request.service) if request.service else None
     if model is not None and model.protocol.startswith("rest-"):
-        for operation, method, pattern, query_keys in _rest_routes(request.service):
-            if method == request.method and pattern.fullmatch(request.path) and query_keys <= _query_keys(request):
-                return operation
+        query = request.query_parameters()
+        for route in _rest_routes(request.service):
+            if route.matches(request, query):
+                return route.operation
     return f"{request.method} {request.path}"
 
 
-def _query_keys(request: Request) -> set[str]:
-    return {pair.split("=")[0] for pair in request.query.split("&") if pair}
+@dataclass(frozen=True)
+class _Route:
+    """A REST operation as a request shows it: method, path, and the headers and query keys it must carry."""
+
+    operation: str
+    method: str
+    path: re.Pattern[str]
+    query_keys: frozenset[str]
+    header_names: frozenset[str]
+
+    def matches(self, request: Request, query: dict[str, str]) -> bool:
+        # SDK v3 names the operation in `x-id` where two share a path (PutObject, CopyObject)
+        return (
+            self.method == request.method
+            and query.get("x-id", self.operation) == self.operation
+            and self.query_keys <= query.keys()
+            and self.header_names <= request.headers.keys()
+            and self.path.fullmatch(request.path) is not None
+        )
 
 
 @functools.cache
-def _rest_routes(signing_name: str) -> list[tuple[str, str, re.Pattern[str], frozenset[str]]]:
-    """(operation, method, path pattern, required query keys), the most specific first."""
+def _rest_routes(signing_name: str) -> list[_Route]:
+    """The service's operations, the most specific first (more required parts, more literal path)."""
     model = service_model(signing_name)
     assert model is not None
     routes = []
     for name in model.operation_names:
-        http = model.operation_model(name).http
-        path, _, query = str(http.get("requestUri", "/")).partition("?")
+        operation = model.operation_model(name)
+        path, _, literal_query = str(operation.http.get("requestUri", "/")).partition("?")
         pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(path))  # {Key+}: greedy, slashes too
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
-        keys = frozenset(pair.split("=")[0] for pair in query.split("&") if pair)
-        routes.append((name, str(http.get("method", "POST")), re.compile(pattern + "/?"), keys))
-    # literal text and query keys make a route more specific than its placeholders
-    routes.sort(key=lambda route: (-len(route[3]), -len(re.sub(r"\[\^/\]\+|\.\+", "", route[2].pattern))))
+        query_keys = {pair.split("=")[0] for pair in literal_query.split("&") if pair} - {"x-id"}
+        header_names = set()
+        shape = operation.input_shape
+        for member in shape.required_members if shape is not None else []:
+            serialization = shape.members[member].serialization if shape is not None else {}
+            if serialization.get("location") == "header":
+                header_names.add(str(serialization.get("name", member)).lower())
+            elif serialization.get("location") == "querystring":
+                query_keys.add(str(serialization.get("name", member)))
+        routes.append(
+            _Route(
+                name,
+                str(operation.http.get("method", "POST")),
+                re.compile(pattern + "/?"),
+                frozenset(query_keys),
+                frozenset(header_names),
+            )
+        )
+    literal = re.compile(r"\[\^/\]\+|\.\+")
+    routes.sort(key=lambda r: (-(len(r.query_keys) + len(r.header_names)), -len(literal.sub("", r.path.pattern))))
     return routes
 
 

@@ -404,3 +404,14 @@ def test_the_bootstrap_version_is_the_pinned_clis():
 def test_one_endpoint_per_process(endpoint):
     with pytest.raises(RuntimeError, match="already running"):
         local().start()
+
+
+def test_each_request_is_logged_by_operation_at_debug_level(endpoint, caplog):
+    s3 = endpoint.client("s3")
+    with caplog.at_level(logging.DEBUG, logger="localcloud.endpoint"):
+        s3.put_object(Bucket=BUCKET, Key="a/b", Body=b"x")
+        s3.copy_object(Bucket=BUCKET, Key="c", CopySource={"Bucket": BUCKET, "Key": "a/b"})
+        s3.delete_object(Bucket=BUCKET, Key="c")
+        endpoint.client("ssm").get_parameter(Name=version_parameter())
+    lines = [r.getMessage() for r in caplog.records if r.name == "localcloud.endpoint"]
+    assert lines == ["s3 PutObject: 200", "s3 CopyObject: 200", "s3 DeleteObject: 204", "ssm GetParameter: 200"]
