@@ -135,7 +135,11 @@ class Journal:
             except (ValueError, TypeError):
                 LOG.warning("journal %s line %d is not an entry: skipped", self._file, number)
                 continue
-            body = (self._blobs / entry.body).read_bytes() if entry.body else b""
+            try:
+                body = (self._blobs / entry.body).read_bytes() if entry.body else b""
+            except OSError:
+                LOG.warning("journal line %d: its body %s is missing: skipped", number, entry.body)
+                continue
             request = build_request(
                 entry.service,
                 entry.region,

@@ -29,7 +29,19 @@ MOTO_SERVICES = frozenset({"s3", "sts", "ssm", "iam", "logs", "ecr"})
 # STS hands out credentials and answers who is calling: nothing to keep across a restart.
 UNJOURNALED_SERVICES = frozenset({"sts"})
 # Operations that read: every other operation of a journaled service is a write.
-READ_PREFIXES = ("Get", "List", "Describe", "Filter", "Lookup", "Simulate", "Test", "Validate", "BatchGet", "Search")
+READ_PREFIXES = (
+    "Get",
+    "List",
+    "Describe",
+    "Filter",
+    "Lookup",
+    "Simulate",
+    "Test",
+    "Validate",
+    "BatchGet",
+    "BatchCheck",
+    "Search",
+)
 
 
 def reset_moto() -> None:

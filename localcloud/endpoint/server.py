@@ -135,6 +135,7 @@ class Endpoint:
 
     def stop(self) -> None:
         if not self._started:
+            self._server.server_close()  # made but never started (or start failed): free the port
             return
         try:
             self.cloudformation.stop()

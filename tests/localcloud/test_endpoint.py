@@ -415,3 +415,18 @@ def test_each_request_is_logged_by_operation_at_debug_level(endpoint, caplog):
         endpoint.client("ssm").get_parameter(Name=version_parameter())
     lines = [r.getMessage() for r in caplog.records if r.name == "localcloud.endpoint"]
     assert lines == ["s3 PutObject: 200", "s3 CopyObject: 200", "s3 DeleteObject: 204", "ssm GetParameter: 200"]
+
+
+def test_a_damaged_journal_line_is_skipped_not_fatal(tmp_path, caplog):
+    with local(state_dir=tmp_path) as endpoint:
+        endpoint.client("ssm").put_parameter(Name="/kept", Value="v", Type="String")
+        endpoint.client("s3").put_object(Bucket=BUCKET, Key="lost", Body=b"its blob goes")
+    journal = tmp_path / "aws" / "journal.jsonl"
+    lost = json.loads(journal.read_text().splitlines()[-1])["body"]
+    (tmp_path / "aws" / "blobs" / lost).unlink()
+    with journal.open("a") as damaged:
+        damaged.write("not json\n")
+    with caplog.at_level(logging.WARNING, logger="localcloud.endpoint"), local(state_dir=tmp_path) as endpoint:
+        assert endpoint.client("ssm").get_parameter(Name="/kept")["Parameter"]["Value"] == "v"
+        assert error_of(endpoint.client("s3").head_object, Bucket=BUCKET, Key="lost")[0] == 404
+    assert "is missing: skipped" in caplog.text and "is not an entry: skipped" in caplog.text
