@@ -72,6 +72,7 @@ class Deployment:
     template_body: str | None = None  # the body as submitted, for GetTemplate
     import_existing: bool = False  # ImportExistingResources
     change_set_id: str = ""
+    create: bool | None = None  # a CREATE change set's (None: create unless the stack is deployed)
 
 
 class LocalCloud:
@@ -199,7 +200,7 @@ class LocalCloud:
         if record is not None and record.get("status") == "ROLLBACK_COMPLETE":
             self.destroy(deployment.stack_name)  # as the CDK CLI deletes a stack that failed to create
             record = None
-        if record is None or record.get("status") == "REVIEW_IN_PROGRESS":
+        if record is None or deployment.create or record.get("status") == "REVIEW_IN_PROGRESS":
             return self._create_stack(deployment)
         return self._update_stack(deployment)
 
@@ -233,6 +234,24 @@ class LocalCloud:
             raise DeploymentFailed(f"{name}: DELETE_FAILED: " + "; ".join(failures))
         self._emit(record, "DELETE_COMPLETE")
         self._retire(record)
+
+    def interrupted(self, stack_name: str, reason: str) -> None:
+        """End an operation that broke off (an error of the local cloud's own, or a restart) in
+        the failed state CloudFormation would leave, so that no one waits on it forever."""
+        record = self._state.find(stack_name)
+        if record is None or not str(record.get("status", "")).endswith("_IN_PROGRESS"):
+            return
+        status = str(record["status"])
+        if status == "REVIEW_IN_PROGRESS":
+            return
+        failed = (
+            "DELETE_FAILED"
+            if status.startswith("DELETE")
+            else "UPDATE_ROLLBACK_FAILED"
+            if status.startswith("UPDATE")
+            else "ROLLBACK_FAILED"
+        )
+        self._emit(record, failed, reason)
 
     def outputs(self, stack_name: str) -> dict[str, str]:
         return dict(self.stacks[stack_name]["outputs"])
@@ -275,7 +294,7 @@ class LocalCloud:
             self._adopt(record, deployment)
             self.stacks[name] = record
         self._emit(record, "CREATE_IN_PROGRESS", USER_INITIATED)
-        wanted = self._wanted_resources(record, deployment.template)
+        wanted = self.wanted_resources(record, deployment.template)
         failed, cancelled = run_graph(
             wanted,
             dependencies(deployment.template, wanted),
@@ -304,7 +323,7 @@ class LocalCloud:
         record["last_updated_time"] = time.time()
         self._emit(record, "UPDATE_IN_PROGRESS", USER_INITIATED)
         self._adopt(record, deployment)
-        wanted = self._wanted_resources(record, deployment.template)
+        wanted = self.wanted_resources(record, deployment.template)
         cleanup: list[tuple[str, dict[str, Any]]] = []  # (logical id, the resource as it was) to delete
         touched: list[str] = []
         attempted: dict[str, dict[str, Any]] = {}  # the properties each update tried: a rollback's "old"
@@ -425,6 +444,12 @@ class LocalCloud:
 
     def _finish(self, record: dict[str, Any], deployment: Deployment) -> None:
         record["outputs"], record["exports"] = self._outputs(record, deployment.template)
+        context = self._resources.context(record, deployment.template)
+        record["export_names"] = {
+            output_id: str(resolve(output["Export"]["Name"], context))
+            for output_id, output in deployment.template.get("Outputs", {}).items()
+            if output_id in record["outputs"] and "Export" in output
+        }
         self._state.save()
 
     def _outputs(self, record: dict[str, Any], template: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
@@ -441,8 +466,11 @@ class LocalCloud:
                 found[str(resolve(output["Export"]["Name"], context))] = value
         return outputs, found
 
-    def _wanted_resources(self, record: dict[str, Any], template: dict[str, Any]) -> list[str]:
-        context = self._resources.context(record, template)
+    def wanted_resources(
+        self, record: dict[str, Any], template: dict[str, Any], settled: Settled | None = None
+    ) -> list[str]:
+        """The template's resources whose Condition holds (with these parameters, or the stack's)."""
+        context = self._resources.context(record, template, settled)
         return [
             logical_id
             for logical_id, definition in template.get("Resources", {}).items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import string
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from ...ssm import ParameterStore
@@ -19,8 +21,16 @@ TEST_KEY = "test"  # the endpoint takes any keys; these are the conventional one
 
 
 def session(region: str) -> boto3.session.Session:
-    """A boto3 session of its own (clients made in threads share no default session), test keys."""
-    return boto3.session.Session(region_name=region, aws_access_key_id=TEST_KEY, aws_secret_access_key=TEST_KEY)
+    """A boto3 session of its own (clients made in threads share no default session) with test
+    keys, blind to the caller's AWS_PROFILE and ini files: nothing here may reach a real account."""
+    core = botocore.session.Session()
+    store = core.get_component("config_store")
+    for variable in ("config_file", "credentials_file"):
+        store.set_config_variable(variable, os.devnull)
+    store.set_config_variable("profile", None)  # not AWS_PROFILE: the default, absent with no files
+    return boto3.session.Session(
+        region_name=region, aws_access_key_id=TEST_KEY, aws_secret_access_key=TEST_KEY, botocore_session=core
+    )
 
 
 class Parameters(Protocol):
