@@ -351,7 +351,9 @@ class LocalCloud:
 
         failed, cancelled = run_graph(wanted, dependencies(deployment.template, wanted), update)
         problem = _summary(failed)
-        reason = _failed_reason(failed, "update")
+        created = {lid: e for lid, e in failed.items() if lid not in previous["resources"]}
+        updated = {lid: e for lid, e in failed.items() if lid in previous["resources"]}
+        reason = _failed_reason(created, "create") + _failed_reason(updated, "update")
         if not (failed or cancelled):
             # An export another stack imports may be neither changed nor removed.
             _, new_exports = self._outputs(record, deployment.template)

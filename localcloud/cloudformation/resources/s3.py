@@ -125,5 +125,24 @@ class BucketPolicy(NativeType):
 
     def _put(self, properties: dict[str, Any]) -> None:
         document = properties["PolicyDocument"]
-        policy = document if isinstance(document, str) else json.dumps(document)
-        self.environment.client("s3").put_bucket_policy(Bucket=properties["Bucket"], Policy=policy)
+        document = json.loads(document) if isinstance(document, str) else document
+        applied = {**document, "Statement": [s for s in _statements(document) if not _requires_tls(s)]}
+        if len(applied["Statement"]) != len(_statements(document)):
+            # The endpoint is plain HTTP, and moto's S3 applies a Deny without its condition: the
+            # bootstrap bucket's "AllowSSLRequestsOnly" would refuse every upload of the CDK CLI.
+            LOG.info("bucket %s: statements denying requests without TLS are kept, not applied", properties["Bucket"])
+        if applied["Statement"]:
+            self.environment.client("s3").put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(applied))
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def _requires_tls(statement: dict[str, Any]) -> bool:
+    """A Deny of requests made without TLS (`aws:SecureTransport` false)."""
+    condition = statement.get("Condition", {})
+    return statement.get("Effect") == "Deny" and any(
+        str(values.get("aws:SecureTransport", "")).lower() == "false" for values in condition.values()
+    )
