@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,12 @@ class CustomResources:
     """Sends custom resource requests and waits for their answers; keeps every invocation."""
 
     def __init__(
-        self, state: StackState, responses: ResponseServer, settings: Settings, service_environment: dict[str, str]
+        self,
+        state: StackState,
+        responses: ResponseServer,
+        settings: Settings,
+        service_environment: dict[str, str],
+        function_logs: Callable[[dict[str, Any], str], None] | None = None,
     ) -> None:
         self._state = state
         self._responses = responses
@@ -55,6 +61,9 @@ class CustomResources:
         # what points boto3 at the emulated services, with the keys the function gets
         self._service_environment = service_environment
         self.invocations: list[Invocation] = []
+        # where a function's output goes, as Lambda sends it to CloudWatch Logs (none: kept only
+        # on the invocation)
+        self._function_logs = function_logs
 
     def create(
         self, record: dict[str, Any], logical_id: str, properties: dict[str, Any], cancel: threading.Event
@@ -147,6 +156,8 @@ class CustomResources:
                         region=self._settings.region,
                     )
                     invocation.attempts.append(result)
+                    if self._function_logs is not None:
+                        self._function_logs(function, result.output)
                     if result.returncode == 0:
                         return
                     # An error or a timeout: Lambda retries the asynchronous invocation.

@@ -27,7 +27,9 @@ order, and what the stack looks like after.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import tempfile
 import threading
 import time
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from ..emulator import Emulator
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
+LOG = logging.getLogger(__name__)
 USER_INITIATED = "User Initiated"
 
 
@@ -130,7 +133,9 @@ class LocalCloud:
             code_dir = (
                 state_file.parent / "lambda-code" if state_file else Path(tempfile.mkdtemp(prefix="localcloud-code-"))
             )
-        self._custom = CustomResources(self._state, response_server, self.settings, service_environment)
+        self._clients = clients
+        logs = self._function_logs if clients is not None else None
+        self._custom = CustomResources(self._state, response_server, self.settings, service_environment, logs)
         environment = Environment(
             self.settings.region, self.settings.account, self.personalize, parameters, clients, code_dir
         )
@@ -252,6 +257,25 @@ class LocalCloud:
             else "ROLLBACK_FAILED"
         )
         self._emit(record, failed, reason)
+
+    def _function_logs(self, function: dict[str, Any], output: str) -> None:
+        """One invocation's output in the function's log group, as Lambda writes it (the CDK CLI
+        shows it beside a failed custom resource)."""
+        assert self._clients is not None
+        logging_config = function["properties"].get("LoggingConfig") or {}
+        group = str(logging_config.get("LogGroup") or f"/aws/lambda/{function['physical_id']}")
+        stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now, "message": line} for line in output.splitlines() if line.strip()]
+        logs = self._clients("logs")
+        try:
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+                logs.create_log_group(logGroupName=group)
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+            if events:
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[:10000])
+        except Exception as error:  # the logs are a courtesy: an invocation never fails for them
+            LOG.warning("could not write the logs of %s to %s: %s", function["physical_id"], group, error)
 
     def outputs(self, stack_name: str) -> dict[str, str]:
         return dict(self.stacks[stack_name]["outputs"])

@@ -537,7 +537,7 @@ def custom_template(bucket: str, key: str, value: str, fail: str = "no") -> dict
 def test_a_custom_resource_runs_the_zip_from_s3_and_its_failure_is_the_event_reason(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    s3, iam = cloud.client("s3"), cloud.client("iam")
+    s3, iam, logs = cloud.client("s3"), cloud.client("iam"), cloud.client("logs")
     monkeypatch.setenv("AWS_PROFILE", "production")  # reaches neither the engine nor the function
     bucket, key = unique("cdk-assets-"), f"{uuid.uuid4().hex}.zip"
     archive = io.BytesIO()
@@ -571,6 +571,10 @@ def test_a_custom_resource_runs_the_zip_from_s3_and_its_failure_is_the_event_rea
     (failed,) = [e for e in cloud.events(stack) if e["ResourceStatus"] == "UPDATE_FAILED"]
     assert "the handler says no: the dataset group holds a foreign tracker" in failed["ResourceStatusReason"]
     assert {o["OutputKey"]: o["OutputValue"] for o in rolled_back["Outputs"]}["Echo"] == "one"
+    # each invocation's output went to the function's log group, as Lambda's does
+    function = cloud.cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Provider")["StackResourceDetail"]
+    streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{function['PhysicalResourceId']}")["logStreams"]
+    assert len(streams) >= 3  # Create, the failed Update, the rollback's Update
 
     cloud.cfn.delete_stack(StackName=stack)
     assert cloud.settled(created["StackId"])["StackStatus"] == "DELETE_COMPLETE"
