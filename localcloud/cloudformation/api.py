@@ -113,7 +113,8 @@ class CloudFormationApi:
                 self.unknown_actions.append(action)
                 LOG.warning("cloudformation %s: not emulated by the local cloud", action or "(no Action)")
                 raise ApiError("InvalidAction", f"Could not find operation {action} for version 2010-05-15")
-            with self._lock:
+            # one request at a time, and none while the engine changes a record in a thread of its own
+            with self._lock, self.cloud.state.lock:
                 result = handler(read_input(model, params))
             return 200, write_output(model, result)
         except ApiError as error:
