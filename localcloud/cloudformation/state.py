@@ -7,10 +7,10 @@ destroy can be separate commands (or a restarted endpoint):
 `{type, properties, physical_id, attributes, deletion_policy}`.
 
 - `stacks`: every stack by name that is not deleted (ROLLBACK_COMPLETE and REVIEW_IN_PROGRESS
-  included, as CloudFormation keeps them);
-- `deleted`: DELETE_COMPLETE stacks by stack id, still found by their ARN;
-- `change_sets`: by change set id;
-- events: per stack id, oldest first, appended to a JSON-lines file beside the state file.
+  included, as CloudFormation keeps them), in the state file itself (`{name: record}`);
+- `deleted`: DELETE_COMPLETE stacks by stack id, still found by their ARN, and `change_sets`, by
+  change set id: in `<stem>-history.json` beside it;
+- events: per stack id, oldest first, appended to `<stem>-events.jsonl`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-FORMAT = 2
 # Stacks whose resources and exports count: not a stack waiting for its first change set, nor
 # one whose creation was rolled back.
 NOT_DEPLOYED = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "DELETE_COMPLETE")
@@ -38,13 +37,13 @@ class StackState:
         self.change_sets: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[dict[str, Any]]] = {}
         self._state_file = state_file
+        self._history_file = state_file.with_name(f"{state_file.stem}-history.json") if state_file else None
         self._events_file = state_file.with_name(f"{state_file.stem}-events.jsonl") if state_file else None
         if state_file is not None and state_file.exists():
-            saved = json.loads(state_file.read_text())
-            if saved.get("format") == FORMAT:
-                self.stacks, self.deleted, self.change_sets = saved["stacks"], saved["deleted"], saved["change_sets"]
-            else:  # the first format: the stacks alone
-                self.stacks = saved
+            self.stacks = json.loads(state_file.read_text())
+        if self._history_file is not None and self._history_file.exists():
+            history = json.loads(self._history_file.read_text())
+            self.deleted, self.change_sets = history["deleted"], history["change_sets"]
         if self._events_file is not None and self._events_file.exists():
             for line in self._events_file.read_text().splitlines():
                 if line.strip():
@@ -52,18 +51,14 @@ class StackState:
                     self.events.setdefault(event["StackId"], []).append(event)
 
     def save(self) -> None:
-        if self._state_file is not None:
+        if self._state_file is not None and self._history_file is not None:
             with self.lock:
                 self._state_file.parent.mkdir(parents=True, exist_ok=True)
-                saved = {
-                    "format": FORMAT,
-                    "stacks": self.stacks,
-                    "deleted": self.deleted,
-                    "change_sets": self.change_sets,
-                }
-                temporary = self._state_file.with_suffix(".tmp")
-                temporary.write_text(json.dumps(saved, indent=1))
-                temporary.replace(self._state_file)
+                history = {"deleted": self.deleted, "change_sets": self.change_sets}
+                for path, content in ((self._state_file, self.stacks), (self._history_file, history)):
+                    temporary = path.with_suffix(".tmp")
+                    temporary.write_text(json.dumps(content, indent=1))
+                    temporary.replace(path)
 
     def store(self, record: dict[str, Any], logical_id: str, entry: dict[str, Any]) -> None:
         with self.lock:
