@@ -133,7 +133,7 @@ class EventTrackerProvider(Construct):
         default_policy = self.role.node.find_child("DefaultPolicy").node.default_child
         for dependency in (default_policy, self.role.node.default_child):
             assert isinstance(dependency, CfnResource)
-            self.function.add_dependency(dependency)
+            self.function.node.add_dependency(dependency)
         if self.node.try_get_context(ASSET_METADATA_CONTEXT):
             # Where SAM and other local tools find the function's code, as CDK's Function records it.
             self.function.add_metadata("aws:asset:path", code.staged_path)

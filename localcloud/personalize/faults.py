@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,3 +76,43 @@ class FaultInjector:
         if self.faults.server_errors.get(operation, 0) > 0:
             self.faults.server_errors[operation] -= 1
             raise ServiceError("InternalServerError", "We encountered an internal error. Please try again.", 500)
+
+
+class Gates:
+    """Operations whose calls wait until a test lets them through: the order of two callers made certain.
+
+    A test closes an operation's gate, waits until a call is held there (`waiting`), arranges
+    what must happen first, and opens it. No timing is involved, so a busy machine cannot
+    change the order.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._closed: set[str] = set()
+        self._waiting: Counter[str] = Counter()
+
+    def close(self, operation: str) -> None:
+        with self._condition:
+            self._closed.add(operation)
+
+    def open(self, operation: str) -> None:
+        with self._condition:
+            self._closed.discard(operation)
+            self._condition.notify_all()
+
+    def open_all(self) -> None:
+        with self._condition:
+            self._closed.clear()
+            self._condition.notify_all()
+
+    def waiting(self, operation: str) -> int:
+        """How many calls of `operation` are held at its gate now."""
+        with self._condition:
+            return self._waiting[operation]
+
+    def pass_through(self, operation: str) -> None:
+        """Return once the operation's gate is open (at once when it was never closed)."""
+        with self._condition:
+            self._waiting[operation] += 1
+            self._condition.wait_for(lambda: operation not in self._closed)
+            self._waiting[operation] -= 1

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..clock import ControlledClock
 from ..model import PERSONALIZE, PERSONALIZE_EVENTS, ServiceError, validate
 from .backend import Backend
 from .dataset_groups import DatasetGroups
 from .event_trackers import EventTrackers
 from .events import Events
-from .faults import FaultInjector, Faults, RateLimited
+from .faults import FaultInjector, Faults, Gates, RateLimited
 from .state import State
 from .statuses import Clock, Delays
 from .tags import Tags
@@ -44,7 +44,11 @@ def _target(params: Any) -> str:
 
 
 class Personalize:
-    """The service's state and operations. Thread-safe; `clock` returns wall-clock seconds."""
+    """The service's state and operations. Thread-safe.
+
+    Everything it times reads `clock` (by default a running one, which follows the wall clock);
+    a test that watches a status window, the read lag or a rate limit passes a clock it controls.
+    """
 
     def __init__(
         self,
@@ -53,12 +57,13 @@ class Personalize:
         account: str = "123456789012",
         delays: Delays | None = None,
         state_file: Path | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: ControlledClock | None = None,
     ) -> None:
         self.region = region
         self.account = account
         self.delays = delays or Delays()
-        self.clock = clock
+        self.clock = clock = clock or ControlledClock()
+        self.gates = Gates()
         self.calls: list[Call] = []
         self._lock = threading.RLock()
         self._injector = FaultInjector(clock)
@@ -94,7 +99,9 @@ class Personalize:
         return self._call(PERSONALIZE_EVENTS, "PutEvents", params)
 
     def _call(self, model: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        time.sleep(self.faults.latency.get(operation, 0.0))  # outside the lock: other calls go on
+        # outside the lock: other calls go on meanwhile
+        self.gates.pass_through(operation)
+        self.clock.sleep(self.faults.latency.get(operation, 0.0))
         with self._lock:
             try:
                 handler = self._operations.get(operation)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from localcloud.assembly import StackArtifact, find_stack
+from localcloud.clock import ControlledClock
 from localcloud.cloudformation import Invocation, LocalCloud, Settings
 from localcloud.emulator import Emulator
 from localcloud.personalize import Personalize
@@ -31,6 +33,9 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 VARIANTS_APP = REPOSITORY / "tests" / "e2e" / "apps" / "variants.py"
 TRACKER_TYPE = "Custom::PersonalizeEventTracker"
 FOREIGN_TAGS: list[TagTypeDef] = [{"tagKey": "owner", "tagValue": "another-team"}]
+# How long a test waits for something that must happen before it calls it a hang: never a
+# measure of speed, so a busy machine only makes it wait longer.
+HANG_GUARD_SECONDS = 120.0
 
 
 def cdk_cli() -> list[str]:
@@ -84,7 +89,9 @@ class Harness:
     """A running local cloud plus what the tests need to arrange and inspect it."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.service = Personalize()
+        # the service's clock: a test that must see a status window or the read lag pauses it
+        self.clock = ControlledClock()
+        self.service = Personalize(clock=self.clock)
         self.emulator = Emulator(self.service).start()
         self.responses = ResponseServer().start()
         self.settings = Settings(lambda_retry_delay=0.2)
@@ -99,6 +106,7 @@ class Harness:
         self.client = self.emulator.client()
         self.foreign: dict[str, dict[str, Any]] = {}
         self.expected_unanswered: list[Invocation] = []  # invocations a test made unanswerable on purpose
+        self._triggers: list[tuple[str, threading.Event]] = []
 
     def stop(self) -> None:
         self.emulator.stop()
@@ -123,8 +131,39 @@ class Harness:
         self.foreign[arn] = self.tracker(arn)
         return arn
 
+    def when(self, description: str, condition: Callable[[], bool], action: Callable[[], None]) -> None:
+        """Run `action` as soon as `condition` holds, while the test goes on (typically deploying).
+
+        This orders events by what happened, not by how long it took: with the service's clock
+        paused or a gate closed, the order a test needs holds however busy the machine is.
+        """
+        done = threading.Event()
+        self._triggers.append((description, done))
+
+        def watch() -> None:
+            self.wait(condition, timeout=HANG_GUARD_SECONDS)
+            action()
+            done.set()
+
+        threading.Thread(target=watch, name=description, daemon=True).start()
+
+    def tracker_calls(self, operation: str, outcome: str = "OK", target_suffix: str = "") -> list[Any]:
+        return [
+            c
+            for c in list(self.service.calls)
+            if c.operation == operation and c.outcome == outcome and c.target.endswith(target_suffix)
+        ]
+
+    def invoked(self, logical_prefix: str, request_type: str) -> bool:
+        """Whether the custom resource `logical_prefix...` has been sent a `request_type` request."""
+        return any(
+            i.logical_id.startswith(logical_prefix) and i.request_type == request_type
+            for i in list(self.cloud.invocations)
+        )
+
     @staticmethod
-    def wait(condition: Callable[[], bool], timeout: float = 10) -> None:
+    def wait(condition: Callable[[], bool], timeout: float = HANG_GUARD_SECONDS) -> None:
+        """Wait for a condition; the timeout only guards against a hang, it never decides a result."""
         deadline = time.monotonic() + timeout
         while not condition():
             assert time.monotonic() < deadline, "condition not reached"
@@ -150,6 +189,8 @@ class Harness:
         return [i.request_type for i in self.cloud.invocations if not logical_id or i.logical_id == logical_id]
 
     def check_invariants(self) -> None:
+        unmet = [description for description, done in self._triggers if not done.is_set()]
+        assert not unmet, f"what the test arranged never happened: {unmet}"
         self.cloud.wait_for_invocations(timeout=120)
         unanswered = [i for i in self.cloud.unanswered() if i not in self.expected_unanswered]
         assert not unanswered, [
@@ -173,4 +214,7 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
         yield h
         h.check_invariants()
     finally:
+        # a test that failed with the clock paused or a gate closed must not hold up anything after it
+        h.clock.resume()
+        h.service.gates.open_all()
         h.stop()

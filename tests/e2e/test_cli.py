@@ -58,7 +58,6 @@ def test_deploy_outputs_and_destroy_as_separate_commands(example_assembly, tmp_p
 
 def test_serve_runs_the_endpoint_with_faults(tmp_path):
     import socket
-    import time
 
     import boto3
     from botocore.config import Config
@@ -98,12 +97,10 @@ def test_serve_runs_the_endpoint_with_faults(tmp_path):
             aws_secret_access_key="t",
             config=Config(retries={"total_max_attempts": 1}),
         )
-        started = time.monotonic()
         with pytest.raises(ClientError) as raised:
             client.list_dataset_groups()
         assert raised.value.response["Error"]["Code"] == "ThrottlingException"
         assert client.list_dataset_groups()["datasetGroups"] == []
-        assert time.monotonic() - started < 5
     finally:
         server.terminate()
         server.wait(timeout=10)

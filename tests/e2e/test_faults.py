@@ -84,8 +84,15 @@ def test_slow_delete_is_waited_out_before_the_dataset_group_goes(harness, assemb
 
 
 def test_dataset_group_not_active_yet(harness, assemblies):
-    harness.service.set_faults(slow={"dataset_group_in_progress": 3.0})
+    # GIVEN a dataset group still being created: the service's clock stands still until the
+    # handler's first create has been refused
+    harness.clock.pause()
     harness.existing_group("existing", active=False)
+    harness.when(
+        "a create refused on the inactive group",
+        lambda: bool(harness.tracker_calls("CreateEventTracker", "ResourceInUseException")),
+        harness.clock.resume,
+    )
 
     harness.cloud.deploy(artifact(assemblies, "existing"))
 
@@ -160,12 +167,31 @@ def test_foreign_tracker_already_on_the_group(harness, assemblies):
     assert [t["eventTrackerArn"] for t in harness.trackers()] == [foreign]
 
 
+def hold_the_slow_create_until_it_is_deleted(harness, *, resume_on_delete=True):
+    """The "two-existing" variant's Slow tracker exists before its sibling fails, and stays CREATE
+    PENDING until CloudFormation sends the Delete that follows the cancellation (or, with
+    `resume_on_delete=False`, until the test resumes the clock itself).
+
+    The sibling fails on a foreign tracker; its ownership check (ListTagsForResource) waits at a
+    gate until Slow's tracker exists. The service's clock is paused, so that tracker cannot
+    become ACTIVE (and Slow cannot complete) before the cancellation.
+    """
+    harness.clock.pause()
+    harness.service.gates.close("ListTagsForResource")
+    harness.when(
+        "Slow's tracker created",
+        lambda: bool(harness.tracker_calls("CreateEventTracker", target_suffix="/existing-a")),
+        lambda: harness.service.gates.open("ListTagsForResource"),
+    )
+    if resume_on_delete:
+        harness.when("Slow sent a Delete", lambda: harness.invoked("Slow", "Delete"), harness.clock.resume)
+
+
 def test_cancelled_create_then_delete_with_an_invented_id(harness, assemblies):
     # GIVEN one tracker that takes long, beside one that fails at once (a foreign tracker in the way)
     harness.existing_group("existing-a")
     foreign = harness.foreign_tracker(harness.existing_group("existing-b"))
-    # the slow one's tracker exists before the other fails: only the failing one lists tags, slowly
-    harness.service.set_faults(slow={"tracker_in_progress": 3.0}, latency={"ListTagsForResource": 1.5})
+    hold_the_slow_create_until_it_is_deleted(harness)
 
     with pytest.raises(DeploymentFailed):
         harness.cloud.deploy(artifact(assemblies, "two-existing"))
@@ -180,16 +206,27 @@ def test_cancelled_create_then_delete_with_an_invented_id(harness, assemblies):
 
 
 def test_lambda_deadline_reached(harness, assemblies):
-    # a function timeout of 12 s leaves a 7 s budget: the tracker needs 8 s
+    # GIVEN a function timeout of 12 s, which leaves the handler a 7 s budget, and a tracker that
+    # stays CREATE PENDING: the clock stops as the tracker is created, and runs again for the rollback
     harness.settings.function_timeout = 12
-    harness.service.set_faults(slow={"tracker_in_progress": 7.6})
+    harness.service.gates.close("CreateEventTracker")
+
+    def create_on_a_stopped_clock() -> None:
+        harness.clock.pause()
+        harness.service.gates.open("CreateEventTracker")
+
+    harness.when(
+        "CreateEventTracker called",
+        lambda: harness.service.gates.waiting("CreateEventTracker") > 0,
+        create_on_a_stopped_clock,
+    )
+    harness.when("the rollback Delete sent", lambda: harness.invoked("Tracker", "Delete"), harness.clock.resume)
 
     with pytest.raises(DeploymentFailed, match="Timed out waiting for event tracker"):
         harness.cloud.deploy(artifact(assemblies, "base"))
 
     (create,) = [i for i in harness.cloud.invocations if i.request_type == "Create"]
     assert [a.returncode for a in create.attempts] == [0]  # answered before the deadline, no Lambda retry
-    assert create.attempts[0].seconds < 12
     assert harness.trackers() == []
 
 

@@ -1,8 +1,11 @@
-"""The Personalize emulator, through boto3 over real HTTP: the service's rules and shapes."""
+"""The Personalize emulator, through boto3 over real HTTP: the service's rules and shapes.
+
+The service's clock is paused: each test moves it on by exactly the time it means, so a status
+window, the read lag or a rate-limit refill is never closed by a busy machine.
+"""
 
 import datetime
 import json
-import time
 import urllib.request
 
 import boto3
@@ -10,13 +13,26 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from localcloud.clock import ControlledClock
 from localcloud.emulator import Emulator
 from localcloud.personalize import Delays, Personalize
 
+DELAYS = Delays()
+
+
+def past(*delays):
+    """Just past the end of these statuses (a step on exactly the boundary would meet float rounding)."""
+    return sum(delays) + 1e-6
+
 
 @pytest.fixture
-def emulator(tmp_path):
-    with Emulator(Personalize(state_file=tmp_path / "state.json")) as running:
+def clock():
+    return ControlledClock(paused=True)
+
+
+@pytest.fixture
+def emulator(tmp_path, clock):
+    with Emulator(Personalize(state_file=tmp_path / "state.json", clock=clock)) as running:
         yield running
 
 
@@ -36,17 +52,15 @@ def error_of(call, *args, **kwargs):
     return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
-def active_group(client, name="shop"):
+def active_group(client, clock, name="shop"):
     arn = client.create_dataset_group(name=name)["datasetGroupArn"]
-    wait_for(lambda: client.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"] == "ACTIVE")
+    clock.advance(past(DELAYS.dataset_group_pending, DELAYS.dataset_group_in_progress))
+    assert client.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"] == "ACTIVE"
     return arn
 
 
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+def tracker_status(client, arn):
+    return client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"]
 
 
 def admin(emulator, action, payload=None):
@@ -59,33 +73,41 @@ def admin(emulator, action, payload=None):
         return json.loads(response.read())
 
 
-def test_statuses_follow_the_clock(client):
+def test_statuses_follow_the_clock(client, clock):
     group = client.create_dataset_group(name="shop")["datasetGroupArn"]
     assert group == "arn:aws:personalize:us-east-1:123456789012:dataset-group/shop"
-    assert client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] == "CREATE PENDING"
-    wait_for(lambda: client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] == "ACTIVE")
+
+    def group_status():
+        return client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"]
+
+    assert group_status() == "CREATE PENDING"
+    clock.advance(past(DELAYS.dataset_group_pending))
+    assert group_status() == "CREATE IN_PROGRESS"
+    clock.advance(past(DELAYS.dataset_group_in_progress))
+    assert group_status() == "ACTIVE"
     created = client.create_event_tracker(name="clicks", datasetGroupArn=group)
     arn, tracking_id = created["eventTrackerArn"], created["trackingId"]
     assert arn.startswith("arn:aws:personalize:us-east-1:123456789012:event-tracker/")
-    seen: set[str] = set()
-
-    def observe() -> bool:
-        seen.add(client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"])
-        return "ACTIVE" in seen
-
-    wait_for(observe)
-    assert seen >= {"CREATE IN_PROGRESS", "ACTIVE"}
+    assert tracker_status(client, arn) == "CREATE PENDING"
+    clock.advance(past(DELAYS.tracker_pending))
+    assert tracker_status(client, arn) == "CREATE IN_PROGRESS"
+    clock.advance(past(DELAYS.tracker_in_progress))
+    assert tracker_status(client, arn) == "ACTIVE"
     tracker = client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]
     assert (tracker["trackingId"], tracker["datasetGroupArn"], tracker["name"]) == (tracking_id, group, "clicks")
     assert isinstance(tracker["creationDateTime"], datetime.datetime)
     client.delete_event_tracker(eventTrackerArn=arn)
-    assert client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"] == "DELETE PENDING"
-    wait_for(lambda: not any(t["eventTrackerArn"] == arn for t in client.list_event_trackers()["eventTrackers"]))
+    assert tracker_status(client, arn) == "DELETE PENDING"
+    clock.advance(past(DELAYS.tracker_delete_pending))
+    assert tracker_status(client, arn) == "DELETE IN_PROGRESS"
+    assert [t["eventTrackerArn"] for t in client.list_event_trackers()["eventTrackers"]] == [arn]
+    clock.advance(past(DELAYS.tracker_delete_in_progress))
+    assert client.list_event_trackers()["eventTrackers"] == []
     assert error_of(client.describe_event_tracker, eventTrackerArn=arn)[0] == "ResourceNotFoundException"
 
 
-def test_one_tracker_per_dataset_group(client):
-    group = active_group(client)
+def test_one_tracker_per_dataset_group(client, clock):
+    group = active_group(client, clock)
     client.create_event_tracker(name="first", datasetGroupArn=group)
     code, message = error_of(client.create_event_tracker, name="second", datasetGroupArn=group)
     assert code == "ResourceAlreadyExistsException" and group in message
@@ -101,14 +123,14 @@ def test_no_tracker_on_a_missing_group(client):
     assert error_of(client.create_event_tracker, name="t", datasetGroupArn=missing)[0] == "ResourceNotFoundException"
 
 
-def test_a_group_with_a_tracker_cannot_be_deleted(client):
-    group = active_group(client)
+def test_a_group_with_a_tracker_cannot_be_deleted(client, clock):
+    group = active_group(client, clock)
     client.create_event_tracker(name="t", datasetGroupArn=group)
     assert error_of(client.delete_dataset_group, datasetGroupArn=group)[0] == "ResourceInUseException"
 
 
-def test_a_tracker_being_created_cannot_be_deleted(client):
-    group = active_group(client)
+def test_a_tracker_being_created_cannot_be_deleted(client, clock):
+    group = active_group(client, clock)
     arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
     assert error_of(client.delete_event_tracker, eventTrackerArn=arn)[0] == "ResourceInUseException"
 
@@ -133,8 +155,8 @@ def test_requests_are_validated_against_the_model(client, emulator):
     assert "Member must have length less than or equal to 63" in message
 
 
-def test_list_event_trackers_filters_and_paginates(client):
-    groups = [active_group(client, f"g{i}") for i in range(3)]
+def test_list_event_trackers_filters_and_paginates(client, clock):
+    groups = [active_group(client, clock, f"g{i}") for i in range(3)]
     for index, group in enumerate(groups):
         client.create_event_tracker(name=f"t{index}", datasetGroupArn=group)
     first = client.list_event_trackers(maxResults=2)
@@ -154,8 +176,8 @@ def test_list_event_trackers_filters_and_paginates(client):
     assert error_of(client.list_event_trackers, nextToken="garbage")[0] == "InvalidNextTokenException"
 
 
-def test_tags(client):
-    group = active_group(client)
+def test_tags(client, clock):
+    group = active_group(client, clock)
     arn = client.create_event_tracker(name="t", datasetGroupArn=group, tags=[{"tagKey": "a", "tagValue": "1"}])[
         "eventTrackerArn"
     ]
@@ -172,24 +194,20 @@ def test_tags(client):
     client.tag_resource(resourceArn=arn, tags=more)  # 49 new and "a": 50
     assert len(tags(resourceArn=arn)["tags"]) == 50
     fifty_one = [{"tagKey": f"n{i}", "tagValue": "v"} for i in range(51)]
-    other = active_group(client, "other")
+    other = active_group(client, clock, "other")
     code, _ = error_of(client.create_event_tracker, name="t", datasetGroupArn=other, tags=fifty_one)
     assert code == "TooManyTagsException"
 
 
-def test_put_events_only_for_an_active_tracker(client, events, emulator):
-    group = active_group(client)
+def test_put_events_only_for_an_active_tracker(client, events, emulator, clock):
+    group = active_group(client, clock)
     created = client.create_event_tracker(name="t", datasetGroupArn=group)
     now = datetime.datetime.now(datetime.timezone.utc)
     event = {"eventType": "click", "sentAt": now, "itemId": "i1"}
     code, _ = error_of(events.put_events, trackingId=created["trackingId"], sessionId="s", eventList=[event])
     assert code == "InvalidInputException"  # not ACTIVE yet
-    wait_for(
-        lambda: (
-            client.describe_event_tracker(eventTrackerArn=created["eventTrackerArn"])["eventTracker"]["status"]
-            == "ACTIVE"
-        )
-    )
+    clock.advance(past(DELAYS.tracker_pending, DELAYS.tracker_in_progress))
+    assert tracker_status(client, created["eventTrackerArn"]) == "ACTIVE"
     events.put_events(trackingId=created["trackingId"], sessionId="s", userId="u", eventList=[event, event])
     recorded = emulator.service.events
     assert len(recorded) == 2 and recorded[0]["event"]["itemId"] == "i1"
@@ -223,17 +241,18 @@ def test_faults_through_the_admin_interface(client, emulator):
     ]
 
 
-def test_forced_create_failure_and_slow_transitions(client, emulator):
-    group = active_group(client)
+def test_forced_create_failure_and_slow_transitions(client, emulator, clock):
+    group = active_group(client, clock)
     emulator.service.set_faults(fail_tracker_creations=1, slow={"tracker_in_progress": 0.5})
-    started = time.monotonic()
     arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
-    wait_for(lambda: client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["status"] == "CREATE FAILED")
-    assert time.monotonic() - started >= 0.5 + Delays().tracker_in_progress
+    clock.advance(past(DELAYS.tracker_pending, DELAYS.tracker_in_progress))
+    assert tracker_status(client, arn) == "CREATE IN_PROGRESS"  # the slow fault's half second is still to come
+    clock.advance(0.5)
+    assert tracker_status(client, arn) == "CREATE FAILED"
 
 
-def test_out_of_band_delete_and_reset(client, emulator):
-    group = active_group(client)
+def test_out_of_band_delete_and_reset(client, emulator, clock):
+    group = active_group(client, clock)
     arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
     admin(emulator, "delete-event-tracker", {"eventTrackerArn": arn})
     assert error_of(client.describe_event_tracker, eventTrackerArn=arn)[0] == "ResourceNotFoundException"
@@ -254,25 +273,28 @@ def test_unsigned_requests_are_refused(emulator):
     assert json.loads(raised.value.read())["__type"] == "MissingAuthenticationTokenException"
 
 
-def test_state_survives_a_restart(client, emulator, tmp_path):
-    group = active_group(client)
+def test_state_survives_a_restart(client, emulator, tmp_path, clock):
+    group = active_group(client, clock)
     arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
-    with Emulator(Personalize(state_file=tmp_path / "state.json")) as restarted:
+    # the same (paused) clock: the tracker was made at its time, ahead of the wall clock
+    with Emulator(Personalize(state_file=tmp_path / "state.json", clock=clock)) as restarted:
         again = restarted.client()
         assert again.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["datasetGroupArn"] == group
 
 
-def test_latency_fault_delays_only_its_operation(client, emulator):
+def test_latency_fault_delays_only_its_operation(client, emulator, clock):
     emulator.service.set_faults(latency={"ListDatasetGroups": 0.4})
-    started = time.monotonic()
+    started = clock()
     client.list_dataset_groups()
-    slow = time.monotonic() - started
-    started = time.monotonic()
     client.list_event_trackers()
-    assert slow >= 0.4 > time.monotonic() - started
+    # the paused clock moved on by the latency of the one slow call, and by nothing else
+    assert [(c.operation, round(c.at - started, 6)) for c in emulator.service.calls] == [
+        ("ListDatasetGroups", 0.4),
+        ("ListEventTrackers", 0.4),
+    ]
 
 
-def test_rate_limits_are_token_buckets_per_operation(client, emulator):
+def test_rate_limits_are_token_buckets_per_operation(client, emulator, clock):
     emulator.service.set_faults(
         rate_limits={"CreateDatasetGroup": {"rate": 2, "burst": 2}, "ListDatasetGroups": {"rate": 5, "burst": 1}}
     )
@@ -283,13 +305,15 @@ def test_rate_limits_are_token_buckets_per_operation(client, emulator):
     client.list_dataset_groups()
     assert error_of(client.list_dataset_groups)[0] == "ThrottlingException"
     client.describe_dataset_group(datasetGroupArn=_group_arn("a"))  # an operation without a limit
-    # the bucket refills at its rate: after 0.5 s, one more create
-    time.sleep(0.55)
+    # the bucket refills at its rate: after 0.5 s, one more create, and only one
+    clock.advance(0.5)
     client.create_dataset_group(name="c")
+    assert error_of(client.create_dataset_group, name="d")[0] == "LimitExceededException"
     refused = [c for c in admin(emulator, "state")["calls"] if c["rate_limited"]]
     assert [(c["operation"], c["outcome"]) for c in refused] == [
         ("CreateDatasetGroup", "LimitExceededException"),
         ("ListDatasetGroups", "ThrottlingException"),
+        ("CreateDatasetGroup", "LimitExceededException"),
     ]
 
 
@@ -298,9 +322,9 @@ def _group_arn(name):
 
 
 @pytest.mark.parametrize("code", ["ResourceAlreadyExistsException", "LimitExceededException"])
-def test_the_one_tracker_rule_answers_with_the_chosen_error(client, emulator, code):
+def test_the_one_tracker_rule_answers_with_the_chosen_error(client, emulator, clock, code):
     emulator.service.set_faults(one_tracker_error=code)
-    group = active_group(client)
+    group = active_group(client, clock)
     client.create_event_tracker(name="t", datasetGroupArn=group)
     assert error_of(client.create_event_tracker, name="u", datasetGroupArn=group)[0] == code
 
@@ -310,9 +334,9 @@ def test_the_one_tracker_error_is_one_of_the_plausible_two(emulator):
         emulator.service.set_faults(one_tracker_error="InvalidInputException")
 
 
-def test_read_lag_hides_a_new_tracker_from_reads_only(client, emulator):
+def test_read_lag_hides_a_new_tracker_from_reads_only(client, emulator, clock):
     emulator.service.set_faults(read_lag=0.6)
-    group = active_group(client)
+    group = active_group(client, clock)
     arn = client.create_event_tracker(name="t", datasetGroupArn=group)["eventTrackerArn"]
     # reads do not see it yet...
     assert error_of(client.describe_event_tracker, eventTrackerArn=arn)[0] == "ResourceNotFoundException"
@@ -321,6 +345,6 @@ def test_read_lag_hides_a_new_tracker_from_reads_only(client, emulator):
     # ...writes do: the group is taken
     code, _ = error_of(client.create_event_tracker, name="u", datasetGroupArn=group)
     assert code == "ResourceAlreadyExistsException"
-    time.sleep(0.65)
+    clock.advance(past(0.6))
     assert client.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["name"] == "t"
     assert [t["eventTrackerArn"] for t in client.list_event_trackers(datasetGroupArn=group)["eventTrackers"]] == [arn]

@@ -20,16 +20,20 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 CONSUMER_APP = REPOSITORY / "examples" / "consumer_app"
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist")
+def build_wheel(out: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPOSITORY)],
         check=True,
         capture_output=True,
         text=True,
     )
-    (built,) = out.glob("personalize_event_tracker-*.whl")
+
+
+@pytest.fixture(scope="module")
+def wheel():
+    # Built once per change of the sources, under the cache's lock: two pytest workers building
+    # at once would share the checkout's build/ directory and break each other's wheel.
+    (built,) = cached("wheel", [], build_wheel).glob("personalize_event_tracker-*.whl")
     return built
 
 
