@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import yaml  # type: ignore[import-untyped,unused-ignore]
+import yaml
 
 MAX_BODY_BYTES = 1_000_000  # CloudFormation's limit for a template read from S3
 
@@ -21,7 +21,7 @@ class TemplateFormatError(Exception):
     """The body is neither a JSON nor a YAML template."""
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
+class _Loader(yaml.SafeLoader):
     """YAML 1.1 as CloudFormation reads it: no timestamps, and the intrinsic functions' tags."""
 
 
@@ -38,8 +38,10 @@ def _short_form(loader: _Loader, tag_suffix: str, node: yaml.Node) -> dict[str, 
         value = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{tag_suffix}", node.start_mark)
     if tag_suffix == "Ref":
         return {"Ref": value}
     if tag_suffix == "Condition":

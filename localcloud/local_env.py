@@ -1,0 +1,105 @@
+"""The environment every tool run against the local cloud gets: it can reach no real account.
+
+A developer's shell often holds a profile, real keys, a session token, or endpoint variables
+meant for something else. A command the make targets or the README run against the local cloud
+must never take any of them: with real credentials and one variable pointing elsewhere, a
+`cdk deploy` would deploy to production. So the environment is built from the inherited one by
+removing everything that names credentials, a profile, a config file or an endpoint, then
+setting test keys and pointing every endpoint variable at the local cloud.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+TEST_KEYS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+# Variables through which the SDKs (boto3, SDK v3 in the CDK CLI, the AWS CLI) find credentials,
+# a profile, a role or a region: all are dropped before the local ones are set.
+CREDENTIAL_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_SDK_LOAD_CONFIG",
+    "AWS_CA_BUNDLE",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "CDK_DEFAULT_ACCOUNT",
+    "CDK_DEFAULT_REGION",
+)
+# Every service-specific endpoint variable (AWS_ENDPOINT_URL_S3, ..._CLOUDFORMATION, ...) wins
+# over AWS_ENDPOINT_URL: any inherited one would send that service elsewhere.
+ENDPOINT_PREFIX = "AWS_ENDPOINT_URL"
+# The services the CDK CLI, the handler and the demo call, pointed here one by one as well, for
+# tools that read only the service-specific variables.
+LOCAL_SERVICES = (
+    "CLOUDFORMATION",
+    "S3",
+    "STS",
+    "SSM",
+    "IAM",
+    "CLOUDWATCH_LOGS",
+    "ECR",
+    "LAMBDA",
+    "PERSONALIZE",
+    "PERSONALIZE_EVENTS",
+)
+
+
+def local_environment(
+    endpoint_url: str,
+    *,
+    home: Path,
+    region: str = "us-east-1",
+    inherited: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """`inherited` (default: this process's environment) made safe to run a tool against the local cloud.
+
+    `home` is a private directory for the CDK CLI's cache (CDK_HOME) and empty AWS config files,
+    so that nothing in ~/.aws or ~/.cdk is read.
+    """
+    source = os.environ if inherited is None else inherited
+    dropped = {*CREDENTIAL_VARIABLES, "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"}
+    env = {
+        name: value for name, value in source.items() if name not in dropped and not name.startswith(ENDPOINT_PREFIX)
+    }
+    home.mkdir(parents=True, exist_ok=True)
+    config, credentials = home / "aws-config", home / "aws-credentials"
+    for empty in (config, credentials):
+        empty.write_text("")
+    env.update(TEST_KEYS)
+    env.update(
+        {
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            # empty files instead of ~/.aws: no profile, no credential_process, no sso
+            "AWS_CONFIG_FILE": str(config),
+            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+            # no instance metadata lookup: nothing to find here, and nothing to find elsewhere
+            "AWS_EC2_METADATA_DISABLED": "true",
+            ENDPOINT_PREFIX: endpoint_url,
+            **{f"{ENDPOINT_PREFIX}_{service}": endpoint_url for service in LOCAL_SERVICES},
+            # the CDK CLI: a private cache (it keys the caller identity per access key), and
+            # nothing sent out: no notices, no telemetry, no version check
+            "CDK_HOME": str(home / "cdk"),
+            "CDK_DISABLE_CLI_TELEMETRY": "true",
+            "CDK_DISABLE_VERSION_CHECK": "true",
+        }
+    )
+    return env
