@@ -47,12 +47,14 @@ PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1
 # Sub-makes run their targets side by side, each target's output kept together.
 PARALLEL_MAKE := $(MAKE) --no-print-directory -j4 -Otarget
 
-.PHONY: help setup demo deploy-local destroy-local test check suite oldest-suite lint typecheck bench deploy synth clean
+.PHONY: help setup demo localcloud-up localcloud-down deploy-local destroy-local test check suite oldest-suite lint typecheck bench deploy synth clean
 
 help:
-	@echo "make demo           set up, synthesize the example app, then deploy, use and destroy it locally"
-	@echo "make deploy-local   deploy the example app to the local cloud (state kept in .localcloud/)"
-	@echo "make destroy-local  destroy what deploy-local deployed"
+	@echo "make demo           set up, then bootstrap, deploy, use and destroy the example app with the CDK CLI, locally"
+	@echo "make deploy-local   start the local cloud in the background, then cdk deploy the example app to it"
+	@echo "make destroy-local  cdk destroy what deploy-local deployed, then stop the local cloud"
+	@echo "make localcloud-up  start the local cloud in the background (state kept in .localcloud/)"
+	@echo "make localcloud-down  stop it"
 	@echo "make test           set up, then run the whole test suite"
 	@echo "make check          the inner loop: unit, snapshot, handler and local-cloud tests (no end-to-end)"
 	@echo "make bench          run the benchmarks (about 25 minutes); writes bench/RESULTS.md"
@@ -97,18 +99,29 @@ setup:
 synth: setup
 	$(SYNTH)
 
-# The main job: synthesize with the real CDK CLI, then deploy, use and destroy on the local cloud.
+# The main job: on a local cloud of its own, the real CDK CLI bootstraps, deploys (synthesizing
+# with --strict), and destroys the example app; between them an event goes to its tracker.
 demo: setup
-	$(SYNTH)
-	$(BIN)/python -m localcloud demo cdk.out
+	$(BIN)/python -m localcloud demo
 
-# The same in separate steps; the local cloud's state stays in .localcloud/ between them.
-deploy-local: setup
-	$(SYNTH)
-	$(BIN)/python -m localcloud deploy cdk.out
+# The same commands against a local cloud that keeps running in the background, its state in
+# .localcloud/ (it survives a restart): deploy-local starts it if needed, destroy-local stops it.
+# Meanwhile `python -m localcloud cdk ...` runs any CDK CLI command against it, and
+# `eval "$$(python -m localcloud env)"` points a shell's boto3 and AWS CLI at it.
+LOCALCLOUD := $(BIN)/python -m localcloud
+localcloud-up: setup
+	$(LOCALCLOUD) up
+
+localcloud-down:
+	$(LOCALCLOUD) down
+
+deploy-local: localcloud-up
+	$(LOCALCLOUD) cdk deploy --strict --require-approval never --outputs-file .localcloud/outputs.json
+	$(LOCALCLOUD) outputs
 
 destroy-local: setup
-	$(BIN)/python -m localcloud destroy
+	$(LOCALCLOUD) cdk destroy --force
+	$(LOCALCLOUD) down
 
 # The whole suite: lint, types, every test with coverage, and the construct tests on the
 # oldest supported aws-cdk-lib; the four run side by side once everything is set up.
@@ -151,4 +164,5 @@ bench: setup
 	$(BIN)/python -m bench.report
 
 clean:
+	-test -x $(BIN)/python && $(LOCALCLOUD) down
 	rm -rf $(VENV) $(RUNTIME_VENV) $(OLDEST_VENV) node_modules cdk.out .localcloud $(STAMPS) build dist *.egg-info .pytest_cache

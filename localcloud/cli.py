@@ -1,122 +1,40 @@
-"""`python -m localcloud`: run the emulator, deploy and destroy stacks, or run the whole demo.
+"""`python -m localcloud`: the local cloud, and the real CDK CLI pointed at it.
 
-    python -m localcloud serve [--port 4566]         the local cloud's endpoint, every AWS API it offers
-    python -m localcloud deploy cdk.out              deploy (or update) the assembly's stack
-    python -m localcloud outputs [--show-secrets]    the deployed stack's outputs
-    python -m localcloud destroy                     destroy the deployed stack
-    python -m localcloud demo cdk.out                deploy, send an event, destroy, show what is left
+    python -m localcloud serve [--port 4566]   every AWS API the local cloud offers, until Ctrl-C
+    python -m localcloud up [--port 4566]      the same, in the background
+    python -m localcloud cdk ARGS...           the pinned CDK CLI against the running local cloud
+    python -m localcloud env                   the exports that point boto3 or the AWS CLI at it
+    python -m localcloud outputs               the deployed stacks' outputs (trackingIds masked)
+    python -m localcloud down                  stop the background local cloud
+    python -m localcloud demo                  bootstrap, deploy, use and destroy the example app
+                                               with the CDK CLI, on a local cloud of its own
 
-deploy, outputs and destroy keep the cloud's state (the emulator's and the stacks') in
---state-dir, so they can run as separate commands; serve keeps its state there too, across restarts.
+Every command but `demo` works on the local cloud of --state-dir (default .localcloud), whose
+state (stacks, bucket objects, parameters, trackers) survives a restart.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import datetime
 import json
 import logging
+import shlex
 import signal
 import sys
-import tempfile
 import threading
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-from .assembly import find_stack
-from .cloudformation import DeploymentFailed, LocalCloud, Settings, print_progress
-from .emulator import Emulator
+from . import background, demo
+from .cdk_cli import run_cdk
 from .endpoint import Endpoint
-from .personalize import DELAY_PRESETS, Personalize
-from .response_server import ResponseServer
+from .local_env import local_environment
+from .personalize import DELAY_PRESETS
 
-SECRET_OUTPUT_MARKER = "TrackingId"
-
-
-@contextlib.contextmanager
-def running_cloud(state_dir: Path, delays: str, settings: Settings | None = None) -> Iterator[LocalCloud]:
-    """The emulator, the ResponseURL server and the driver, with their state in `state_dir`."""
-    service = Personalize(delays=DELAY_PRESETS[delays], state_file=state_dir / "personalize.json")
-    with Emulator(service) as emulator, ResponseServer() as responses:
-        started = time.monotonic()
-        yield LocalCloud(
-            emulator,
-            responses,
-            state_file=state_dir / "stacks.json",
-            settings=settings,
-            progress=print_progress(started),
-        )
+DEFAULT_STATE_DIR = Path(".localcloud")
+EXAMPLE_STACK = "PersonalizeEventTrackerDemo"
 
 
-def mask(name: str, value: str, show_secrets: bool) -> str:
-    """A trackingId lets anyone send events: shown only on request."""
-    if SECRET_OUTPUT_MARKER not in name or show_secrets:
-        return value
-    return f"{value[:4]}{'*' * max(0, len(value) - 4)}  (hidden; --show-secrets shows it)"
-
-
-def print_outputs(outputs: dict[str, str], show_secrets: bool) -> None:
-    print("Outputs:")
-    for name, value in outputs.items():
-        print(f"  {name} = {mask(name, value, show_secrets)}")
-
-
-def send_event(cloud: LocalCloud, tracking_id: str) -> int:
-    """PutEvents with boto3 through the emulator; the number of events it recorded for the tracker."""
-    events = cloud.emulator.client("personalize-events")
-    events.put_events(
-        trackingId=tracking_id,
-        userId="demo-user",
-        sessionId=f"demo-session-{uuid.uuid4().hex[:8]}",
-        eventList=[{"eventType": "click", "itemId": "item-42", "sentAt": datetime.datetime.now(datetime.timezone.utc)}],
-    )
-    tracker_arns = [
-        t["eventTrackerArn"]
-        for t in cloud.emulator.service.snapshot()["eventTrackers"]
-        if t["trackingId"] == tracking_id
-    ]
-    return sum(1 for e in cloud.emulator.service.events if e["eventTrackerArn"] in tracker_arns)
-
-
-def what_is_left(cloud: LocalCloud) -> str:
-    state = cloud.emulator.service.snapshot()
-    return f"{len(state['datasetGroups'])} dataset groups, {len(state['eventTrackers'])} event trackers"
-
-
-def demo(assembly: Path, stack: str, show_secrets: bool) -> int:
-    artifact = find_stack(assembly, stack)
-    with (
-        tempfile.TemporaryDirectory(prefix="localcloud-demo-") as state_dir,
-        running_cloud(Path(state_dir), "demo") as cloud,
-    ):
-        print(f"Personalize emulator on {cloud.emulator.endpoint_url}; deploying {artifact.stack_name}")
-        started = time.monotonic()
-        outputs = cloud.deploy(artifact)
-        deployed = time.monotonic() - started
-        for tracker in cloud.emulator.service.snapshot()["eventTrackers"]:
-            print(f"Event tracker {tracker['name']} ({tracker['eventTrackerArn']}): {tracker['status']}")
-        print_outputs(outputs, show_secrets)
-        tracking_ids = [v for k, v in outputs.items() if SECRET_OUTPUT_MARKER in k]
-        for tracking_id in tracking_ids:
-            recorded = send_event(cloud, tracking_id)
-            print(f"PutEvents accepted: the tracker has recorded {recorded} event(s)")
-        started = time.monotonic()
-        cloud.destroy(artifact.stack_name)
-        destroyed = time.monotonic() - started
-        print(f"After destroy: {what_is_left(cloud)} left")
-        print(f"Timings: deploy {deployed:.1f} s, destroy {destroyed:.1f} s")
-        cloud.wait_for_invocations()
-        unanswered = cloud.unanswered()
-        if unanswered:
-            print(f"{len(unanswered)} custom resource requests were never answered", file=sys.stderr)
-            return 1
-    return 0
-
-
-def serve_endpoint(port: int, state_dir: Path, delays: str, faults: dict[str, object], verbose: bool) -> int:
+def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], verbose: bool) -> int:
     """The whole endpoint until SIGINT or SIGTERM; prints where it is and what a client exports."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if verbose:
@@ -129,55 +47,89 @@ def serve_endpoint(port: int, state_dir: Path, delays: str, faults: dict[str, ob
         for line in endpoint.banner():
             print(line, flush=True)
         print("Ctrl-C (or SIGTERM) stops it.", flush=True)
-        stopped.wait()
+        background.record(state_dir, endpoint.url)
+        try:
+            stopped.wait()
+        finally:
+            background.forget(state_dir)
     print("Local cloud stopped.", flush=True)
     return 0
 
 
+def print_env(state_dir: Path) -> int:
+    """The variables a shell exports to point boto3, the AWS CLI or any CDK app at the local cloud."""
+    cloud = background.require(state_dir)
+    safe = local_environment(cloud.url, home=state_dir / "home", inherited={})
+    for name in sorted(safe):
+        print(f"export {name}={shlex.quote(safe[name])}")
+    print("unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN")
+    return 0
+
+
+def print_outputs(state_dir: Path, show_secrets: bool) -> int:
+    cloud = background.require(state_dir)
+    stacks = demo.client("cloudformation", cloud.url).describe_stacks()["Stacks"]
+    for stack in stacks:
+        print(f"{stack['StackName']} ({stack['StackStatus']})")
+        for output in stack.get("Outputs", []):
+            print(f"  {output['OutputKey']} = {demo.mask(output['OutputKey'], output['OutputValue'], show_secrets)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve every AWS API of the local cloud until interrupted")
-    serve.add_argument("--port", type=int, default=4566, help="0 picks any free port")
-    serve.add_argument(
-        "--faults",
-        type=json.loads,
-        default={},
-        help='faults to inject, as JSON: {"throttle": {"CreateEventTracker": ["LimitExceededException"]}}',
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
-    serve.add_argument("--verbose", action="store_true", help="log every request: service, operation, status")
-    for name in ("deploy", "destroy", "outputs", "demo", "serve"):
-        command = serve if name == "serve" else commands.add_parser(name)
-        if name in ("deploy", "demo"):
-            command.add_argument("assembly", type=Path, nargs="?", default=Path("cdk.out"))
-        if name != "serve":
-            command.add_argument("--stack", default="", help="the stack's name (default: the only one)")
-        command.add_argument("--state-dir", type=Path, default=Path(".localcloud"))
-        command.add_argument("--delays", choices=sorted(DELAY_PRESETS), default="demo")
-        command.add_argument("--show-secrets", action="store_true", help="print trackingIds in full")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("serve", "serve every AWS API of the local cloud until interrupted"),
+        ("up", "serve it in the background (nothing happens if it already runs)"),
+        ("down", "stop the background local cloud"),
+        ("cdk", "run the pinned CDK CLI against the running local cloud: python -m localcloud cdk deploy ..."),
+        ("env", "print the exports that point boto3, the AWS CLI or a CDK app at the running local cloud"),
+        ("outputs", "print the deployed stacks' outputs"),
+        ("demo", "bootstrap, deploy, use and destroy the example app with the CDK CLI on a local cloud of its own"),
+    ):
+        command = commands.add_parser(name, help=text, description=text)
+        if name != "demo":
+            command.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+        if name in ("serve", "up"):
+            command.add_argument("--port", type=int, default=4566, help="0 picks any free port")
+            command.add_argument("--delays", choices=sorted(DELAY_PRESETS), default="demo")
+        if name == "serve":
+            command.add_argument(
+                "--faults",
+                type=json.loads,
+                default={},
+                help='faults to inject, as JSON: {"throttle": {"CreateEventTracker": ["LimitExceededException"]}}',
+            )
+            command.add_argument("--verbose", action="store_true", help="log every request: service, operation, status")
+        if name in ("outputs", "demo"):
+            command.add_argument("--show-secrets", action="store_true", help="print trackingIds in full")
+        if name == "cdk":
+            command.add_argument("args", nargs=argparse.REMAINDER, help="the CDK CLI's arguments")
     args = parser.parse_args(argv)
 
     try:
-        if args.command == "demo":
-            return demo(args.assembly, args.stack, args.show_secrets)
         if args.command == "serve":
-            return serve_endpoint(args.port, args.state_dir, args.delays, args.faults, args.verbose)
-        with running_cloud(args.state_dir, args.delays) as cloud:
-            if args.command == "deploy":
-                artifact = find_stack(args.assembly, args.stack)
-                print_outputs(cloud.deploy(artifact), args.show_secrets)
-            elif args.command == "outputs":
-                stack = args.stack or next(iter(cloud.stacks), "")
-                if stack not in cloud.stacks:
-                    print("No stack is deployed.")
-                    return 1
-                print_outputs(cloud.outputs(stack), args.show_secrets)
-            elif args.command == "destroy":
-                for stack in [args.stack] if args.stack else list(cloud.stacks):
-                    cloud.destroy(stack)
-                print(f"After destroy: {what_is_left(cloud)} left")
-            cloud.wait_for_invocations()
-    except DeploymentFailed as error:
+            return serve(args.port, args.state_dir, args.delays, args.faults, args.verbose)
+        if args.command == "up":
+            cloud = background.start(args.state_dir, port=args.port, delays=args.delays)
+            print(
+                f"Local cloud on {cloud.url} (state in {args.state_dir}, log in {args.state_dir / background.LOG_FILE})"
+            )
+            return 0
+        if args.command == "down":
+            print("Local cloud stopped." if background.stop(args.state_dir) else "No local cloud was running.")
+            return 0
+        if args.command == "cdk":
+            cloud = background.require(args.state_dir)
+            return run_cdk(args.args, cloud.url, args.state_dir / "home").returncode
+        if args.command == "env":
+            return print_env(args.state_dir)
+        if args.command == "outputs":
+            return print_outputs(args.state_dir, args.show_secrets)
+        return demo.run(EXAMPLE_STACK, show_secrets=args.show_secrets)
+    except (background.NotRunning, demo.DemoFailed, RuntimeError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
-    return 0

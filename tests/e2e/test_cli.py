@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from localcloud import background
+from localcloud.demo import client
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
@@ -24,36 +27,51 @@ def localcloud(*args, cwd):
     )
 
 
-def test_the_demo_deploys_sends_an_event_and_destroys(example_assembly, tmp_path):
-    result = localcloud("demo", example_assembly, "--delays", "fast", cwd=REPOSITORY)
+def test_the_demo_runs_the_cdk_cli_on_a_local_cloud_of_its_own(tmp_path):
+    result = localcloud("demo", cwd=REPOSITORY)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    out = result.stdout
-    assert re.search(r"CREATE_COMPLETE\s+Custom::PersonalizeEventTracker", out)
-    assert re.search(r"Event tracker clickstream \(arn:aws:personalize:[^)]+\): ACTIVE", out)
-    (shown,) = re.findall(r"TrackingId = (\S+)", out)
-    assert re.fullmatch(r"[0-9a-f]{4}\*{32}", shown), shown  # masked
-    assert "PutEvents accepted: the tracker has recorded 1 event(s)" in out
-    assert re.search(r"DELETE_COMPLETE\s+AWS::CloudFormation::Stack", out)
-    assert "After destroy: 0 dataset groups, 0 event trackers left" in out
-    assert re.search(r"Timings: deploy \d+\.\d s, destroy \d+\.\d s", out)
+    out, cli = result.stdout, result.stdout + result.stderr
+    # the CLI's own display (much of it on stderr): bootstrap, the deploy's progress, the destroy
+    assert "Environment aws://123456789012/us-east-1 bootstrapped" in cli
+    assert re.search(r"CREATE_COMPLETE\s+\| Custom::PersonalizeEventTracker", cli), cli
+    assert "PersonalizeEventTrackerDemo: destroyed" in cli
+    # the demo's own lines: the trackingId from the outputs file, masked; the event; nothing left
+    (shown,) = re.findall(r"^  TrackingId = (\S+)", out, re.MULTILINE)
+    assert re.fullmatch(r"[0-9a-f]{4}\*{32}", shown), shown
+    assert "PutEvents with that trackingId: accepted by the local Personalize" in out
+    assert "After destroy: 0 stacks, 0 dataset groups, 0 event trackers, 0 IAM roles, 0 log groups left" in out
+    assert re.search(r"Timings: bootstrap \d+\.\d s, deploy \d+\.\d s, destroy \d+\.\d s", out)
+    assert "[WARNING]" not in cli and "deprecated" not in cli
 
 
-def test_deploy_outputs_and_destroy_as_separate_commands(example_assembly, tmp_path):
+def test_a_background_local_cloud_keeps_its_state_across_a_restart(tmp_path):
     state = tmp_path / "state"
-    deployed = localcloud("deploy", example_assembly, "--state-dir", state, "--delays", "fast", cwd=REPOSITORY)
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    saved = json.loads((state / "personalize.json").read_text())
-    (tracker,) = saved["trackers"].values()
+    assert "no local cloud runs" in localcloud("cdk", "--state-dir", state, "ls", cwd=REPOSITORY).stderr
 
-    shown = localcloud("outputs", "--state-dir", state, "--show-secrets", cwd=REPOSITORY)
-    assert f"TrackingId = {tracker['trackingId']}" in shown.stdout
+    up = localcloud("up", "--state-dir", state, "--port", "0", cwd=REPOSITORY)
+    assert up.returncode == 0, up.stdout + up.stderr
+    url = background.require(state).url
+    personalize, ssm, s3 = (client(service, url) for service in ("personalize", "ssm", "s3"))
+    group = personalize.create_dataset_group(name="kept")["datasetGroupArn"]
+    ssm.put_parameter(Name="/kept/parameter", Value="v1", Type="String")
+    s3.create_bucket(Bucket="kept-bucket")
+    s3.put_object(Bucket="kept-bucket", Key="a/b.txt", Body=b"kept")
+    exports = localcloud("env", "--state-dir", state, cwd=REPOSITORY).stdout
+    assert f"export AWS_ENDPOINT_URL={url}" in exports and "export AWS_ACCESS_KEY_ID=test" in exports
+    assert "Local cloud stopped." in localcloud("down", "--state-dir", state, cwd=REPOSITORY).stdout
+    assert background.running(state) is None
 
-    destroyed = localcloud("destroy", "--state-dir", state, "--delays", "fast", cwd=REPOSITORY)
-    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
-    assert "After destroy: 0 dataset groups, 0 event trackers left" in destroyed.stdout
-    assert json.loads((state / "stacks.json").read_text()) == {}
-    assert tracker["trackingId"] not in destroyed.stdout + deployed.stdout
+    assert localcloud("up", "--state-dir", state, "--port", "0", cwd=REPOSITORY).returncode == 0
+    try:
+        url = background.require(state).url
+        assert (
+            client("personalize", url).describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["name"] == "kept"
+        )
+        assert client("ssm", url).get_parameter(Name="/kept/parameter")["Parameter"]["Value"] == "v1"
+        assert client("s3", url).get_object(Bucket="kept-bucket", Key="a/b.txt")["Body"].read() == b"kept"
+    finally:
+        localcloud("down", "--state-dir", state, cwd=REPOSITORY)
 
 
 def test_serve_runs_the_endpoint_with_faults(tmp_path):

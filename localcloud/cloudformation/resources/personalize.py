@@ -1,4 +1,8 @@
-"""AWS::Personalize::DatasetGroup: created in the Personalize emulator, and waited for."""
+"""AWS::Personalize::DatasetGroup: created in the Personalize emulator, and waited for.
+
+Its Tags change in place (TagResource, UntagResource: `Tags.of(...)` on a stack reaches the
+dataset group too); every other property is create-only, and a change replaces the group.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ class DatasetGroup(NativeType):
         for prop, param in (("Domain", "domain"), ("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn")):
             if prop in properties:
                 call[param] = properties[prop]
+        if properties.get("Tags"):
+            call["tags"] = [{"tagKey": tag["Key"], "tagValue": tag["Value"]} for tag in properties["Tags"]]
         try:
             arn = str(self.environment.personalize.create_dataset_group(**call)["datasetGroupArn"])
         except ClientError as error:
@@ -34,8 +40,24 @@ class DatasetGroup(NativeType):
         return arn, {"DatasetGroupArn": arn}
 
     def update(self, request: Request, current: dict[str, Any]) -> Result:
-        # every property of a dataset group is create-only: a change replaces it
-        return self.create(request)
+        old, new = current.get("properties", {}), request.properties
+        if any(old.get(name) != new.get(name) for name in self.replaced_by):
+            return self.create(request)
+        arn = current["physical_id"]
+        self._retag(arn, _tags(old), _tags(new))
+        return arn, {"DatasetGroupArn": arn}
+
+    def _retag(self, arn: str, old: dict[str, str], new: dict[str, str]) -> None:
+        personalize = self.environment.personalize
+        try:
+            removed = sorted(set(old) - set(new))
+            if removed:
+                personalize.untag_resource(resourceArn=arn, tagKeys=removed)
+            changed = [{"tagKey": k, "tagValue": v} for k, v in new.items() if old.get(k) != v]
+            if changed:
+                personalize.tag_resource(resourceArn=arn, tags=changed)
+        except ClientError as error:
+            raise ResourceFailed(str(error), physical_id=arn) from None
 
     def delete(self, entry: dict[str, Any]) -> None:
         arn = entry["physical_id"]
@@ -62,3 +84,7 @@ class DatasetGroup(NativeType):
             if time.monotonic() > deadline:
                 raise ResourceFailed(f"dataset group {arn} did not {goal} in time (status {status})")
             time.sleep(0.1)
+
+
+def _tags(properties: dict[str, Any]) -> dict[str, str]:
+    return {str(tag["Key"]): str(tag["Value"]) for tag in properties.get("Tags") or []}

@@ -24,6 +24,8 @@ VARIANTS = [
     "base-retained",
     "renamed-retained",
     "regrouped-retained",
+    "renamed-tagged",
+    "moved-to-existing",
 ]
 
 
@@ -37,7 +39,15 @@ def build(app: cdk.App, variant: str) -> None:
     def group(construct_id: str, name: str) -> str:
         return personalize.CfnDatasetGroup(stack, construct_id, name=name).attr_dataset_group_arn
 
-    if shape in ("base", "renamed", "retagged"):
+    if shape == "renamed-tagged":
+        # the rename, plus a tag for every resource of the stack from Tags.of: an in-place update
+        build_tracker(stack, group("GroupA", "e2e-a"), "clicks-v2")
+        cdk.Tags.of(stack).add("cost-center", "42")
+    elif shape == "moved-to-existing":
+        # the renamed tracker moved to a dataset group made outside the stack (each test prepares it)
+        group("GroupA", "e2e-a")
+        build_tracker(stack, EXISTING.format("held-elsewhere"), "clicks-v2")
+    elif shape in ("base", "renamed", "retagged"):
         EventTracker(
             stack,
             "Tracker",
@@ -75,6 +85,12 @@ def build(app: cdk.App, variant: str) -> None:
         )
     else:
         raise ValueError(f"unknown variant {variant!r}")
+
+
+def build_tracker(stack: cdk.Stack, dataset_group_arn: str, name: str) -> None:
+    EventTracker(
+        stack, "Tracker", dataset_group_arn=dataset_group_arn, event_tracker_name=name, tags={"team": "growth"}
+    )
 
 
 app = cdk.App()
