@@ -57,7 +57,7 @@ def test_every_make_command_exists():
 
 
 def test_every_localcloud_command_exists():
-    used = [line.split()[3] for line in BASH_LINES if " -m localcloud " in line]
+    used = [command for line in BASH_LINES for command in re.findall(r" -m localcloud (\w+)", line)]
     assert used
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for command in used:
