@@ -102,7 +102,7 @@ class Personalize:
         # outside the lock: other calls go on meanwhile
         self.gates.pass_through(operation)
         self.clock.sleep(self.faults.latency.get(operation, 0.0))
-        with self._lock:
+        with self._lock, self._backend.clock.instant():
             try:
                 handler = self._operations.get(operation)
                 if handler is None or operation not in model.operation_names:
@@ -122,7 +122,7 @@ class Personalize:
     def snapshot(self) -> dict[str, Any]:
         """What exists now, with statuses and tags (trackingIds included: this is the operator's view)."""
         backend, live = self._backend, self._backend.clock.live
-        with self._lock:
+        with self._lock, backend.clock.instant():
             return {
                 "datasetGroups": [
                     {**backend.describe_group(g), "tags": dict(g["tags"])}

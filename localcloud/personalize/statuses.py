@@ -6,7 +6,8 @@ come, and None means the resource is gone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,12 +49,29 @@ DELAY_PRESETS: dict[str, Delays] = {
 
 
 class Clock:
-    """Reads and writes timelines against the service's clock and delays (plus any `slow` fault)."""
+    """Reads and writes timelines against the service's clock and delays (plus any `slow` fault).
+
+    Within `instant()` every reading is the same moment: a call is answered as of one instant, so
+    a resource found live is still there when it is described a moment later.
+    """
 
     def __init__(self, now: Callable[[], float], delays: Delays, slow: Callable[[], dict[str, float]]) -> None:
-        self.now = now
+        self._clock = now
+        self._instant: float | None = None
         self.delays = delays
         self._slow = slow
+
+    def now(self) -> float:
+        return self._clock() if self._instant is None else self._instant
+
+    @contextlib.contextmanager
+    def instant(self) -> Iterator[None]:
+        """Hold the time still for one call (the service runs one call at a time, under its lock)."""
+        outer, self._instant = self._instant, self.now()
+        try:
+            yield
+        finally:
+            self._instant = outer
 
     def timeline(self, *steps: tuple[str, str | None], start: float | None = None) -> list[list[Any]]:
         """[[at, status], ...] from (delay name, status) steps; status None means gone."""
