@@ -5,8 +5,8 @@ name or dataset group changes, retags it in place, and deletes it, waiting until
 docs/design.md holds the contract this module implements: sections "The resource contract",
 "Lifecycle", "Ownership tags", "Waiting, retrying and time budgets" and "What the service leaves open".
 
-This file is the whole handler: Lambda imports it as ``index`` from the asset root, the tests
-import it as ``personalize_event_tracker._handler.index``, so it imports nothing of its own.
+This file is the whole handler. Lambda imports it as ``event_tracker.index`` (the package sits at
+the asset root), the tests as ``personalize_event_tracker._handler.index``.
 """
 
 from __future__ import annotations
