@@ -51,13 +51,16 @@ class Peer:
     handler: str = HANDLER
 
 
-def _product_asset(target: Path, *, replace: dict[str, str] | None = None) -> None:
+def _product_asset(target: Path, *, replace: dict[str, dict[str, str]] | None = None) -> None:
+    """The product's asset, with text replaced in its handler modules: {module file: {old: new}}."""
     shutil.copytree(staged_asset(), target, dirs_exist_ok=True)
-    for old, new in (replace or {}).items():
-        path = target / HANDLER_PACKAGE / "index.py"
+    for module, replacements in (replace or {}).items():
+        path = target / HANDLER_PACKAGE / module
         text = path.read_text()
-        assert old in text, f"the handler no longer contains {old!r}"
-        path.write_text(text.replace(old, new))
+        for old, new in replacements.items():
+            assert old in text, f"the handler's {module} no longer contains {old!r}"
+            text = text.replace(old, new)
+        path.write_text(text)
 
 
 def _crhelper_polling_asset(target: Path) -> None:
@@ -74,8 +77,10 @@ PEERS = [
         lambda target: _product_asset(
             target,
             replace={
-                "POLL_FIRST_INTERVAL = 0.5": "POLL_FIRST_INTERVAL = 5.0",
-                "POLL_MAX_INTERVAL = 2.0": "POLL_MAX_INTERVAL = 5.0",
+                "waiting.py": {
+                    "POLL_FIRST_INTERVAL = 0.5": "POLL_FIRST_INTERVAL = 5.0",
+                    "POLL_MAX_INTERVAL = 2.0": "POLL_MAX_INTERVAL = 5.0",
+                }
             },
         ),
     ),
@@ -91,7 +96,7 @@ PEERS = [
         "crhelper-sleep",
         "crhelper default Delete sleep (120 s)",
         ("Delete",),
-        lambda target: _product_asset(target, replace={", sleep_on_delete=0)": ")"}),
+        lambda target: _product_asset(target, replace={"answers.py": {", sleep_on_delete=0)": ")"}}),
     ),
 ]
 
