@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from localcloud.lambda_runtime import runtime_python
-from personalize_event_tracker._provider import staged_asset
+from personalize_event_tracker._provider import HANDLER, staged_asset
 
 BENCH = Path(__file__).resolve().parent
 
@@ -41,7 +41,9 @@ def main() -> None:
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
         for path in sorted(files):
             zipped.write(path, path.relative_to(asset).as_posix())
-    handler_code = f"import sys; sys.path.insert(0, {str(asset)!r}); import index"
+    # as Lambda's Init does: the task root on the path, then the handler string's module
+    handler_module = HANDLER.rsplit(".", 1)[0]
+    handler_code = f"import sys; sys.path.insert(0, {str(asset)!r}); import {handler_module}"
     boto3_code = "import boto3"
     handler, boto3_only, empty = [], [], []
     for _ in range(args.runs):

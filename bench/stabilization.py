@@ -33,7 +33,7 @@ from localcloud.emulator import Emulator
 from localcloud.personalize import Delays, Personalize
 from localcloud.response_server import ResponseServer
 from localcloud.schedules import Schedules
-from personalize_event_tracker._provider import staged_asset
+from personalize_event_tracker._provider import HANDLER, HANDLER_PACKAGE, staged_asset
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -48,18 +48,23 @@ class Peer:
     operations: tuple[str, ...]
     make_asset: Callable[[Path], None]
     scheduled: bool = False
+    handler: str = HANDLER
 
 
-def _product_asset(target: Path, *, replace: dict[str, str] | None = None) -> None:
+def _product_asset(target: Path, *, replace: dict[str, dict[str, str]] | None = None) -> None:
+    """The product's asset, with text replaced in its handler modules: {module file: {old: new}}."""
     shutil.copytree(staged_asset(), target, dirs_exist_ok=True)
-    for old, new in (replace or {}).items():
-        text = (target / "index.py").read_text()
-        assert old in text, f"the handler no longer contains {old!r}"
-        (target / "index.py").write_text(text.replace(old, new))
+    for module, replacements in (replace or {}).items():
+        path = target / HANDLER_PACKAGE / module
+        text = path.read_text()
+        for old, new in replacements.items():
+            assert old in text, f"the handler's {module} no longer contains {old!r}"
+            text = text.replace(old, new)
+        path.write_text(text)
 
 
 def _crhelper_polling_asset(target: Path) -> None:
-    _product_asset(target)
+    _product_asset(target)  # for its crhelper
     shutil.copyfile(BENCH / "peers" / "crhelper_polling.py", target / "index.py")
 
 
@@ -72,8 +77,10 @@ PEERS = [
         lambda target: _product_asset(
             target,
             replace={
-                "POLL_FIRST_INTERVAL = 0.5": "POLL_FIRST_INTERVAL = 5.0",
-                "POLL_MAX_INTERVAL = 2.0": "POLL_MAX_INTERVAL = 5.0",
+                "waiting.py": {
+                    "POLL_FIRST_INTERVAL = 0.5": "POLL_FIRST_INTERVAL = 5.0",
+                    "POLL_MAX_INTERVAL = 2.0": "POLL_MAX_INTERVAL = 5.0",
+                }
             },
         ),
     ),
@@ -83,12 +90,13 @@ PEERS = [
         ("Create", "Delete"),
         _crhelper_polling_asset,
         scheduled=True,
+        handler="index.handler",
     ),
     Peer(
         "crhelper-sleep",
         "crhelper default Delete sleep (120 s)",
         ("Delete",),
-        lambda target: _product_asset(target, replace={", sleep_on_delete=0)": ")"}),
+        lambda target: _product_asset(target, replace={"answers.py": {", sleep_on_delete=0)": ")"}}),
     ),
 ]
 
@@ -148,7 +156,9 @@ def _scenario(
         }
 
         def invoke(event: dict[str, Any]) -> None:
-            lambda_runtime.invoke(asset, event, timeout_seconds=FUNCTION_TIMEOUT, environment=environment)
+            lambda_runtime.invoke(
+                asset, event, handler=peer.handler, timeout_seconds=FUNCTION_TIMEOUT, environment=environment
+            )
 
         schedules = Schedules(lambda payload: invoke(json.loads(payload)))
         environment.update(schedules.client_environment())

@@ -11,6 +11,7 @@ invocation therefore starts from the state Init left, as a fresh environment wou
 paying Init again (a third of a second of CPU for boto3 and the clients).
 """
 
+import importlib
 import json
 import logging
 import os
@@ -39,7 +40,8 @@ def init() -> Callable[[Any, LambdaContext], Any]:
     # Lambda's runtime logs through a handler on the root logger, level WARNING until changed.
     logging.basicConfig(format="[%(levelname)s]\t%(asctime)s\t%(name)s\t%(message)s", stream=sys.stdout)
     module_name, function_name = os.environ["_HANDLER"].rsplit(".", 1)
-    handler: Callable[[Any, LambdaContext], Any] = getattr(__import__(module_name), function_name)
+    # import_module, not __import__: for a dotted module (a handler package) __import__ returns the top package.
+    handler: Callable[[Any, LambdaContext], Any] = getattr(importlib.import_module(module_name), function_name)
     return handler
 
 

@@ -2,7 +2,7 @@
 
 Create and Delete start the operation and return; crhelper then puts an EventBridge rule at its
 shortest rate (1 minute) that invokes the function again, and `poll_*` checks the status until
-it is done. Shipped as `index.py` beside crhelper, like the product's asset.
+it is done. Shipped as `index.py` at the asset's root, beside crhelper (handler `index.handler`).
 """
 
 from __future__ import annotations

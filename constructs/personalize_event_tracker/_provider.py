@@ -35,7 +35,10 @@ from constructs import Construct
 PROVIDER_ID = "PersonalizeEventTrackerProvider"
 # The newest Python runtime.
 RUNTIME = "python3.14"
-HANDLER = "index.handler"
+# The handler is a package whose modules import each other relatively, so Lambda must import it
+# as a package: the asset holds it as a directory under this name, beside crhelper.
+HANDLER_PACKAGE = "event_tracker"
+HANDLER = f"{HANDLER_PACKAGE}.index.handler"
 # Long enough for Personalize's waits (no published figure; public code waits minutes).
 FUNCTION_TIMEOUT_SECONDS = 15 * 60
 LOG_RETENTION_DAYS = 30
@@ -206,13 +209,13 @@ ASSET_FORMAT = "personalize-event-tracker-asset-1"
 
 @functools.cache
 def asset_files() -> tuple[tuple[str, Path], ...]:
-    """What the asset holds, as (path inside the asset, source file): the handler and crhelper.
+    """What the asset holds, as (path inside the asset, source file): the handler package and crhelper.
 
     Found through the installed packages, never the current directory, so a wheel installed in
     another app bundles the same bytes. Compiled files are left out.
     """
     handler_dir = Path(str(importlib.resources.files("personalize_event_tracker._handler")))
-    files: list[tuple[str, Path]] = [("index.py", handler_dir / "index.py")]
+    files = [(f"{HANDLER_PACKAGE}/{module.name}", module) for module in handler_dir.glob("*.py")]
     # Read from the distribution's file list: importing crhelper would import boto3, which a
     # CDK app need not have.
     crhelper = importlib.metadata.distribution("crhelper")

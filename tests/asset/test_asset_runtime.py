@@ -9,6 +9,7 @@ import pytest
 
 from localcloud import lambda_runtime
 from localcloud.response_server import ResponseServer
+from personalize_event_tracker._provider import HANDLER
 from tests.scripted_service import ScriptedPersonalize
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/AssetStack/5e1c0d9a-9a1c-11ef-9d5e-0a1b2c3d4e5f"
@@ -43,6 +44,7 @@ def run(bundled_asset, event, response_server, endpoint_url="http://127.0.0.1:9"
     return lambda_runtime.invoke(
         bundled_asset,
         event,
+        handler=HANDLER,
         timeout_seconds=60,
         environment={
             "AWS_ENDPOINT_URL_PERSONALIZE": endpoint_url,

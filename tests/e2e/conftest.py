@@ -45,28 +45,30 @@ def cdk_cli() -> list[str]:
     return [str(cli), "--no-notices"]
 
 
-def cdk_synth(name: str, *args: str) -> Path:
-    """An assembly synthesized by the real CDK CLI, `--strict` (a warning from the library would
-    fail it, as it would fail a user's pipeline), from the repository's cdk.json unless `args`
-    name another app. Built once per change of its sources (tests/build_cache.py)."""
-
-    def synthesize(out: Path) -> None:
-        env = {
+def synthesize(out: Path, *args: str, cwd: Path = REPOSITORY, env: dict[str, str] | None = None) -> None:
+    """`cdk synth` by the real CDK CLI into `out`, `--strict` (a warning from the library would
+    fail it, as it would fail a user's pipeline), from `cwd`'s cdk.json unless `args` name
+    another app; `python3` is this venv's."""
+    result = subprocess.run(
+        [*cdk_cli(), "synth", "--quiet", "--strict", *args, "-o", str(out)],
+        cwd=cwd,
+        env={
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
             "CDK_DISABLE_CLI_TELEMETRY": "true",
-        }
-        result = subprocess.run(
-            [*cdk_cli(), "synth", "--quiet", "--strict", *args, "-o", str(out)],
-            cwd=REPOSITORY,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, f"cdk synth {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"cdk synth {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
 
-    return cached(name, args, synthesize)
+
+def cdk_synth(name: str, *args: str) -> Path:
+    """An assembly synthesized from this checkout (`synthesize`), built once per change of its
+    sources (tests/build_cache.py)."""
+    return cached(name, args, lambda out: synthesize(out, *args))
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import builtins
 import copy
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
-from personalize_event_tracker._handler import index
+from personalize_event_tracker._handler import answers as answer_sender
+from personalize_event_tracker._handler import index, retrying, service
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Shop/8f2b0e50-9a1c-11ef-9d5e-0a1b2c3d4e5f"
 OTHER_STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Other/11111111-9a1c-11ef-9d5e-0a1b2c3d4e5f"
@@ -93,7 +95,11 @@ def tracker(
 
 
 class FakeClock:
-    """Stands in for the handler's `time` module: sleeping advances the clock at once."""
+    """Stands in for the handler's `time` module: sleeping advances the clock at once.
+
+    The handler reads the time in two modules: `retrying` (its clock: the budget, the waits, the
+    backoff) and `answers` (the pauses between tries to deliver an answer). `fake_time` patches both.
+    """
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -108,7 +114,7 @@ class FakeClock:
 
 
 class TopOfRange:
-    """Stands in for the handler's `random` module: every jittered pause takes its longest value."""
+    """Stands in for the handler's `random` module (in `retrying`): every jittered pause takes its longest value."""
 
     @staticmethod
     def uniform(low: float, high: float) -> float:
@@ -129,11 +135,23 @@ class LambdaContext:
         return int((self.deadline - self._clock.now) * 1000)
 
 
+def fake_time(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
+    """Put `clock` and the longest jitter where the handler reads the time and draws its pauses."""
+    monkeypatch.setattr(retrying, "time", clock)
+    monkeypatch.setattr(retrying, "random", TopOfRange())
+    monkeypatch.setattr(answer_sender, "time", clock)
+
+
+def record_answers(monkeypatch: pytest.MonkeyPatch, record: Callable[[str, dict[str, Any], Any], None]) -> None:
+    """Hand every answer crhelper sends to `record` instead of the ResponseURL."""
+    helper = answer_sender.helper
+    monkeypatch.setattr(helper, "_send", functools.partial(helper._send, send_response=record))
+
+
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(index, "time", fake)
-    monkeypatch.setattr(index, "random", TopOfRange())
+    fake_time(monkeypatch, fake)
     return fake
 
 
@@ -145,7 +163,7 @@ def lambda_context(clock: FakeClock) -> LambdaContext:
 @pytest.fixture
 def personalize():
     """Stubs for the handler's Personalize client: exact parameters, in order, all consumed."""
-    with Stubber(index.personalize) as stubber:
+    with Stubber(service.personalize) as stubber:
         yield Personalize(stubber)
         stubber.assert_no_pending_responses()
 
@@ -159,7 +177,7 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         assert url == RESPONSE_URL
         sent.append(copy.deepcopy(body))
 
-    monkeypatch.setattr(index.helper, "_send", functools.partial(index.helper._send, send_response=record))
+    record_answers(monkeypatch, record)
     return sent
 
 

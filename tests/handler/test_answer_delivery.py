@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from localcloud.response_server import ResponseServer
-from personalize_event_tracker._handler import index
+from personalize_event_tracker._handler import answers
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_an_answer_is_delivered_after_5xx_refusals(response_server, clock, caplo
     url = response_server.url_for(REQUEST)
     response_server.refuse_next(2, status=503)
 
-    index.put_answer(url, body(REQUEST))
+    answers.put_answer(url, body(REQUEST))
 
     (answer,) = response_server.answers_to(url)
     assert answer.problems == []
@@ -47,7 +47,7 @@ def test_a_4xx_is_not_retried(response_server, clock, caplog):
     url = response_server.url_for(REQUEST)
     response_server.refuse_next(1, status=403)
 
-    index.put_answer(url, body(REQUEST))
+    answers.put_answer(url, body(REQUEST))
 
     assert response_server.answers_to(url) == []
     assert clock.sleeps == []
@@ -58,7 +58,7 @@ def test_delivery_gives_up_after_its_retries(response_server, clock, caplog):
     url = response_server.url_for(REQUEST)
     response_server.refuse_next(10, status=500)
 
-    index.put_answer(url, body(REQUEST))
+    answers.put_answer(url, body(REQUEST))
 
-    assert response_server.refused == len(index.ANSWER_RETRY_PAUSES) + 1
+    assert response_server.refused == len(answers.ANSWER_RETRY_PAUSES) + 1
     assert "not delivered after 6 tries (HTTP 500)" in caplog.text

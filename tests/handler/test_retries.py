@@ -1,6 +1,6 @@
 """Throttling and transient errors are ridden out until the time budget ends, over real HTTP.
 
-The handler's client makes one attempt per call; `index.call` retries with capped, jittered
+The handler's client makes one attempt per call; `retrying.call` retries with capped, jittered
 exponential backoff for as long as the invocation's budget allows (the fake clock makes the
 pauses instant and the jitter its longest value).
 """
@@ -8,7 +8,7 @@ pauses instant and the jitter its longest value).
 import boto3
 import pytest
 
-from personalize_event_tracker._handler import index
+from personalize_event_tracker._handler import service as handler_service
 from tests.scripted_service import ScriptedPersonalize, error
 
 from .conftest import ARN, TRACKING_ID, LambdaContext, invoke, make_event, summary, tracker
@@ -24,9 +24,9 @@ def scripted(monkeypatch):
             "personalize",
             region_name="us-east-1",
             endpoint_url=service.endpoint_url,
-            config=index.personalize.meta.config,
+            config=handler_service.personalize.meta.config,
         )
-        monkeypatch.setattr(index, "personalize", client)
+        monkeypatch.setattr(handler_service, "personalize", client)
         started.append(service)
         return service
 
@@ -38,7 +38,7 @@ def scripted(monkeypatch):
 
 def test_botocore_makes_one_attempt_and_the_handler_retries():
     # botocore's modes give up after a fixed count; the handler's own loop is bounded by time
-    assert index.personalize.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert handler_service.personalize.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
 
 
 def test_a_throttled_poll_slows_the_polling_down(scripted, answers, lambda_context, clock):

@@ -40,7 +40,10 @@ def wheel():
 def test_the_wheel_ships_the_library_and_the_handler_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     packaged = sorted(n for n in names if not n.startswith("personalize_event_tracker-"))
-    assert "personalize_event_tracker/_handler/index.py" in packaged
+    handler_modules = sorted(p.name for p in (REPOSITORY / "lambda" / "event_tracker").glob("*.py"))
+    assert [n for n in packaged if n.startswith("personalize_event_tracker/_handler/")] == [
+        f"personalize_event_tracker/_handler/{name}" for name in handler_modules
+    ]
     assert "personalize_event_tracker/py.typed" in packaged
     assert not [n for n in packaged if n.startswith(("localcloud/", "tests/", "lambda/", "constructs/"))]
     assert not [n for n in packaged if "__pycache__" in n]
@@ -90,8 +93,10 @@ def test_the_consumer_app_synthesizes_with_the_installed_wheel(wheel, tmp_path):
     (asset,) = [a for a in assets.values() if a["source"].get("packaging") == "zip"]
     staged = assembly / asset["source"]["path"]
     shipped = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
-    assert "index.py" in shipped and "crhelper/resource_helper.py" in shipped
-    assert not [p for p in shipped if not (p == "index.py" or p.startswith("crhelper/"))]
+    assert "event_tracker/index.py" in shipped and "crhelper/resource_helper.py" in shipped
+    assert not [p for p in shipped if not p.startswith(("event_tracker/", "crhelper/"))]
+    (provider,) = [r for r in functions if "S3Key" in r["Properties"]["Code"]]  # the ingest function is inline
+    assert provider["Properties"]["Handler"] == "event_tracker.index.handler"
     # the same bytes as this checkout's, so the same hash from another install location
     installed_hash = subprocess.run(
         [str(python), "-I", "-c", "from personalize_event_tracker._provider import asset_hash; print(asset_hash())"],

@@ -1,10 +1,10 @@
 """Property-based tests: validation agrees with the API model, and malformed input always gets an answer."""
 
 import copy
-import functools
 from typing import Any
 
 import botocore.session
+import pytest
 import regex
 from botocore.model import StructureShape
 from botocore.stub import Stubber
@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from personalize_event_tracker import _validation
-from personalize_event_tracker._handler import index
-from tests.handler.conftest import FakeClock, LambdaContext, make_event, properties
+from personalize_event_tracker._handler import contract, index, service
+from personalize_event_tracker._handler.answers import HandlerError
+from tests.handler.conftest import FakeClock, LambdaContext, fake_time, make_event, properties, record_answers
 
 _CREATE = botocore.session.get_session().get_service_model("personalize").operation_model("CreateEventTracker")
 assert isinstance(_CREATE.input_shape, StructureShape)
@@ -49,9 +50,9 @@ def test_arn_validation_is_the_models(arn: str) -> None:
 def test_handler_accepts_exactly_what_the_model_accepts(name: str, arn: str) -> None:
     valid = model_accepts(name, NAME_SHAPE) and model_accepts(arn, ARN_SHAPE)
     try:
-        index.parse_properties({"Name": name, "DatasetGroupArn": arn})
+        contract.parse_properties({"Name": name, "DatasetGroupArn": arn})
         accepted = True
-    except index.HandlerError:
+    except HandlerError:
         accepted = False
     assert accepted == valid
 
@@ -95,7 +96,7 @@ def malformed_properties(draw: st.DrawFn) -> Any:
         key = draw(st.sampled_from(["Name", "DatasetGroupArn"]))
         props[key] = props[key] + draw(st.text(min_size=257, max_size=400))
     elif breakage == "unknown":
-        props[draw(st.text(min_size=1, max_size=20).filter(lambda k: k not in index.KNOWN_PROPERTIES))] = "x"
+        props[draw(st.text(min_size=1, max_size=20).filter(lambda k: k not in contract.KNOWN_PROPERTIES))] = "x"
     else:
         props["Tags"] = draw(BAD_TAGS.filter(lambda t: t is not None and t != []))  # no tags is valid
     return props
@@ -106,14 +107,12 @@ def malformed_properties(draw: st.DrawFn) -> Any:
 def test_malformed_properties_are_answered_failed_with_a_reason(resource_properties: Any, request_type: str) -> None:
     answers: list[dict[str, Any]] = []
     clock = FakeClock()
-    original_send, original_time = index.helper._send, index.time
-    index.helper._send = functools.partial(
-        original_send, send_response=lambda url, body, verify: answers.append(copy.deepcopy(body))
-    )
-    index.time = clock
-    try:
+    # a function-scoped fixture would last across every example: the patches are scoped here instead
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        record_answers(monkeypatch, lambda url, body, verify: answers.append(copy.deepcopy(body)))
+        fake_time(monkeypatch, clock)
         # no call is stubbed: reaching the service at all would be a failure of its own kind
-        with Stubber(index.personalize):
+        with Stubber(service.personalize):
             event = make_event(
                 request_type,
                 old_properties=properties() if request_type == "Update" else None,
@@ -121,8 +120,6 @@ def test_malformed_properties_are_answered_failed_with_a_reason(resource_propert
             )
             event["ResourceProperties"] = copy.deepcopy(resource_properties)
             index.handler(event, LambdaContext(clock, budget_seconds=900))
-    finally:
-        index.helper._send, index.time = original_send, original_time
     (answer,) = answers
     assert answer["Status"] == "FAILED"
     assert answer["Reason"].startswith(("Invalid properties: ", "ResourceProperties must be an object"))

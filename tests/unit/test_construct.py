@@ -94,7 +94,7 @@ def test_provider_function_runtime_and_logging():
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "index.handler",
+            "Handler": "event_tracker.index.handler",
             "Runtime": Match.string_like_regexp(r"^python3\.\d+$"),
             "Architectures": ["arm64"],
             "LoggingConfig": {"LogGroup": {"Ref": log_group_id}},
@@ -146,7 +146,7 @@ def test_the_function_records_its_asset_as_cdks_function_does(tmp_path):
     metadata = ours["Metadata"]
     assert set(metadata) - {"aws:cdk:path"} == set(reference["Metadata"]) - {"aws:cdk:path"}
     assert (metadata["aws:asset:property"], metadata["aws:asset:is-bundled"]) == ("Code", False)
-    assert (outdir / metadata["aws:asset:path"] / "index.py").is_file()
+    assert (outdir / metadata["aws:asset:path"] / "event_tracker" / "index.py").is_file()
     assert ours["Properties"]["Code"]["S3Key"] == metadata["aws:asset:path"].removeprefix("asset.") + ".zip"
 
 

@@ -9,7 +9,7 @@ import pytest
 from botocore.model import ListShape, StructureShape
 
 from personalize_event_tracker import _contract, _validation
-from personalize_event_tracker._handler import index
+from personalize_event_tracker._handler import contract, ownership
 
 MODEL = botocore.session.get_session().get_service_model("personalize")
 CREATE_SHAPE = MODEL.operation_model("CreateEventTracker").input_shape
@@ -35,19 +35,19 @@ CREATE_INPUT = CREATE_SHAPE.members
     ],
 )
 def test_construct_and_handler_share_the_contract(name):
-    assert getattr(_contract, name) == getattr(index, name)
+    assert getattr(_contract, name) == getattr(contract, name)
 
 
 @pytest.mark.parametrize("name", ["NAME_MAX_LENGTH", "ARN_MAX_LENGTH", "TAG_KEY_MAX_LENGTH", "TAG_VALUE_MAX_LENGTH"])
 def test_construct_and_handler_share_the_limits(name):
-    assert getattr(_validation, name) == getattr(index, name)
+    assert getattr(_validation, name) == getattr(contract, name)
 
 
 def test_patterns_are_the_models():
     name, arn = CREATE_INPUT["name"].metadata, CREATE_INPUT["datasetGroupArn"].metadata
-    assert "^" + _validation.NAME_PATTERN.pattern == name["pattern"] == "^" + index.NAME_PATTERN.pattern
+    assert "^" + _validation.NAME_PATTERN.pattern == name["pattern"] == "^" + contract.NAME_PATTERN.pattern
     assert (name["min"], name["max"]) == (1, _validation.NAME_MAX_LENGTH)
-    assert _validation.ARN_PATTERN.pattern == arn["pattern"] == index.ARN_PATTERN.pattern
+    assert _validation.ARN_PATTERN.pattern == arn["pattern"] == contract.ARN_PATTERN.pattern
     assert arn["max"] == _validation.ARN_MAX_LENGTH
 
 
@@ -81,10 +81,10 @@ def test_tag_limits_are_the_models():
 )
 def test_tag_text_rule_is_the_same_on_both_sides(text, allowed):
     assert _validation.is_tag_text(text) is allowed
-    assert index.is_tag_text(text) is allowed
+    assert contract.is_tag_text(text) is allowed
 
 
 def test_ownership_tags_live_in_the_reserved_namespace():
-    assert index.OWNER_STACK_TAG.startswith(_contract.TAG_NAMESPACE)
-    assert index.OWNER_LOGICAL_ID_TAG.startswith(_contract.TAG_NAMESPACE)
+    assert ownership.OWNER_STACK_TAG.startswith(_contract.TAG_NAMESPACE)
+    assert ownership.OWNER_LOGICAL_ID_TAG.startswith(_contract.TAG_NAMESPACE)
     assert not _contract.TAG_NAMESPACE.startswith("aws:")

@@ -1,0 +1,123 @@
+"""Updating a deployed stack from the single-file handler to the handler package (issue 18).
+
+Until then the function ran `index.handler`: one `index.py` at the asset's root. The stack
+deployed with that template and asset is updated to this checkout's, on the same local cloud.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localcloud.assembly import StackArtifact, find_stack
+from localcloud.cloudformation.resources.lambda_function import ASSET_ATTRIBUTE
+from personalize_event_tracker._provider import HANDLER
+
+from ..build_cache import cached
+from .conftest import REPOSITORY, synthesize
+
+# The last commit whose handler was the single file: the example app as it synthesized then.
+SINGLE_FILE_COMMIT = "a0650100b4ead88574db22beb460594aa670ca6b"
+STACK = "PersonalizeEventTrackerDemo"
+
+
+def export_commit(commit: str, target: Path) -> None:
+    """The commit's files, as `git archive` writes them (no .git, nothing untracked)."""
+    known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPOSITORY, capture_output=True)
+    if known.returncode != 0:
+        pytest.fail(f"commit {commit} is not in this clone: a shallow clone needs `git fetch --unshallow`")
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", commit], cwd=REPOSITORY, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+
+
+def synthesize_single_file_release(out: Path) -> None:
+    with tempfile.TemporaryDirectory() as sources:
+        checkout = Path(sources) / "checkout"
+        export_commit(SINGLE_FILE_COMMIT, checkout)
+        # The library laid out as its wheel installs it, from that commit's sources: first on the
+        # path, it is imported instead of this checkout's (installed in the venv in editable mode).
+        library = Path(sources) / "library" / "personalize_event_tracker"
+        shutil.copytree(checkout / "constructs" / "personalize_event_tracker", library)
+        shutil.copytree(checkout / "lambda" / "event_tracker", library / "_handler")
+        synthesize(out, cwd=checkout, env={"PYTHONPATH": str(library.parent)})
+
+
+@pytest.fixture(scope="session")
+def single_file_assembly() -> Path:
+    """The example app synthesized by the real CLI from SINGLE_FILE_COMMIT (built once, cached)."""
+    return cached("example-app-single-file", [SINGLE_FILE_COMMIT], synthesize_single_file_release)
+
+
+def provider_function(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The logical id and the resource of the template's one function."""
+    (function,) = [(k, r) for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
+    return function
+
+
+def shipped(asset: Path) -> list[str]:
+    return sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file())
+
+
+def without_code(artifact: StackArtifact) -> dict[str, Any]:
+    """The template with the provider function's handler string and asset masked."""
+    template = copy.deepcopy(artifact.template)
+    _, function = provider_function(template)
+    function["Properties"]["Handler"] = "<handler>"
+    function["Properties"]["Code"]["S3Key"] = "<asset>"
+    if "aws:asset:path" in function.get("Metadata", {}):
+        function["Metadata"]["aws:asset:path"] = "<asset>"
+    return template
+
+
+def test_updating_from_the_single_file_handler_replaces_the_code_and_keeps_the_tracker(
+    harness, single_file_assembly, example_assembly
+):
+    old, new = find_stack(single_file_assembly, STACK), find_stack(example_assembly, STACK)
+    function_id, old_function = provider_function(old.template)
+    _, new_function = provider_function(new.template)
+    old_asset = old.assets[old_function["Properties"]["Code"]["S3Key"]]
+    new_asset = new.assets[new_function["Properties"]["Code"]["S3Key"]]
+    # GIVEN the example app as it was: the handler one index.py at the asset's root
+    assert old_function["Properties"]["Handler"] == "index.handler"
+    assert "index.py" in shipped(old_asset) and "event_tracker/index.py" not in shipped(old_asset)
+    assert new_function["Properties"]["Handler"] == HANDLER == "event_tracker.index.handler"
+    assert "event_tracker/index.py" in shipped(new_asset) and "index.py" not in shipped(new_asset)
+    # AND the templates differ in the handler string and the asset only
+    assert without_code(old) == without_code(new)
+    # AND deployed
+    first = harness.cloud.deploy(old)
+    ((logical_id, arn),) = harness.stack_trackers(STACK).items()
+    before = harness.tracker(arn)
+    assert before["status"] == "ACTIVE" and first == {"TrackingId": before["trackingId"]}
+
+    # WHEN the stack is updated to the handler package
+    second = harness.cloud.deploy(new)
+
+    # THEN the function's code and handler string are the new ones
+    function = harness.cloud.stacks[STACK]["resources"][function_id]
+    assert function["properties"]["Handler"] == HANDLER
+    assert Path(function["attributes"][ASSET_ATTRIBUTE]) == new_asset
+    # AND the tracker stays, with its trackingId: CloudFormation sent it nothing, neither an
+    # Update nor a Create of a replacement and the Delete of the old one
+    assert harness.stack_trackers(STACK) == {logical_id: arn}
+    assert harness.tracker(arn) == before
+    assert second == first
+    assert harness.requests() == ["Create"]
+
+    # WHEN the stack is destroyed
+    harness.cloud.destroy(STACK)
+    # THEN the new code deleted the tracker the old code created
+    assert harness.trackers() == []
+    assert harness.requests() == ["Create", "Delete"]
+    (delete,) = [i for i in harness.cloud.invocations if i.request_type == "Delete"]
+    assert [a.returncode for a in delete.attempts] == [0]
+    output = delete.attempts[0].output
+    # (the single file logged as `index`; the package's modules log under their own names)
+    assert f"\tevent_tracker.waiting\tDeleting event tracker {arn}" in output
