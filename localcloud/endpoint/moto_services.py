@@ -9,12 +9,14 @@ serialized and journaled (`journal.py`) so that they survive a restart; reads ru
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import unescape
 
+from moto.core.base_backend import AccountSpecificBackend
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -49,10 +51,30 @@ def reset_moto() -> None:
     moto_api_backend.reset()
 
 
+# Profile variables botocore reads when it makes a session.
+PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
+def blind_moto_to_profiles() -> None:
+    """Make moto's one botocore session now, with no profile in the environment.
+
+    moto makes that session (cached for the process) the first time a service's backend is used,
+    only to list partitions and regions; made from a shell whose AWS_PROFILE names a profile that
+    does not exist, it raises ProfileNotFound, and every request to that service answers 500. The
+    local cloud never uses a profile, so its session is made without one, once, before serving.
+    """
+    saved = {name: os.environ.pop(name) for name in PROFILE_VARIABLES if name in os.environ}
+    try:
+        AccountSpecificBackend.get_session()
+    finally:
+        os.environ.update(saved)
+
+
 class MotoServices:
     """moto's WSGI app behind a `Request -> HttpResponse` face, journaling the writes it accepts."""
 
     def __init__(self, journal: Journal | None) -> None:
+        blind_moto_to_profiles()
         self._app = DomainDispatcherApplication(create_backend_app)
         self.journal = journal
         # One write at a time, so the journal's order is the order moto ran them in.

@@ -27,6 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud.cloudformation.api import EMPTY_CHANGE_SET, CloudFormationApi
+from localcloud.endpoint.moto_services import blind_moto_to_profiles
 
 moto_server = pytest.importorskip("moto.server")
 
@@ -42,6 +43,7 @@ KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_na
 @pytest.fixture(scope="module")
 def services_url() -> Iterator[str]:
     """moto's S3, SSM, IAM, ECR and Logs: what the endpoint routes to moto."""
+    blind_moto_to_profiles()  # as the endpoint does: a test below sets AWS_PROFILE
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
