@@ -23,9 +23,14 @@ os.environ.pop("AWS_PROFILE", None)
 
 # The longest tests first: pytest-xdist hands tests out in this order, so the end-to-end tests
 # (mostly waiting on the local cloud's clocks) overlap each other and the quick ones fill the gaps.
+# The longest first: journeys through the real CDK CLI (each a chain of CLI runs that mostly wait
+# on the CLI's own polling) and the 50-tracker scale test.
+LONGEST = ("test_scale.py", "test_outside_app.py", "test_cdk_cli.py", "test_cli.py")
+
+
 def _weight(item: pytest.Item) -> int:
     path = item.path.as_posix()
-    if "/tests/e2e/test_scale.py" in path:
+    if "/tests/e2e/" in path and path.endswith(LONGEST):
         return 0
     if "/tests/e2e/" in path or "/tests/packaging/" in path:
         return 1
