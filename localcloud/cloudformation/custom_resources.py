@@ -53,7 +53,7 @@ class CustomResources:
         responses: ResponseServer,
         settings: Settings,
         service_environment: dict[str, str],
-        function_logs: Callable[[dict[str, Any], str], None] | None = None,
+        function_logs: Callable[[dict[str, Any], lambda_runtime.Invocation], None] | None = None,
     ) -> None:
         self._state = state
         self._responses = responses
@@ -154,10 +154,13 @@ class CustomResources:
                         timeout_seconds=timeout,
                         environment=environment,
                         region=self._settings.region,
+                        function_name=str(function.get("physical_id") or "provider"),
+                        memory_mb=int(properties.get("MemorySize", 128)),
+                        log_group=str((properties.get("LoggingConfig") or {}).get("LogGroup") or ""),
                     )
                     invocation.attempts.append(result)
                     if self._function_logs is not None:
-                        self._function_logs(function, result.output)
+                        self._function_logs(function, result)
                     if result.returncode == 0:
                         return
                     # An error or a timeout: Lambda retries the asynchronous invocation.

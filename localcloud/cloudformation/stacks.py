@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 
+from .. import lambda_runtime
 from ..assembly import StackArtifact
 from ..intrinsics import TemplateError, condition, resolve
 from ..plan import dependencies, run_graph
@@ -258,22 +259,27 @@ class LocalCloud:
         )
         self._emit(record, failed, reason)
 
-    def _function_logs(self, function: dict[str, Any], output: str) -> None:
-        """One invocation's output in the function's log group, as Lambda writes it (the CDK CLI
-        shows it beside a failed custom resource)."""
+    def _function_logs(self, function: dict[str, Any], invocation: lambda_runtime.Invocation) -> None:
+        """One invocation's lines in its environment's stream of the function's log group, as
+        Lambda writes them (the CDK CLI shows them beside a failed custom resource)."""
         assert self._clients is not None
+        outcome = invocation.outcome
+        if outcome is None:
+            return
         logging_config = function["properties"].get("LoggingConfig") or {}
         group = str(logging_config.get("LogGroup") or f"/aws/lambda/{function['physical_id']}")
-        stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
-        now = int(time.time() * 1000)
-        events = [{"timestamp": now, "message": line} for line in output.splitlines() if line.strip()]
+        events = [{"timestamp": stamp, "message": line} for stamp, line in outcome.log_events if line.strip()]
         logs = self._clients("logs")
         try:
             with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
                 logs.create_log_group(logGroupName=group)
-            logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            if events:
-                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[:10000])
+            # one stream per environment, made with its first invocation
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+                logs.create_log_stream(logGroupName=group, logStreamName=outcome.log_stream)
+            for start in range(0, len(events), 10000):
+                logs.put_log_events(
+                    logGroupName=group, logStreamName=outcome.log_stream, logEvents=events[start : start + 10000]
+                )
         except Exception as error:  # the logs are a courtesy: an invocation never fails for them
             LOG.warning("could not write the logs of %s to %s: %s", function["physical_id"], group, error)
 

@@ -1,0 +1,139 @@
+"""Lambda's Python runtime, run as Lambda runs it: the real runtime interface client against a
+Runtime API the local cloud serves, in environments kept warm between invocations.
+
+The interpreter comes from a dedicated runtime venv that holds boto3 and awslambdaric and nothing
+else of the project's, so an asset that forgot a dependency fails here as it would in Lambda. The
+code directory is the task root; the handler string, environment, memory and timeout come from
+the template. `invoke` runs one invocation in the process-wide `Environments` (as Lambda's
+concurrency is the account's); `runtime_api.py` is the endpoint each environment polls,
+`environments.py` the environments and who gets which.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .environments import (
+    DEFAULT_CONCURRENCY_LIMIT,
+    DEFAULT_IDLE_SECONDS,
+    Environment,
+    Environments,
+    FunctionConfig,
+    Outcome,
+)
+
+REPOSITORY = Path(__file__).resolve().parent.parent.parent
+DEFAULT_RUNTIME_PYTHON = REPOSITORY / ".venv-runtime" / "bin" / "python"
+
+__all__ = [
+    "DEFAULT_CONCURRENCY_LIMIT",
+    "DEFAULT_IDLE_SECONDS",
+    "Environment",
+    "Environments",
+    "FunctionConfig",
+    "Invocation",
+    "Outcome",
+    "environments",
+    "invoke",
+    "runtime_python",
+]
+
+
+@dataclass
+class Invocation:
+    """One invocation's outcome, as the engine and the tests read it."""
+
+    returncode: (
+        int | None
+    )  # 0: answered; 1: the handler raised or Init failed; None: timed out; else the runtime's exit
+    output: str  # the lines the function's log stream got for it, START to REPORT
+    seconds: float
+    outcome: Outcome | None = field(default=None, repr=False)
+
+    @property
+    def timed_out(self) -> bool:
+        return self.returncode is None
+
+    @property
+    def pid(self) -> int:
+        assert self.outcome is not None
+        return self.outcome.pid
+
+    @property
+    def result(self) -> Any:
+        """The handler's return value (None for an error or a timeout)."""
+        if self.outcome is None or self.outcome.response is None:
+            return None
+        return json.loads(self.outcome.response)
+
+
+def runtime_python() -> Path:
+    path = Path(os.environ.get("LOCALCLOUD_RUNTIME_PYTHON", DEFAULT_RUNTIME_PYTHON))
+    if not path.exists():
+        raise FileNotFoundError(f"no Lambda runtime venv at {path}: run `make setup`")
+    return path
+
+
+_ENVIRONMENTS: Environments | None = None
+_ENVIRONMENTS_LOCK = threading.Lock()
+
+
+def environments() -> Environments:
+    """The process-wide environments (made at first use, shut down at exit)."""
+    global _ENVIRONMENTS
+    with _ENVIRONMENTS_LOCK:
+        if _ENVIRONMENTS is None:
+            _ENVIRONMENTS = Environments()
+            atexit.register(_ENVIRONMENTS.shutdown)
+        return _ENVIRONMENTS
+
+
+def invoke(
+    code_dir: Path,
+    event: Mapping[str, Any],
+    *,
+    handler: str = "index.handler",
+    timeout_seconds: float = 900,
+    environment: Mapping[str, str] | None = None,
+    region: str = "us-east-1",
+    function_name: str = "provider",
+    memory_mb: int = 128,
+    log_group: str = "",
+    python: Path | None = None,
+    service: Environments | None = None,
+) -> Invocation:
+    """Run one invocation to its end (or its timeout) in a warm environment of this function
+    configuration, or a new one; what it printed and how it ended."""
+    config = FunctionConfig(
+        name=function_name,
+        code_dir=Path(code_dir).resolve(),
+        handler=handler,
+        timeout_seconds=timeout_seconds,
+        python=python or runtime_python(),
+        region=region,
+        memory_mb=memory_mb,
+        environment=tuple(sorted((environment or {}).items())),
+        log_group=log_group,
+    )
+    outcome = (service or environments()).invoke(config, json.dumps(event).encode())
+    returncode: int | None = {"success": 0, "error": 1, "timeout": None}.get(outcome.status, outcome.exit_code or 1)
+    output = "".join(line + "\n" for _, line in outcome.log_events)
+    return Invocation(returncode=returncode, output=output, seconds=outcome.seconds, outcome=outcome)
+
+
+if (
+    __name__ == "__main__"
+):  # pragma: no cover - a manual aid: python -m localcloud.lambda_runtime ASSET HANDLER < event.json
+    result = invoke(
+        Path(sys.argv[1]), json.load(sys.stdin), handler=sys.argv[2] if len(sys.argv) > 2 else "index.handler"
+    )
+    print(result.output)
+    raise SystemExit(result.returncode or 0)

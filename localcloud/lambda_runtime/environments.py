@@ -1,0 +1,462 @@
+"""Execution environments, kept warm as Lambda keeps them.
+
+An environment is `python -m awslambdaric <handler>` in the runtime venv, polling a Runtime API
+of its own: Init (the handler module's import and its clients) runs once, when it starts, and
+the process, with its module state, then serves one invocation after another. `Environments`
+hands each invocation an idle environment of its function configuration, and starts a new one
+only when all are busy, up to the concurrency limit (past it, the invocation waits, as Lambda
+retries a throttled asynchronous invocation). An idle environment is reclaimed after
+`idle_seconds`; a configuration or code change retires the old configuration's environments; a
+timed-out invocation kills its environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import math
+import os
+import select
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .runtime_api import Request, RuntimeApi
+
+DEFAULT_CONCURRENCY_LIMIT = 1000  # Lambda's default per account and region
+DEFAULT_IDLE_SECONDS = 300.0
+DEFAULT_MAX_IDLE = 64  # idle environments kept across all functions, the least recently used reclaimed first
+# Only a guard against an Init that never ends: Lambda limits Init to 10 s, but on two busy cores
+# fifty environments importing boto3 at once can take longer than that without anything being wrong.
+INIT_HANG_SECONDS = 300.0
+RUNTIME = "python3.13"
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """What makes two environments interchangeable: a change to any of it is a new configuration."""
+
+    name: str
+    code_dir: Path
+    handler: str
+    timeout_seconds: float
+    python: Path
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    memory_mb: int = 128
+    environment: tuple[tuple[str, str], ...] = ()
+    log_group: str = ""
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group or f"/aws/lambda/{self.name}"
+
+
+@dataclass
+class Outcome:
+    """One invocation as the environment ran it."""
+
+    request_id: str
+    status: str  # "success", "error" (the handler raised; or Init failed), "exit" (the runtime died), "timeout"
+    response: bytes | None
+    error: dict[str, str] | None
+    log_events: list[tuple[int, str]]  # (epoch ms, line), START to REPORT
+    seconds: float
+    cold: bool
+    pid: int
+    log_stream: str
+    exit_code: int | None = None
+
+
+class _Output:
+    """An environment's stdout and stderr, read as it comes (a full pipe would stall the runtime)."""
+
+    def __init__(self, pipe: int) -> None:
+        self._fd = pipe
+        os.set_blocking(pipe, False)
+        self._lock = threading.Lock()
+        self._pending = b""
+        self._events: list[tuple[int, str]] = []
+        self.closed = threading.Event()
+        self._thread = threading.Thread(target=self._pump, name="lambda-output", daemon=True)
+        self._thread.start()
+
+    def _read_available(self) -> bool:
+        """Take what the pipe holds now; False at its end. Called with the lock held."""
+        while True:
+            try:
+                chunk = os.read(self._fd, 65536)
+            except BlockingIOError:
+                return True
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._split(final=True)
+                return False
+            self._pending += chunk
+            self._split(final=False)
+
+    def _split(self, *, final: bool) -> None:
+        now = int(time.time() * 1000)
+        *lines, self._pending = self._pending.split(b"\n")
+        if final and self._pending:
+            lines.append(self._pending)
+            self._pending = b""
+        self._events.extend((now, line.decode("utf-8", "replace").rstrip("\r")) for line in lines)
+
+    def _pump(self) -> None:
+        while True:
+            with contextlib.suppress(OSError, ValueError):
+                select.select([self._fd], [], [], 1.0)
+            with self._lock:
+                if self.closed.is_set():
+                    return
+                if not self._read_available():
+                    self.closed.set()
+                    return
+
+    def take(self) -> list[tuple[int, str]]:
+        """Everything written so far: the runtime flushes each write before it reports an outcome,
+        so what an invocation printed is in the pipe by the time its answer arrives."""
+        with self._lock:
+            if not self.closed.is_set() and not self._read_available():
+                self.closed.set()
+            events, self._events = self._events, []
+            return events
+
+    def finish(self) -> list[tuple[int, str]]:
+        """The rest, once the process has ended."""
+        self._thread.join(timeout=5)
+        events = self.take()
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        return events
+
+
+class Environment:
+    """One execution environment: a runtime process and the Runtime API it polls."""
+
+    def __init__(self, config: FunctionConfig) -> None:
+        self.config = config
+        self.id = uuid.uuid4().hex
+        self.log_stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + self.id
+        self.api = RuntimeApi(on_take=self._taking)
+        self.invocations = 0
+        self.idle_since = 0.0
+        self._started = time.monotonic()
+        self._init_seconds: float | None = None
+        self._current: Request | None = None
+        read_end, write_end = os.pipe()
+        fcntl.fcntl(read_end, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+        try:
+            self.process = subprocess.Popen(
+                # -s -B: no user site, and the task root stays as staged (Lambda's /var/task is
+                # read-only); -m puts the working directory, the task root, first on the path, as
+                # Lambda's bootstrap puts /var/task.
+                [str(config.python), "-s", "-B", "-m", "awslambdaric", config.handler],
+                stdin=subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=write_end,
+                cwd=config.code_dir,
+                env=self._variables(),
+            )
+        finally:
+            os.close(write_end)
+        self.output = _Output(read_end)
+        self.exited = threading.Event()
+        threading.Thread(target=self._watch, name="lambda-environment", daemon=True).start()
+
+    def _variables(self) -> dict[str, str]:
+        config = self.config
+        return {
+            # What Lambda sets, and nothing of this process's own Python setup.
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "AWS_REGION": config.region,
+            "AWS_DEFAULT_REGION": config.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME}",
+            "AWS_LAMBDA_FUNCTION_NAME": config.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(math.ceil(config.timeout_seconds)),
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": config.log_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+            "AWS_LAMBDA_RUNTIME_API": self.api.address,
+            "LAMBDA_TASK_ROOT": str(config.code_dir),
+            "LAMBDA_RUNTIME_DIR": str(Path(config.python).parent.parent),
+            "_HANDLER": config.handler,
+            **dict(config.environment),
+        }
+
+    def _taking(self, request: Request) -> None:
+        request.before = self.output.take()
+
+    @property
+    def alive(self) -> bool:
+        return not self.exited.is_set()
+
+    def _watch(self) -> None:
+        self.process.wait()
+        self.exited.set()
+        request = self._current
+        if request is not None:
+            if self.api.init_error is not None:
+                request.finish(error=self.api.init_error)
+            else:
+                code = self.process.returncode
+                request.finish(error={"errorType": "Runtime.ExitError", "errorMessage": f"exit status {code}"})
+
+    def invoke(self, event: bytes) -> Outcome:
+        """Run one invocation to its end, or to its timeout, which kills the environment."""
+        config = self.config
+        cold = self.invocations == 0
+        self.invocations += 1
+        request = Request(event, config.timeout_seconds, config.arn)
+        self._current = request
+        started = time.monotonic()
+        self.api.offer(request)
+        if self.exited.is_set():  # ended before the request was there to fail
+            self._watch()
+        while not request.taken.is_set() and not request.done.wait(0.05):
+            if time.monotonic() - started > INIT_HANG_SECONDS:
+                request.finish(error={"errorType": "Runtime.InitTimeout", "errorMessage": "Init did not end"})
+                self.kill()
+        before = request.before
+        if cold:
+            self._init_seconds = (request.handed_at or time.monotonic()) - self._started
+        handed = request.handed_at or time.monotonic()
+        timed_out = False
+        if request.taken.is_set() and not request.done.wait(
+            max(0.0, handed + config.timeout_seconds - time.monotonic())
+        ):
+            timed_out = True
+            memory = self._max_memory_mb()
+            self.kill()
+        else:
+            memory = self._max_memory_mb()
+        seconds = time.monotonic() - handed
+        self._current = None
+        during = self.output.finish() if not self.alive else self.output.take()
+        if timed_out:
+            status = "timeout"
+        elif request.error is not None:
+            status = "exit" if request.error.get("errorType") == "Runtime.ExitError" else "error"
+        else:
+            status = "success"
+        lines = _report(request, status, seconds, memory, config, self._init_seconds if cold else None)
+        start, end = lines[0], lines[1:]
+        events = [*before, start, *during, *end]
+        return Outcome(
+            request_id=request.request_id,
+            status=status,
+            response=request.response,
+            error=request.error,
+            log_events=events,
+            seconds=seconds,
+            cold=cold,
+            pid=self.process.pid,
+            log_stream=self.log_stream,
+            exit_code=self.process.returncode if not self.alive else None,
+        )
+
+    def _max_memory_mb(self) -> int:
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+        self.exited.set()
+
+    def close(self) -> None:
+        self.kill()
+        self.api.close()
+        self.output.finish()
+
+
+def _report(
+    request: Request, status: str, seconds: float, memory_mb: int, config: FunctionConfig, init_seconds: float | None
+) -> list[tuple[int, str]]:
+    """START, then what Lambda adds after the function's own lines: the timeout, END and REPORT."""
+    now = int(time.time() * 1000)
+    started = now - int(seconds * 1000)
+    rid = request.request_id
+    lines = [(started, f"START RequestId: {rid} Version: $LATEST")]
+    if status == "timeout":
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now / 1000)) + f".{now % 1000:03d}Z"
+        lines.append((now, f"{stamp} {rid} Task timed out after {config.timeout_seconds:.2f} seconds"))
+    elif status == "exit" and request.error is not None:
+        lines.append((now, f"RequestId: {rid} Error: Runtime exited with error: {request.error['errorMessage']}"))
+        lines.append((now, "Runtime.ExitError"))
+    lines.append((now, f"END RequestId: {rid}"))
+    milliseconds = seconds * 1000
+    report = (
+        f"REPORT RequestId: {rid}\tDuration: {milliseconds:.2f} ms\tBilled Duration: {math.ceil(milliseconds)} ms\t"
+        f"Memory Size: {config.memory_mb} MB\tMax Memory Used: {memory_mb} MB"
+    )
+    if init_seconds is not None:
+        report += f"\tInit Duration: {init_seconds * 1000:.2f} ms"
+    if status == "timeout":
+        report += "\tStatus: timeout"
+    elif (
+        status != "success" and request.error is not None and request.error.get("errorType", "").startswith("Runtime.")
+    ):
+        report += f"\tStatus: error\tError Type: {request.error['errorType']}"
+    lines.append((now, report))
+    return lines
+
+
+@dataclass
+class _Pool:
+    idle: list[Environment] = field(default_factory=list)  # the most recently used last
+
+
+class Environments:
+    """Every function's environments: warm reuse, the concurrency limit, idle reclaim."""
+
+    def __init__(
+        self,
+        *,
+        concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        max_idle: int = DEFAULT_MAX_IDLE,
+    ) -> None:
+        self.concurrency_limit = concurrency_limit
+        self.idle_seconds = idle_seconds
+        self.max_idle = max_idle
+        self._lock = threading.Condition()
+        self._pools: dict[FunctionConfig, _Pool] = {}
+        self._current: dict[str, FunctionConfig] = {}  # each function's configuration now
+        self._busy: set[Environment] = set()
+        self._starting = 0
+        self.started = 0  # environments started, for tests and benchmarks
+        self._closed = threading.Event()
+        self._reaper: threading.Thread | None = None
+
+    def invoke(self, config: FunctionConfig, event: bytes) -> Outcome:
+        environment = self._acquire(config)
+        try:
+            return environment.invoke(event)
+        finally:
+            self._release(environment)
+
+    def _acquire(self, config: FunctionConfig) -> Environment:
+        retired: list[Environment] = []
+        environment: Environment | None = None
+        with self._lock:
+            if self._closed.is_set():
+                raise RuntimeError("the Lambda environments are shut down")
+            previous = self._current.get(config.name)
+            if previous is not None and previous != config:
+                retired = self._pools.pop(previous, _Pool()).idle
+            self._current[config.name] = config
+            pool = self._pools.setdefault(config, _Pool())
+            while True:
+                if pool.idle:
+                    environment = pool.idle.pop()
+                    self._busy.add(environment)
+                    break
+                if len(self._busy) + self._starting < self.concurrency_limit:
+                    self._starting += 1
+                    break
+                self._lock.wait()
+            self._start_reaper()
+        _close_all(retired)
+        if environment is not None:
+            return environment
+        try:
+            started = Environment(config)
+        finally:
+            with self._lock:
+                self._starting -= 1
+                self.started += 1
+                self._lock.notify_all()
+        with self._lock:
+            self._busy.add(started)
+        return started
+
+    def _release(self, environment: Environment) -> None:
+        discard: list[Environment] = []
+        with self._lock:
+            self._busy.discard(environment)
+            config = environment.config
+            if environment.alive and self._current.get(config.name) == config and not self._closed.is_set():
+                environment.idle_since = time.monotonic()
+                self._pools.setdefault(config, _Pool()).idle.append(environment)
+                discard = self._over_max_idle()
+            else:
+                discard = [environment]
+            self._lock.notify_all()
+        _close_all(discard)
+
+    def _over_max_idle(self) -> list[Environment]:
+        idle = sorted((e for pool in self._pools.values() for e in pool.idle), key=lambda e: e.idle_since)
+        surplus = idle[: max(0, len(idle) - self.max_idle)]
+        for environment in surplus:
+            self._pools[environment.config].idle.remove(environment)
+        return surplus
+
+    def reclaim(self) -> int:
+        """Close the environments idle for longer than `idle_seconds`; how many were."""
+        now = time.monotonic()
+        with self._lock:
+            stale = [e for pool in self._pools.values() for e in pool.idle if now - e.idle_since >= self.idle_seconds]
+            for environment in stale:
+                self._pools[environment.config].idle.remove(environment)
+        _close_all(stale)
+        return len(stale)
+
+    def _start_reaper(self) -> None:
+        if self._reaper is None:
+            self._reaper = threading.Thread(target=self._reap, name="lambda-reaper", daemon=True)
+            self._reaper.start()
+
+    def _reap(self) -> None:
+        while not self._closed.wait(max(0.5, min(self.idle_seconds / 2, 30.0))):
+            self.reclaim()
+
+    def idle(self, config: FunctionConfig | None = None) -> list[Environment]:
+        with self._lock:
+            pools = [self._pools.get(config, _Pool())] if config is not None else list(self._pools.values())
+            return [e for pool in pools for e in pool.idle]
+
+    def processes(self) -> list[int]:
+        """The pids of every environment alive, idle or busy."""
+        with self._lock:
+            everything = [*self._busy, *(e for pool in self._pools.values() for e in pool.idle)]
+        return [e.process.pid for e in everything if e.alive]
+
+    def shutdown(self) -> None:
+        """Kill every environment, busy ones included; the object can no longer be used."""
+        with self._lock:
+            self._closed.set()
+            everything = [*self._busy, *(e for pool in self._pools.values() for e in pool.idle)]
+            self._pools.clear()
+            self._lock.notify_all()
+        _close_all(everything)
+
+    def __enter__(self) -> Environments:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def _close_all(environments: list[Environment]) -> None:
+    for environment in environments:
+        environment.close()
