@@ -2,12 +2,16 @@
 is boto3, real HTTP to the service endpoint, and a real HTTPS ResponseURL."""
 
 import subprocess
+import time
 import uuid
 from typing import Any
 
 import pytest
 
 from localcloud import lambda_runtime
+from localcloud.emulator import Emulator
+from localcloud.lambda_runtime import Environments
+from localcloud.personalize import Personalize
 from localcloud.response_server import ResponseServer
 from personalize_event_tracker._provider import HANDLER
 from tests.scripted_service import ScriptedPersonalize
@@ -53,6 +57,61 @@ def run(bundled_asset, event, response_server, endpoint_url="http://127.0.0.1:9"
             "SSL_CERT_FILE": str(response_server.certificate_file),
         },
     )
+
+
+def test_one_warm_environment_serves_a_trackers_life_and_each_answer_is_its_own(bundled_asset, response_server):
+    # GIVEN one environment of the provider (the concurrency limit keeps it to one) and the emulator
+    with Emulator(Personalize()) as emulator, Environments(concurrency_limit=1) as service:
+        client = emulator.client()
+        group = client.create_dataset_group(name="shop")["datasetGroupArn"]
+        for _ in range(600):  # a hang guard, not a measure: the group's statuses run on the emulator's clock
+            if client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] == "ACTIVE":
+                break
+            time.sleep(0.05)
+        environment = {
+            **emulator.client_environment(),
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "SSL_CERT_FILE": str(response_server.certificate_file),
+        }
+
+        def send(request_type, properties, physical_id=None):
+            event = request(request_type, response_server, properties, physical_id)
+            invocation = lambda_runtime.invoke(
+                bundled_asset, event, handler=HANDLER, timeout_seconds=120, environment=environment, service=service
+            )
+            assert invocation.returncode == 0, invocation.output
+            (answer,) = response_server.answers_to(event["ResponseURL"])
+            assert answer.problems == []
+            return invocation, answer.body
+
+        # WHEN a create, a FAILED create, a tags update and the deletes come one after another
+        properties = {"DatasetGroupArn": group, "Name": "clickstream"}
+        created, create = send("Create", properties)
+        arn = create["PhysicalResourceId"]
+        refused, failed = send("Create", {"DatasetGroupArn": "nope", "Name": "other"})
+        tagged, update = send("Update", {**properties, "Tags": [{"Key": "team", "Value": "growth"}]}, physical_id=arn)
+        rollback, rolled_back = send(
+            "Delete", {"DatasetGroupArn": "nope", "Name": "other"}, failed["PhysicalResourceId"]
+        )
+        deleted, delete = send("Delete", properties, physical_id=arn)
+        left = client.list_event_trackers(datasetGroupArn=group)["eventTrackers"]
+
+    # THEN one process served them all, and no answer carries an earlier one's state
+    assert {i.pid for i in (created, refused, tagged, rollback, deleted)} == {created.pid}
+    assert create["Status"] == "SUCCESS" and create["Data"]["EventTrackerArn"] == arn
+    tracking_id = create["Data"]["TrackingId"]
+    assert failed["Status"] == "FAILED" and failed["Reason"].startswith("Invalid properties")
+    assert failed["PhysicalResourceId"] != arn and tracking_id not in str(failed)
+    assert update["Status"] == "SUCCESS" and update["PhysicalResourceId"] == arn
+    assert update["Data"] == {"EventTrackerArn": arn, "TrackingId": tracking_id}
+    assert rolled_back["Status"] == "SUCCESS" and rolled_back["PhysicalResourceId"] == failed["PhysicalResourceId"]
+    assert delete["Status"] == "SUCCESS" and delete["PhysicalResourceId"] == arn
+    assert tracking_id not in str(rolled_back) + str(delete)
+    assert [t["status"] for t in left if not t["status"].startswith("DELETE")] == []
+    for invocation in (created, refused, tagged, rollback, deleted):
+        assert tracking_id not in invocation.output
+        assert "X-Amz-Signature" not in invocation.output
 
 
 def test_the_runtime_venv_has_boto3_and_not_crhelper():
