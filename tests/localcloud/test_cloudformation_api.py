@@ -573,10 +573,17 @@ def test_a_custom_resource_runs_the_zip_from_s3_and_its_failure_is_the_event_rea
     (failed,) = [e for e in cloud.events(stack) if e["ResourceStatus"] == "UPDATE_FAILED"]
     assert "the handler says no: the dataset group holds a foreign tracker" in failed["ResourceStatusReason"]
     assert {o["OutputKey"]: o["OutputValue"] for o in rolled_back["Outputs"]}["Echo"] == "one"
-    # each invocation's output went to the function's log group, as Lambda's does
+    # each invocation's output went to the function's log group, as Lambda's does: the invocations came
+    # one after another, so one warm environment served them, and its stream holds them all
     function = cloud.cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Provider")["StackResourceDetail"]
-    streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{function['PhysicalResourceId']}")["logStreams"]
-    assert len(streams) >= 3  # Create, the failed Update, the rollback's Update
+    group = f"/aws/lambda/{function['PhysicalResourceId']}"
+    (stream,) = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    lines = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+    starts = [line for line in lines if line.startswith("START RequestId: ")]
+    assert len(starts) >= 3  # Create, the failed Update, the rollback's Update
+    assert len([line for line in lines if line.startswith("REPORT RequestId: ")]) == len(starts)
+    assert sum("Init Duration" in line for line in lines) == 1
+    assert "/[$LATEST]" in stream["logStreamName"]
 
     cloud.cfn.delete_stack(StackName=stack)
     assert cloud.settled(created["StackId"])["StackStatus"] == "DELETE_COMPLETE"
