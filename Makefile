@@ -160,6 +160,7 @@ bench: setup
 	$(BIN)/python -m bench.synthesis_profile
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.asset
+	$(BIN)/python -m bench.lambda_runtime
 	$(BIN)/python -m bench.cli
 	$(BIN)/python -m bench.project
 	$(BIN)/python -m bench.report

@@ -1,6 +1,6 @@
 """Lambda's API on the endpoint: not emulated here yet, answered as Lambda answers what it lacks.
 
-The stack engine runs functions itself (`localcloud/lambda_runtime.py`); this is the face a
+The stack engine runs functions itself (`localcloud/lambda_runtime/`); this is the face a
 client calling `lambda` meets, so it gets a REST-JSON error it can parse, naming the operation.
 """
 
