@@ -79,6 +79,11 @@ class RuntimeApi:
         with self._lock:
             self._closed = True
             self._lock.notify_all()
+        # serve_forever notices a shutdown only at its next poll (half a second): closing fifty
+        # environments one by one must not wait for each
+        threading.Thread(target=self._stop_serving, name="lambda-runtime-api-close", daemon=True).start()
+
+    def _stop_serving(self) -> None:
         self._server.shutdown()
         self._server.server_close()
 
