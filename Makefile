@@ -61,10 +61,12 @@ help:
 	@echo "make deploy         deploy the example app to your AWS account (cdk deploy)"
 	@echo "make clean          remove the venvs, node_modules, build output and local state"
 
+# pip -qq: errors only. The setup prints no warning of any kind (a machine's pip configuration can
+# name index locations that do not exist, and setuptools warns on every editable install).
 $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -r requirements-dev.txt
 	@mkdir -p $(STAMPS) && touch $@
 
 # A venv with only what the Lambda runtime provides (boto3), on the newest Python here: the
@@ -73,7 +75,7 @@ RUNTIME_STAMP := $(STAMPS)/runtime-$(notdir $(NEWEST_PYTHON))
 $(RUNTIME_STAMP): requirements-runtime.txt
 	rm -rf $(RUNTIME_VENV) $(STAMPS)/runtime*
 	$(NEWEST_PYTHON) -m venv $(RUNTIME_VENV)
-	$(RUNTIME_VENV)/bin/python -m pip install --quiet -r requirements-runtime.txt
+	$(RUNTIME_VENV)/bin/python -m pip install -qq -r requirements-runtime.txt
 	@mkdir -p $(STAMPS) && touch $@
 
 # The oldest aws-cdk-lib the library supports on the oldest Python, with the library from this checkout.
@@ -82,8 +84,8 @@ OLDEST_STAMP := $(STAMPS)/oldest-$(notdir $(OLDEST_PYTHON))
 $(OLDEST_STAMP): requirements-oldest.txt pyproject.toml $(STAMPS)/venv
 	rm -rf $(OLDEST_VENV) $(STAMPS)/oldest*
 	$(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
-	$(OLDEST_VENV)/bin/python -m pip install --quiet -r requirements-oldest.txt
-	$(OLDEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(OLDEST_VENV)/bin/python -m pip install -qq -r requirements-oldest.txt
+	$(OLDEST_VENV)/bin/python -m pip install -qq --no-deps -e .
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
