@@ -30,9 +30,18 @@ STACK = "PersonalizeEventTrackerDemo"
 
 def export_commit(commit: str, target: Path) -> None:
     """The commit's files, as `git archive` writes them (no .git, nothing untracked)."""
-    known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPOSITORY, capture_output=True)
-    if known.returncode != 0:
-        pytest.fail(f"commit {commit} is not in this clone: a shallow clone needs `git fetch --unshallow`")
+
+    def known() -> bool:
+        found = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPOSITORY, capture_output=True)
+        return found.returncode == 0
+
+    if not known():
+        # a shallow clone (as some CI systems make) lacks it: fetch that one commit from where it came
+        subprocess.run(
+            ["git", "fetch", "--quiet", "--depth=1", "origin", commit], cwd=REPOSITORY, capture_output=True, timeout=300
+        )
+    if not known():
+        pytest.fail(f"commit {commit} is not in this clone, and `git fetch origin {commit}` could not get it")
     target.mkdir(parents=True)
     archive = subprocess.run(["git", "archive", commit], cwd=REPOSITORY, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
