@@ -149,6 +149,17 @@ class Harness:
 
         threading.Thread(target=watch, name=description, daemon=True).start()
 
+    def stop_the_clock_as(self, operation: str) -> None:
+        """Pause the service's clock at the moment the next `operation` call runs: what it creates
+        keeps its first status until the test resumes the clock (a gate holds the call meanwhile)."""
+        self.service.gates.close(operation)
+
+        def run_it_on_a_stopped_clock() -> None:
+            self.clock.pause()
+            self.service.gates.open(operation)
+
+        self.when(f"{operation} called", lambda: self.service.gates.waiting(operation) > 0, run_it_on_a_stopped_clock)
+
     def tracker_calls(self, operation: str, outcome: str = "OK", target_suffix: str = "") -> list[Any]:
         return [
             c

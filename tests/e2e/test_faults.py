@@ -209,17 +209,7 @@ def test_lambda_deadline_reached(harness, assemblies):
     # GIVEN a function timeout of 12 s, which leaves the handler a 7 s budget, and a tracker that
     # stays CREATE PENDING: the clock stops as the tracker is created, and runs again for the rollback
     harness.settings.function_timeout = 12
-    harness.service.gates.close("CreateEventTracker")
-
-    def create_on_a_stopped_clock() -> None:
-        harness.clock.pause()
-        harness.service.gates.open("CreateEventTracker")
-
-    harness.when(
-        "CreateEventTracker called",
-        lambda: harness.service.gates.waiting("CreateEventTracker") > 0,
-        create_on_a_stopped_clock,
-    )
+    harness.stop_the_clock_as("CreateEventTracker")
     harness.when("the rollback Delete sent", lambda: harness.invoked("Tracker", "Delete"), harness.clock.resume)
 
     with pytest.raises(DeploymentFailed, match="Timed out waiting for event tracker"):

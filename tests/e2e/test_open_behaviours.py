@@ -73,17 +73,7 @@ def test_create_while_reads_lag(harness, assemblies):
     # GIVEN reads that lag a create, and the service's clock stopped as the tracker is created
     # until the handler has read it once, so that its first read falls inside the lag
     harness.service.set_faults(read_lag=READ_LAG)
-    harness.service.gates.close("CreateEventTracker")
-
-    def create_on_a_stopped_clock() -> None:
-        harness.clock.pause()
-        harness.service.gates.open("CreateEventTracker")
-
-    harness.when(
-        "CreateEventTracker called",
-        lambda: harness.service.gates.waiting("CreateEventTracker") > 0,
-        create_on_a_stopped_clock,
-    )
+    harness.stop_the_clock_as("CreateEventTracker")
     harness.when(
         "the first read of the new tracker",
         lambda: bool(harness.tracker_calls("DescribeEventTracker", "ResourceNotFoundException")),
