@@ -69,8 +69,9 @@ $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install -qq -r requirements-dev.txt
 	@mkdir -p $(STAMPS) && touch $@
 
-# A venv with only what the Lambda runtime provides (boto3), on the newest Python here: the
-# bundled asset runs in it. Its stamp names the interpreter, so a newer one rebuilds it.
+# A venv with only what the Lambda runtime provides (boto3, and awslambdaric, its runtime interface
+# client), on the newest Python here: the bundled asset runs in it. Its stamp names the interpreter,
+# so a newer one rebuilds it.
 RUNTIME_STAMP := $(STAMPS)/runtime-$(notdir $(NEWEST_PYTHON))
 $(RUNTIME_STAMP): requirements-runtime.txt
 	rm -rf $(RUNTIME_VENV) $(STAMPS)/runtime*
