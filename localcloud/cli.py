@@ -27,7 +27,7 @@ from pathlib import Path
 from . import background, demo
 from .cdk_cli import run_cdk
 from .endpoint import Endpoint
-from .local_env import local_environment
+from .local_env import local_client, local_environment
 from .personalize import DELAY_PRESETS
 
 DEFAULT_STATE_DIR = Path(".localcloud")
@@ -68,7 +68,7 @@ def print_env(state_dir: Path) -> int:
 
 def print_outputs(state_dir: Path, show_secrets: bool) -> int:
     cloud = background.require(state_dir)
-    stacks = demo.client("cloudformation", cloud.url).describe_stacks()["Stacks"]
+    stacks = local_client("cloudformation", cloud.url).describe_stacks()["Stacks"]
     for stack in stacks:
         print(f"{stack['StackName']} ({stack['StackStatus']})")
         for output in stack.get("Outputs", []):

@@ -17,17 +17,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
-
-import boto3
-from botocore.config import Config
 
 from . import background
 from .cdk_cli import REPOSITORY, run_cdk
-from .local_env import TEST_KEYS
+from .local_env import ACCOUNT, REGION, local_client
 
 SECRET_OUTPUT_MARKER = "TrackingId"
-ACCOUNT, REGION = "123456789012", "us-east-1"
 
 
 class DemoFailed(RuntimeError):
@@ -41,20 +36,8 @@ def mask(name: str, value: str, show_secrets: bool = False) -> str:
     return f"{value[:4]}{'*' * max(0, len(value) - 4)}  (hidden; --show-secrets shows it)"
 
 
-def client(service: str, endpoint_url: str) -> Any:
-    """A boto3 client of the local cloud, with test keys: never a profile or real credentials."""
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        region_name=REGION,
-        endpoint_url=endpoint_url,
-        aws_access_key_id=TEST_KEYS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=TEST_KEYS["AWS_SECRET_ACCESS_KEY"],
-        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
-    )
-
-
 def send_event(endpoint_url: str, tracking_id: str) -> None:
-    client("personalize-events", endpoint_url).put_events(
+    local_client("personalize-events", endpoint_url).put_events(
         trackingId=tracking_id,
         userId="demo-user",
         sessionId=f"demo-session-{uuid.uuid4().hex[:8]}",
@@ -64,10 +47,10 @@ def send_event(endpoint_url: str, tracking_id: str) -> None:
 
 def what_is_left(endpoint_url: str, stack_name: str) -> dict[str, int]:
     """What the app's stack could have left behind, as the APIs list it."""
-    stacks = client("cloudformation", endpoint_url).list_stacks()["StackSummaries"]
-    personalize = client("personalize", endpoint_url)
-    roles = client("iam", endpoint_url).list_roles()["Roles"]
-    groups = client("logs", endpoint_url).describe_log_groups()["logGroups"]
+    stacks = local_client("cloudformation", endpoint_url).list_stacks()["StackSummaries"]
+    personalize = local_client("personalize", endpoint_url)
+    roles = local_client("iam", endpoint_url).list_roles()["Roles"]
+    groups = local_client("logs", endpoint_url).describe_log_groups()["logGroups"]
     return {
         "stacks": sum(1 for s in stacks if s["StackName"] == stack_name and s["StackStatus"] != "DELETE_COMPLETE"),
         "dataset groups": len(personalize.list_dataset_groups()["datasetGroups"]),

@@ -13,7 +13,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import boto3
+from botocore.config import Config
+
+# The local cloud's one account (moto's default, and the Personalize emulator's), its default
+# region, and the keys every client signs with.
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
 TEST_KEYS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
 # Variables through which the SDKs (boto3, SDK v3 in the CDK CLI, the AWS CLI) find credentials,
@@ -66,7 +74,7 @@ def local_environment(
     endpoint_url: str,
     *,
     home: Path,
-    region: str = "us-east-1",
+    region: str = REGION,
     inherited: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """`inherited` (default: this process's environment) made safe to run a tool against the local cloud.
@@ -103,3 +111,18 @@ def local_environment(
         }
     )
     return env
+
+
+def local_client(service: str, endpoint_url: str, *, region: str = REGION, attempts: int = 3, **kwargs: Any) -> Any:
+    """A boto3 client of the local cloud with test keys, whatever the shell holds: never a profile
+    or real credentials (explicit keys win over every other source boto3 knows)."""
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=TEST_KEYS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=TEST_KEYS["AWS_SECRET_ACCESS_KEY"],
+        config=kwargs.pop("config", None)
+        or Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=64),
+        **kwargs,
+    )

@@ -14,6 +14,6 @@ Each request goes to the service named in its SigV4 credential scope:
 """
 
 from .bootstrap import BOOTSTRAP_VERSION, QUALIFIER, assets_bucket, version_parameter
-from .server import ACCOUNT, Endpoint
+from .server import Endpoint
 
-__all__ = ["ACCOUNT", "BOOTSTRAP_VERSION", "QUALIFIER", "Endpoint", "assets_bucket", "version_parameter"]
+__all__ = ["BOOTSTRAP_VERSION", "QUALIFIER", "Endpoint", "assets_bucket", "version_parameter"]

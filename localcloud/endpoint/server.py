@@ -18,12 +18,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ..cloudformation.settings import Settings
+from ..local_env import ACCOUNT, TEST_KEYS, local_client
 from ..personalize import Delays, Personalize
 from .bootstrap import QUALIFIER, pre_bootstrap
 from .cloudformation import CloudFormationFactory, CloudFormationService, cloudformation_api
@@ -35,8 +34,6 @@ from .router import Router
 
 LOG = logging.getLogger("localcloud.endpoint")
 
-ACCOUNT = "123456789012"  # moto's default account, and the Personalize emulator's
-TEST_KEYS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
 # moto's backends live in module globals: two endpoints in one process would share them.
 _ONE_PER_PROCESS = threading.Lock()
@@ -169,16 +166,8 @@ class Endpoint:
 
     def client(self, service_name: str, *, attempts: int = 3, **kwargs: Any) -> Any:
         """A boto3 client for any service, pointed here, with test keys; few retries."""
-        return boto3.client(  # type: ignore[call-overload]
-            service_name,
-            region_name=kwargs.pop("region_name", self.region),
-            endpoint_url=self.url,
-            aws_access_key_id=TEST_KEYS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=TEST_KEYS["AWS_SECRET_ACCESS_KEY"],
-            config=kwargs.pop("config", None)
-            or Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=64),
-            **kwargs,
-        )
+        region = kwargs.pop("region_name", self.region)
+        return local_client(service_name, self.url, region=region, attempts=attempts, **kwargs)
 
     def banner(self) -> list[str]:
         """What `serve` prints: where the endpoint is, how to point a client at it, the bootstrap."""

@@ -19,11 +19,13 @@ from botocore.exceptions import ClientError
 
 from localcloud import background
 from localcloud.cdk_cli import run_cdk
-from localcloud.demo import client
+from localcloud.local_env import ACCOUNT, REGION
+from localcloud.local_env import local_client as client
+
+from .conftest import Harness
 
 pytestmark = pytest.mark.slow
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
 STACK = "E2E"
 TRACKER_TYPE = "Custom::PersonalizeEventTracker"
 
@@ -143,7 +145,9 @@ def test_a_users_journey_with_the_cdk_cli(local_cloud, assemblies, production_sh
     # a failing update: the tracker moves to a dataset group that holds someone else's tracker
     personalize = client("personalize", local_cloud)
     existing = personalize.create_dataset_group(name="held-elsewhere")["datasetGroupArn"]
-    wait_for(lambda: personalize.describe_dataset_group(datasetGroupArn=existing)["datasetGroup"]["status"] == "ACTIVE")
+    Harness.wait(
+        lambda: personalize.describe_dataset_group(datasetGroupArn=existing)["datasetGroup"]["status"] == "ACTIVE"
+    )
     foreign = personalize.create_event_tracker(name="someone-elses", datasetGroupArn=existing)["eventTrackerArn"]
     failed = cdk("deploy", "E2E-moved-to-existing", "--require-approval", "never", expect_success=False)
     assert f"already has event tracker {foreign}, which this resource does not own" in failed
@@ -170,12 +174,3 @@ def test_a_users_journey_with_the_cdk_cli(local_cloud, assemblies, production_sh
 
     # and all of it went to the local cloud: the production profile was never consulted
     assert not marker.exists()
-
-
-def wait_for(condition, timeout: float = 120) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from localcloud import background
-from localcloud.demo import client
+from localcloud.local_env import local_client as client
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ import pytest
 
 from localcloud import background
 from localcloud.cdk_cli import cdk_executable
-from localcloud.demo import client
+from localcloud.local_env import local_client as client
 
 pytestmark = pytest.mark.slow
 
