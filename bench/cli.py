@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from localcloud import background
-from localcloud.assembly import find_stack
 from localcloud.cdk_cli import REPOSITORY, run_cdk
 from localcloud.cloudformation import LocalCloud
-from localcloud.emulator import Emulator
+from localcloud.cloudformation.assembly import find_stack
+from localcloud.cloudformation.response_server import ResponseServer
 from localcloud.personalize import DELAY_PRESETS, Personalize
-from localcloud.response_server import ResponseServer
+from localcloud.personalize.http import Emulator
 
 BENCH = Path(__file__).resolve().parent
 STACK = "PersonalizeEventTrackerDemo"

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from localcloud import lambda_runtime
+from localcloud.cloudformation.response_server import ResponseServer
 from localcloud.lambda_runtime import Environments
-from localcloud.response_server import ResponseServer
 from personalize_event_tracker._provider import HANDLER, staged_asset
 
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -1,7 +1,7 @@
 """Scale: N trackers in one stack, created and deleted at once, under the service's rate limits.
 
 Each stack (N dataset groups, each with an EventTracker) is synthesized, then deployed and
-destroyed on the local cloud with the tight rate limits of `localcloud.rate_limits.TIGHT_LIMITS`
+destroyed on the local cloud with the tight rate limits of `localcloud.personalize.rate_limits.TIGHT_LIMITS`
 (CreateEventTracker 2/s with a burst of 2, DescribeEventTracker 5/s, ...) and the `demo` delays
 (a tracker is ACTIVE 2 s after its create, gone 1.3 s after its delete). Measured:
 
@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from localcloud.assembly import find_stack
 from localcloud.cloudformation import LocalCloud, Settings
-from localcloud.emulator import Emulator
+from localcloud.cloudformation.assembly import find_stack
+from localcloud.cloudformation.response_server import ResponseServer
 from localcloud.personalize import DELAY_PRESETS, Personalize
-from localcloud.rate_limits import TIGHT_LIMITS
-from localcloud.response_server import ResponseServer
+from localcloud.personalize.http import Emulator
+from localcloud.personalize.rate_limits import TIGHT_LIMITS
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"

@@ -28,11 +28,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.schedules import Schedules
 from localcloud import lambda_runtime
-from localcloud.emulator import Emulator
+from localcloud.cloudformation.response_server import ResponseServer
 from localcloud.personalize import Delays, Personalize
-from localcloud.response_server import ResponseServer
-from localcloud.schedules import Schedules
+from localcloud.personalize.http import Emulator
 from personalize_event_tracker._provider import HANDLER, HANDLER_PACKAGE, staged_asset
 
 BENCH = Path(__file__).resolve().parent

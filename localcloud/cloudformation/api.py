@@ -25,13 +25,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..intrinsics import TemplateError
-from ..response_server import ResponseServer
 from .changesets import resource_changes
 from .errors import DeploymentFailed
+from .intrinsics import TemplateError
 from .parameters import ParameterError, Settled
 from .query import ApiError, operation, read_input, validation_error, write_error, write_output
 from .resources import ENDPOINT_TYPES, NATIVE_TYPES
+from .response_server import ResponseServer
 from .settings import Settings
 from .stacks import Deployment, LocalCloud
 from .state import NOT_DEPLOYED

@@ -22,8 +22,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..intrinsics import references
 from .custom_resources import is_custom
+from .intrinsics import references
 
 OTHER_ATTRIBUTES = ("Metadata", "DeletionPolicy", "UpdateReplacePolicy", "CreationPolicy", "UpdatePolicy")
 

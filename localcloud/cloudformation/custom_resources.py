@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import lambda_runtime
-from ..response_server import ResponseServer
 from .errors import Cancelled, ResourceFailed
 from .resources import ASSET_ATTRIBUTE, Result
+from .response_server import ResponseServer
 from .settings import Settings
 from .state import StackState
 

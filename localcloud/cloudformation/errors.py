@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..plan import Cancelled  # another resource failed while this one was in progress
+from .graph import Cancelled  # another resource failed while this one was in progress
 
 
 class DeploymentFailed(Exception):

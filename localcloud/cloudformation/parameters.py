@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..intrinsics import Context, TemplateError, resolve
+from .intrinsics import Context, TemplateError, resolve
 
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 LIST_TYPES = ("CommaDelimitedList", "List<")

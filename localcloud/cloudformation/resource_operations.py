@@ -14,12 +14,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..intrinsics import Context, TemplateError, resolve
-from ..plan import dependencies, run_graph
 from .custom_resources import CustomResources, is_custom
 from .errors import Cancelled, ResourceFailed
+from .graph import dependencies, run_graph
+from .intrinsics import Context, TemplateError, resolve
 from .parameters import Settled
-from .resources import Environment, NativeType, Request, native_type
+from .resources import Environment, NativeType, ResourceRequest, native_type
 from .settings import Settings
 from .state import StackState
 
@@ -119,7 +119,7 @@ class ResourceOperations:
             if is_custom(resource_type):
                 physical_id, attributes = self._custom.create(record, logical_id, properties, cancel)
             else:
-                request = Request(stack, logical_id, properties, deployment.assets, deployment.import_existing)
+                request = ResourceRequest(stack, logical_id, properties, deployment.assets, deployment.import_existing)
                 physical_id, attributes = self.native(resource_type, logical_id).create(request)
         except Cancelled:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
@@ -166,7 +166,7 @@ class ResourceOperations:
                     old_properties=current["properties"],
                 )
             else:
-                request = Request(stack, logical_id, properties, deployment.assets, deployment.import_existing)
+                request = ResourceRequest(stack, logical_id, properties, deployment.assets, deployment.import_existing)
                 physical_id, attributes = self.native(resource_type, logical_id).update(request, current)
         except Exception as error:
             self.emit(record, logical_id, resource_type, "UPDATE_FAILED", str(error), current["physical_id"])

@@ -42,23 +42,23 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 
 from .. import lambda_runtime
-from ..assembly import StackArtifact
-from ..intrinsics import TemplateError, condition, resolve
-from ..plan import dependencies, run_graph
-from ..response_server import ResponseServer
-from ..ssm import EndpointParameters, ParameterStore
 from . import exports
+from .assembly import StackArtifact
 from .custom_resources import CustomResources, Invocation, is_custom
 from .errors import Cancelled, DeploymentFailed, ResourceFailed
+from .graph import dependencies, run_graph
+from .intrinsics import TemplateError, condition, resolve
+from .parameter_store import EndpointParameters, ParameterStore
 from .parameters import ParameterError, Settled, check_rules, settle
 from .resource_operations import ResourceOperations
 from .resources import Clients, Environment, Parameters
 from .resources.base import session
+from .response_server import ResponseServer
 from .settings import Progress, Settings
 from .state import StackState
 
 if TYPE_CHECKING:
-    from ..emulator import Emulator
+    from ..personalize.http import Emulator
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 LOG = logging.getLogger(__name__)

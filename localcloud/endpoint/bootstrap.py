@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from ..emulator import HttpResponse
+from .http import HttpResponse
 from .journal import build_request
 from .moto_services import MotoServices
 

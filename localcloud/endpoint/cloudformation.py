@@ -16,8 +16,7 @@ from typing import Protocol
 from xml.sax.saxutils import escape
 
 from ..cloudformation.settings import Settings
-from ..emulator import HttpResponse
-from .request import Request
+from .http import AwsRequest, HttpResponse
 
 LOG = logging.getLogger("localcloud.endpoint")
 
@@ -76,6 +75,6 @@ class CloudFormationService:
     def __init__(self, api: QueryApi) -> None:
         self.api = api
 
-    def __call__(self, request: Request) -> HttpResponse:
+    def __call__(self, request: AwsRequest) -> HttpResponse:
         status, body = self.api.handle(request.form())
         return HttpResponse(status, body, {"Content-Type": "text/xml", "x-amzn-RequestId": str(uuid.uuid4())})

@@ -28,8 +28,7 @@ from urllib.parse import unquote_to_bytes
 
 from werkzeug.test import EnvironBuilder
 
-from ..emulator import HttpResponse
-from .request import Request, Scope, read_request, unsigned_query
+from .http import AwsRequest, HttpResponse, Scope, read_request, unsigned_query
 
 LOG = logging.getLogger("localcloud.endpoint")
 
@@ -65,7 +64,7 @@ class Entry:
     body: str = ""  # the blob's sha256, "" for none
 
     @classmethod
-    def of(cls, request: Request, body_digest: str) -> Entry:
+    def of(cls, request: AwsRequest, body_digest: str) -> Entry:
         headers = {name: value for name, value in request.headers.items() if name not in UNKEPT_HEADERS}
         return cls(
             service=request.service,
@@ -87,7 +86,7 @@ def build_request(
     query: str = "",
     headers: dict[str, str] | None = None,
     body: bytes = b"",
-) -> Request:
+) -> AwsRequest:
     """A request made here rather than received: signed with a placeholder key, for moto to route."""
     headers = {name: value for name, value in (headers or {}).items() if name.lower() not in UNKEPT_HEADERS}
     headers["Authorization"] = (
@@ -115,14 +114,14 @@ class Journal:
         self._lock = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
 
-    def record(self, request: Request) -> None:
+    def record(self, request: AwsRequest) -> None:
         """Append a write that moto accepted."""
         entry = Entry.of(request, self._store(request.body) if request.body else "")
         line = json.dumps(asdict(entry), separators=(",", ":")) + "\n"
         with self._lock, self._file.open("a", encoding="utf-8") as journal:
             journal.write(line)
 
-    def replay(self, send: Callable[[Request], HttpResponse]) -> int:
+    def replay(self, send: Callable[[AwsRequest], HttpResponse]) -> int:
         """Send every write again, in order; the number replayed. A refused one is logged and skipped."""
         if not self._file.exists():
             return 0

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from ..emulator import HttpResponse
+from .http import AwsRequest, HttpResponse
 from .protocols import operation_of, unsupported
-from .request import Request
 
 LOG = logging.getLogger("localcloud.endpoint")
 
 
 class LambdaService:
-    def __call__(self, request: Request) -> HttpResponse:
+    def __call__(self, request: AwsRequest) -> HttpResponse:
         operation = operation_of(request)
         LOG.warning("unsupported: lambda %s, answered 501", operation)
         return unsupported(request, f"lambda {operation}")

@@ -20,10 +20,9 @@ from moto.core.base_backend import AccountSpecificBackend
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from ..emulator import HttpResponse
+from .http import AwsRequest, HttpResponse
 from .journal import Journal, build_request
 from .protocols import operation_of, unsupported
-from .request import Request
 
 LOG = logging.getLogger("localcloud.endpoint")
 
@@ -80,7 +79,7 @@ class MotoServices:
         # One write at a time, so the journal's order is the order moto ran them in.
         self._writes = threading.Lock()
 
-    def __call__(self, request: Request) -> HttpResponse:
+    def __call__(self, request: AwsRequest) -> HttpResponse:
         if self.journal is None or request.service in UNJOURNALED_SERVICES or not self._writes_state(request):
             return self.call(request)
         with self._writes:
@@ -89,7 +88,7 @@ class MotoServices:
                 self._record(request, response)
             return response
 
-    def call(self, request: Request) -> HttpResponse:
+    def call(self, request: AwsRequest) -> HttpResponse:
         """moto's answer, read whole; what moto has not implemented answers 501 in the service's shape."""
         captured: dict[str, Any] = {}
 
@@ -115,7 +114,7 @@ class MotoServices:
     # --- what is kept ------------------------------------------------------------------------
 
     @staticmethod
-    def _writes_state(request: Request) -> bool:
+    def _writes_state(request: AwsRequest) -> bool:
         if request.service != "s3":
             return not operation_of(request).startswith(READ_PREFIXES)
         if request.method not in ("PUT", "POST", "DELETE"):
@@ -127,7 +126,7 @@ class MotoServices:
             return True
         return not ({"uploads", "uploadId", "select"} & keys)
 
-    def _record(self, request: Request, response: HttpResponse) -> None:
+    def _record(self, request: AwsRequest, response: HttpResponse) -> None:
         assert self.journal is not None
         if request.service == "s3" and request.method == "POST" and "uploadId=" in request.query:
             completed = self._completed_object(request, response)
@@ -136,7 +135,7 @@ class MotoServices:
             return
         self.journal.record(request)
 
-    def _completed_object(self, request: Request, response: HttpResponse) -> Request | None:
+    def _completed_object(self, request: AwsRequest, response: HttpResponse) -> AwsRequest | None:
         """The object a completed multipart upload made, as one PutObject."""
         found = {
             tag: re.search(rf"<{tag}>([^<]*)</{tag}>", response.body.decode("utf-8", "replace"))

@@ -1,4 +1,4 @@
-"""Amazon Personalize on the endpoint: the emulator's protocols (`localcloud/emulator.py`), mounted.
+"""Amazon Personalize on the endpoint: its HTTP face (`localcloud/personalize/http.py`), mounted.
 
 Both APIs sign as `personalize`: the control plane is AWS JSON 1.1 on `POST /`, Personalize
 Events' PutEvents is REST-JSON on `POST /events`. `PersonalizeHttp` tells them apart by path.
@@ -6,9 +6,9 @@ Events' PutEvents is REST-JSON on `POST /events`. `PersonalizeHttp` tells them a
 
 from __future__ import annotations
 
-from ..emulator import HttpResponse, PersonalizeHttp
 from ..personalize import Personalize
-from .request import Request
+from ..personalize.http import PersonalizeHttp
+from .http import AwsRequest, HttpResponse
 
 
 class PersonalizeService:
@@ -16,9 +16,9 @@ class PersonalizeService:
         self.service = service
         self.http = PersonalizeHttp(service)
 
-    def __call__(self, request: Request) -> HttpResponse:
-        return self.http.handle(request.method, request.path, request.headers, request.body)
+    def __call__(self, request: AwsRequest) -> HttpResponse:
+        return HttpResponse(*self.http.handle(request.method, request.path, request.headers, request.body))
 
-    def admin(self, request: Request) -> HttpResponse:
+    def admin(self, request: AwsRequest) -> HttpResponse:
         """`/_localcloud/...`: state, faults, reset, out-of-band deletes (no signature needed)."""
-        return self.http.admin(request.method, request.path, request.body)
+        return HttpResponse(*self.http.admin(request.method, request.path, request.body))

@@ -20,8 +20,7 @@ import botocore.session
 from botocore.exceptions import UnknownServiceError
 from botocore.model import ServiceModel
 
-from ..emulator import HttpResponse
-from .request import Request
+from .http import AwsRequest, HttpResponse
 
 _SESSION = botocore.session.get_session()
 
@@ -35,7 +34,7 @@ def service_model(signing_name: str) -> ServiceModel | None:
         return None
 
 
-def protocol_of(request: Request) -> str:
+def protocol_of(request: AwsRequest) -> str:
     """`query`, `ec2`, `json`, `rest-json` or `rest-xml`."""
     if "x-amz-target" in request.headers:
         return "json"
@@ -49,7 +48,7 @@ def protocol_of(request: Request) -> str:
     return "rest-xml"
 
 
-def operation_of(request: Request) -> str:
+def operation_of(request: AwsRequest) -> str:
     """The operation's name (from the target, the action or the model's URIs), else METHOD /path."""
     target = request.headers.get("x-amz-target", "")
     if target:
@@ -76,7 +75,7 @@ class _Route:
     query_keys: frozenset[str]
     header_names: frozenset[str]
 
-    def matches(self, request: Request, query: dict[str, str]) -> bool:
+    def matches(self, request: AwsRequest, query: dict[str, str]) -> bool:
         # SDK v3 names the operation in `x-id` where two share a path (PutObject, CopyObject)
         return (
             self.method == request.method
@@ -121,7 +120,7 @@ def _rest_routes(signing_name: str) -> list[_Route]:
     return routes
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> HttpResponse:
+def error_response(request: AwsRequest, status: int, code: str, message: str) -> HttpResponse:
     """`code` and `message` in the request's service's own error shape."""
     request_id = str(uuid.uuid4())
     headers = {"x-amzn-RequestId": request_id}
@@ -159,13 +158,13 @@ UNSUPPORTED_CODES = {
 }
 
 
-def unsupported(request: Request, what: str) -> HttpResponse:
+def unsupported(request: AwsRequest, what: str) -> HttpResponse:
     """HTTP 501 (not retried by the SDKs) in the service's shape: the local cloud lacks `what`."""
     code = UNSUPPORTED_CODES[protocol_of(request)]
     return error_response(request, 501, code, f"{what} is not emulated by the local cloud")
 
 
-def missing_authentication(request: Request) -> HttpResponse:
+def missing_authentication(request: AwsRequest) -> HttpResponse:
     """HTTP 403 for a request that carries no SigV4 credential scope, so no service to route to."""
     protocol = protocol_of(request)
     code = "MissingAuthenticationToken" if protocol in ("query", "ec2") else "MissingAuthenticationTokenException"

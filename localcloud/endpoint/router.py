@@ -12,13 +12,13 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..emulator import ADMIN_PREFIX, HttpResponse
+from ..personalize.http import ADMIN_PREFIX
+from .http import AwsRequest, HttpResponse, WSGIEnviron, read_request
 from .protocols import error_response, missing_authentication, operation_of, unsupported
-from .request import Request, WSGIEnviron, read_request
 
 LOG = logging.getLogger("localcloud.endpoint")
 
-Handler = Callable[[Request], HttpResponse]
+Handler = Callable[[AwsRequest], HttpResponse]
 
 
 class Router:
@@ -40,7 +40,7 @@ class Router:
         # a HEAD answer's Content-Length describes the object, and no body follows it
         return [] if request.method == "HEAD" else [response.body]
 
-    def route(self, request: Request) -> HttpResponse:
+    def route(self, request: AwsRequest) -> HttpResponse:
         if request.path.startswith(ADMIN_PREFIX):
             return self.admin(request)
         if request.scope is None:

@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .runtime_api import Request, RuntimeApi
+from .runtime_api import PendingInvocation, RuntimeApi
 
 DEFAULT_CONCURRENCY_LIMIT = 1000  # Lambda's default per account and region
 DEFAULT_IDLE_SECONDS = 300.0
@@ -152,7 +152,7 @@ class Environment:
         self.idle_since = 0.0
         self._started = time.monotonic()
         self._init_seconds: float | None = None
-        self._current: Request | None = None
+        self._current: PendingInvocation | None = None
         read_end, write_end = os.pipe()
         fcntl.fcntl(read_end, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
         try:
@@ -197,7 +197,7 @@ class Environment:
             **dict(config.environment),
         }
 
-    def _taking(self, request: Request) -> None:
+    def _taking(self, request: PendingInvocation) -> None:
         request.before = self.output.take()
 
     @property
@@ -220,7 +220,7 @@ class Environment:
         config = self.config
         cold = self.invocations == 0
         self.invocations += 1
-        request = Request(event, config.timeout_seconds, config.arn)
+        request = PendingInvocation(event, config.timeout_seconds, config.arn)
         self._current = request
         started = time.monotonic()
         self.api.offer(request)
@@ -290,7 +290,12 @@ class Environment:
 
 
 def _report(
-    request: Request, status: str, seconds: float, memory_mb: int, config: FunctionConfig, init_seconds: float | None
+    request: PendingInvocation,
+    status: str,
+    seconds: float,
+    memory_mb: int,
+    config: FunctionConfig,
+    init_seconds: float | None,
 ) -> list[tuple[int, str]]:
     """START, then what Lambda adds after the function's own lines: the timeout, END and REPORT."""
     now = int(time.time() * 1000)

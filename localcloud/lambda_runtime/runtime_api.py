@@ -22,7 +22,7 @@ ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 
 
 @dataclass
-class Request:
+class PendingInvocation:
     """One invocation handed to the runtime, and what became of it."""
 
     event: bytes
@@ -48,12 +48,12 @@ class Request:
 class RuntimeApi:
     """The endpoint one environment's runtime polls (`AWS_LAMBDA_RUNTIME_API`)."""
 
-    def __init__(self, on_take: Callable[[Request], None] | None = None) -> None:
+    def __init__(self, on_take: Callable[[PendingInvocation], None] | None = None) -> None:
         # called as the runtime takes a request, before it runs any of it
         self._on_take = on_take
         self._lock = threading.Condition()
-        self._pending: Request | None = None  # offered, not yet taken
-        self._current: Request | None = None  # taken, not yet answered
+        self._pending: PendingInvocation | None = None  # offered, not yet taken
+        self._current: PendingInvocation | None = None  # taken, not yet answered
         self._closed = False
         self.init_error: dict[str, Any] | None = None
         self.init_error_seen = threading.Event()
@@ -67,7 +67,7 @@ class RuntimeApi:
         host, port = self._server.server_address[:2]
         return f"{host!s}:{port}"
 
-    def offer(self, request: Request) -> None:
+    def offer(self, request: PendingInvocation) -> None:
         """Hand the next `/invocation/next` this request."""
         with self._lock:
             if self._pending is not None or self._current is not None:
@@ -89,7 +89,7 @@ class RuntimeApi:
 
     # --- what the handler below calls ---------------------------------------------------------
 
-    def next(self) -> Request | None:
+    def next(self) -> PendingInvocation | None:
         """The next request, once there is one (None: the environment is closing)."""
         self.polled.set()
         with self._lock:

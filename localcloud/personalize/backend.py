@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import ServiceError
 from .faults import FaultInjector
+from .model import ServiceError
 from .state import State
 from .statuses import Clock
 

@@ -6,8 +6,8 @@ import secrets
 import uuid
 from typing import Any
 
-from ..model import ServiceError
 from .backend import Backend
+from .model import ServiceError
 from .statuses import (
     ACTIVE,
     CREATE_FAILED,

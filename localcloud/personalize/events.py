@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import ServiceError
 from .backend import Backend
+from .model import ServiceError
 from .statuses import ACTIVE
 
 

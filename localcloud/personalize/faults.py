@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import ServiceError
-from ..rate_limits import RateLimits
+from .model import ServiceError
+from .rate_limits import RateLimits
 
 # The error a second tracker on a dataset group may get: the API reference names none.
 ONE_TRACKER_ERRORS = ("ResourceAlreadyExistsException", "LimitExceededException")

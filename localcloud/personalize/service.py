@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..clock import ControlledClock
-from ..model import PERSONALIZE, PERSONALIZE_EVENTS, ServiceError, validate
 from .backend import Backend
+from .clock import ControlledClock
 from .dataset_groups import DatasetGroups
 from .event_trackers import EventTrackers
 from .events import Events
 from .faults import FaultInjector, Faults, Gates, RateLimited
+from .model import PERSONALIZE, PERSONALIZE_EVENTS, ServiceError, validate
 from .state import State
 from .statuses import Clock, Delays
 from .tags import Tags

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from localcloud import lambda_runtime
-from localcloud.emulator import Emulator
+from localcloud.cloudformation.response_server import ResponseServer
 from localcloud.lambda_runtime import Environments
 from localcloud.personalize import Personalize
-from localcloud.response_server import ResponseServer
+from localcloud.personalize.http import Emulator
 from personalize_event_tracker._provider import HANDLER
 from tests.scripted_service import ScriptedPersonalize
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from localcloud.assembly import StackArtifact, find_stack
-from localcloud.clock import ControlledClock
 from localcloud.cloudformation import Invocation, LocalCloud, Settings
-from localcloud.emulator import Emulator
+from localcloud.cloudformation.assembly import StackArtifact, find_stack
+from localcloud.cloudformation.response_server import ResponseServer
 from localcloud.personalize import Personalize
-from localcloud.response_server import ResponseServer
+from localcloud.personalize.clock import ControlledClock
+from localcloud.personalize.http import Emulator
 
 from ..build_cache import cached
 

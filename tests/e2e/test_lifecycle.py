@@ -1,6 +1,6 @@
 """Full lifecycles through the driver and the real bundled asset, on the local cloud."""
 
-from localcloud.assembly import find_stack
+from localcloud.cloudformation.assembly import find_stack
 
 from .conftest import artifact
 

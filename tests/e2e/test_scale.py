@@ -2,7 +2,7 @@
 
 import pytest
 
-from localcloud.rate_limits import TIGHT_LIMITS
+from localcloud.personalize.rate_limits import TIGHT_LIMITS
 
 from .conftest import artifact
 

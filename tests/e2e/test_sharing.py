@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from localcloud.assembly import find_stack
 from localcloud.cloudformation import DeploymentFailed
+from localcloud.cloudformation.assembly import find_stack
 
 from .conftest import REPOSITORY, cdk_synth
 

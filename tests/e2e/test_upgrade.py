@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.assembly import StackArtifact, find_stack
+from localcloud.cloudformation.assembly import StackArtifact, find_stack
 from localcloud.cloudformation.resources.lambda_function import ASSET_ATTRIBUTE
 from personalize_event_tracker._provider import HANDLER
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from localcloud.response_server import ResponseServer
+from localcloud.cloudformation.response_server import ResponseServer
 from personalize_event_tracker._handler import answers
 
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from localcloud.clock import ControlledClock
 from localcloud.personalize import Personalize
+from localcloud.personalize.clock import ControlledClock
 
 
 def test_a_paused_clock_stands_still_until_advanced():

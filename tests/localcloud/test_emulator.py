@@ -13,9 +13,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localcloud.clock import ControlledClock
-from localcloud.emulator import Emulator
 from localcloud.personalize import Delays, Personalize
+from localcloud.personalize.clock import ControlledClock
+from localcloud.personalize.http import Emulator
 
 DELAYS = Delays()
 

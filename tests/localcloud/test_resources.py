@@ -5,15 +5,15 @@ from typing import Any
 import pytest
 
 from localcloud.cloudformation import exports
-from localcloud.cloudformation.resources import NATIVE_TYPES, Environment, Request, native_type
-from localcloud.intrinsics import TemplateError
-from localcloud.ssm import ParameterNotFound, ParameterStore
+from localcloud.cloudformation.intrinsics import TemplateError
+from localcloud.cloudformation.parameter_store import ParameterNotFound, ParameterStore
+from localcloud.cloudformation.resources import NATIVE_TYPES, Environment, ResourceRequest, native_type
 
 ENVIRONMENT = Environment(region="eu-west-1", account="111122223333", personalize=None)
 
 
 def request(properties, logical_id="Thing"):
-    return Request(stack_name="Shop", logical_id=logical_id, properties=properties, assets={})
+    return ResourceRequest(stack_name="Shop", logical_id=logical_id, properties=properties, assets={})
 
 
 def test_every_type_a_cdk_app_of_trackers_renders_is_emulated():

@@ -6,8 +6,8 @@ does not change.
 
 from __future__ import annotations
 
-from ...intrinsics import TemplateError
-from .base import Clients, Environment, NativeType, Parameters, Request, Result
+from ..intrinsics import TemplateError
+from .base import Clients, Environment, NativeType, Parameters, ResourceRequest, Result
 from .cdk import Metadata
 from .ecr import Repository
 from .iam import ManagedPolicy, Policy, Role
@@ -55,7 +55,7 @@ __all__ = [
     "Environment",
     "NativeType",
     "Parameters",
-    "Request",
+    "ResourceRequest",
     "Result",
     "native_type",
     "supported_types",

@@ -15,7 +15,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from ...ssm import ParameterStore
+from ..parameter_store import ParameterStore
 
 TEST_KEY = "test"  # the endpoint takes any keys; these are the conventional ones
 
@@ -68,7 +68,7 @@ Result = tuple[str, dict[str, Any]]  # physical id, attributes (what Fn::GetAtt 
 
 
 @dataclass(frozen=True)
-class Request:
+class ResourceRequest:
     """What a resource type is asked to create or update."""
 
     stack_name: str
@@ -93,7 +93,7 @@ class Environment:
     code_dir: Path | None = None  # where Lambda code fetched from S3 is unpacked, by digest
 
     @staticmethod
-    def generated_name(request: Request, limit: int = 64) -> str:
+    def generated_name(request: ResourceRequest, limit: int = 64) -> str:
         """A name as CloudFormation makes one: stack, logical id and a random suffix."""
         suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(12))
         return f"{request.stack_name}-{request.logical_id}"[: limit - 13] + "-" + suffix
@@ -119,10 +119,10 @@ class NativeType:
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         raise NotImplementedError
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         return str(current["physical_id"]), dict(current["attributes"])
 
     def delete(self, entry: dict[str, Any]) -> None:

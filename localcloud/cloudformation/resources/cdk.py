@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .base import NativeType, Request, Result
+from .base import NativeType, ResourceRequest, Result
 
 
 class Metadata(NativeType):
     type_name = "AWS::CDK::Metadata"
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         return self.environment.generated_name(request), {}

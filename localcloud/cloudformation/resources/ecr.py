@@ -8,14 +8,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, Request, Result
+from .base import NativeType, ResourceRequest, Result
 
 
 class Repository(NativeType):
     type_name = "AWS::ECR::Repository"
     replaced_by = frozenset({"RepositoryName", "EncryptionConfiguration"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
         name = str(properties.get("RepositoryName") or self.environment.generated_name(request, 256).lower())
         ecr = self.environment.client("ecr")
@@ -37,7 +37,7 @@ class Repository(NativeType):
         self._configure(name, properties)
         return name, {"Arn": repository["repositoryArn"], "RepositoryUri": repository["repositoryUri"]}
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         name = request.properties.get("RepositoryName") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, Request, Result
+from .base import NativeType, ResourceRequest, Result
 
 LOG = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class Role(NativeType):
     type_name = "AWS::IAM::Role"
     replaced_by = frozenset({"RoleName", "Path"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
         name = properties.get("RoleName") or self.environment.generated_name(request)
         path = properties.get("Path", "/")
@@ -59,7 +59,7 @@ class Role(NativeType):
         self._attach(name, properties)
         return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         name = request.properties.get("RoleName") or current["physical_id"]
         if name != current["physical_id"] or request.properties.get("Path", "/") != current["properties"].get(
             "Path", "/"
@@ -123,13 +123,13 @@ class Policy(NativeType):
 
     type_name = "AWS::IAM::Policy"
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         physical_id = self.environment.generated_name(request)
         if self.environment.clients is not None:
             self._put(request.properties)
         return physical_id, {}
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         if self.environment.clients is not None:
             self._remove(current["properties"], keep=request.properties)
             self._put(request.properties)
@@ -176,7 +176,7 @@ class ManagedPolicy(NativeType):
     type_name = "AWS::IAM::ManagedPolicy"
     replaced_by = frozenset({"ManagedPolicyName", "Path", "Description"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
         name = properties.get("ManagedPolicyName") or self.environment.generated_name(request, 128)
         path = properties.get("Path", "/")
@@ -190,7 +190,7 @@ class ManagedPolicy(NativeType):
             self._attach(arn, properties)
         return arn, {"PolicyArn": arn}
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         old = current["properties"]
         if any(request.properties.get(prop) != old.get(prop) for prop in self.replaced_by):
             return self.create(request)

@@ -18,9 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ...intrinsics import TemplateError
 from ..errors import ResourceFailed
-from .base import NativeType, Request, Result
+from ..intrinsics import TemplateError
+from .base import NativeType, ResourceRequest, Result
 
 # The attribute under which the local cloud keeps the function's code directory.
 ASSET_ATTRIBUTE = "localcloud:asset"
@@ -31,18 +31,18 @@ class Function(NativeType):
     type_name = "AWS::Lambda::Function"
     replaced_by = frozenset({"FunctionName", "PackageType"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         name = request.properties.get("FunctionName") or self.environment.generated_name(request)
         arn = f"arn:aws:lambda:{self.environment.region}:{self.environment.account}:function:{name}"
         return name, {"Arn": arn, ASSET_ATTRIBUTE: str(self._code(request))}
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         if request.properties.get("FunctionName", current["physical_id"]) != current["physical_id"]:
             return self.create(request)
         # new code or configuration, the same function: name and ARN stay
         return str(current["physical_id"]), {**current["attributes"], ASSET_ATTRIBUTE: str(self._code(request))}
 
-    def _code(self, request: Request) -> Path:
+    def _code(self, request: ResourceRequest) -> Path:
         code = request.properties.get("Code", {})
         key = str(code.get("S3Key", ""))
         if key in request.assets:

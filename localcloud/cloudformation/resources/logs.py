@@ -7,14 +7,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, Request, Result
+from .base import NativeType, ResourceRequest, Result
 
 
 class LogGroup(NativeType):
     type_name = "AWS::Logs::LogGroup"
     replaced_by = frozenset({"LogGroupName", "LogGroupClass"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         name = request.properties.get("LogGroupName") or self.environment.generated_name(request, 512)
         region, account = self.environment.region, self.environment.account
         if self.environment.clients is not None:
@@ -27,7 +27,7 @@ class LogGroup(NativeType):
             self._retention(name, request.properties)
         return name, {"Arn": f"arn:aws:logs:{region}:{account}:log-group:{name}:*"}
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         name = request.properties.get("LogGroupName") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)

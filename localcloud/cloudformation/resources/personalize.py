@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, Request, Result
+from .base import NativeType, ResourceRequest, Result
 
 WAIT_SECONDS = 300
 
@@ -22,7 +22,7 @@ class DatasetGroup(NativeType):
     type_name = "AWS::Personalize::DatasetGroup"
     replaced_by = frozenset({"Name", "Domain", "KmsKeyArn", "RoleArn"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
         call = {"name": properties["Name"]}
         for prop, param in (("Domain", "domain"), ("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn")):
@@ -39,7 +39,7 @@ class DatasetGroup(NativeType):
             raise ResourceFailed(f"dataset group {arn} ended in {status}", physical_id=arn)
         return arn, {"DatasetGroupArn": arn}
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         old, new = current.get("properties", {}), request.properties
         if any(old.get(name) != new.get(name) for name in self.replaced_by):
             return self.create(request)

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, Request, Result
+from .base import NativeType, ResourceRequest, Result
 
 LOG = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class Bucket(NativeType):
     type_name = "AWS::S3::Bucket"
     replaced_by = frozenset({"BucketName", "ObjectLockEnabled"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         name = str(request.properties.get("BucketName") or self.environment.generated_name(request, 63).lower())
         s3 = self.environment.client("s3")
         call: dict[str, Any] = {"Bucket": name}
@@ -39,7 +39,7 @@ class Bucket(NativeType):
         self._configure(name, request.properties)
         return name, self._attributes(name)
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         name = request.properties.get("BucketName") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)
@@ -106,11 +106,11 @@ class BucketPolicy(NativeType):
     type_name = "AWS::S3::BucketPolicy"
     replaced_by = frozenset({"Bucket"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         self._put(request.properties)
         return self.environment.generated_name(request), {}
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         if request.properties["Bucket"] != current["properties"]["Bucket"]:
             return self.create(request)
         self._put(request.properties)

@@ -6,20 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ResourceFailed
-from .base import NativeType, Request, Result
+from .base import NativeType, ResourceRequest, Result
 
 
 class Parameter(NativeType):
     type_name = "AWS::SSM::Parameter"
     replaced_by = frozenset({"Name"})
 
-    def create(self, request: Request) -> Result:
+    def create(self, request: ResourceRequest) -> Result:
         name = str(request.properties.get("Name") or self.environment.generated_name(request, 2048))
         if not request.import_existing and self.environment.parameters.exists(name):
             raise ResourceFailed(f"{name} already exists")
         return self._put(name, request)
 
-    def update(self, request: Request, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         name = request.properties.get("Name") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)  # a new name replaces the parameter; cleanup deletes the old
@@ -28,7 +28,7 @@ class Parameter(NativeType):
     def delete(self, entry: dict[str, Any]) -> None:
         self.environment.parameters.delete(entry["physical_id"])
 
-    def _put(self, name: str, request: Request) -> Result:
+    def _put(self, name: str, request: ResourceRequest) -> Result:
         properties = request.properties
         parameter_type = str(properties.get("Type", "String"))
         self.environment.parameters.put(

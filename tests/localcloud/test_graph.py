@@ -3,7 +3,7 @@
 import pytest
 
 from app import build_app
-from localcloud.plan import deployment_order, describe
+from localcloud.cloudformation.graph import deployment_order, describe
 
 
 def test_orders_by_ref_getatt_sub_and_depends_on():

@@ -1,6 +1,6 @@
 """Read a cloud assembly made by `cdk synth` and show what a deployment would do, in order.
 
-python -m localcloud.plan cdk.out
+python -m localcloud.cloudformation.graph cdk.out
 """
 
 from __future__ import annotations

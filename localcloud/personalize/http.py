@@ -16,33 +16,33 @@ import json
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import boto3
 from botocore.config import Config
 
 from .model import ServiceError
-from .personalize import Personalize
+from .service import Personalize
 
 TARGET_PREFIX = "AmazonPersonalize."
 ADMIN_PREFIX = "/_localcloud/"
 JSON_1_1 = "application/x-amz-json-1.1"
 
 
-@dataclass
-class HttpResponse:
-    """What to answer: a status, headers (Content-Length is the server's business) and a body."""
+class Reply(NamedTuple):
+    """What to answer: a status, a body and headers (Content-Length is the server's business).
+
+    Personalize's own type, so that the service knows nothing of the servers that mount it."""
 
     status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes
+    headers: dict[str, str]
 
 
-def json_response(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:
+def json_reply(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Reply:
     """A JSON answer with a fresh request id, as every AWS JSON service sends one."""
-    return HttpResponse(
+    return Reply(
         status,
         json.dumps(payload).encode(),
         {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})},
@@ -58,7 +58,7 @@ class PersonalizeHttp:
     def __init__(self, service: Personalize) -> None:
         self.service = service
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
         if path.startswith(ADMIN_PREFIX) or method != "POST":
             return self.admin(method, path, body)
         if path.split("?")[0] == "/events":
@@ -72,10 +72,10 @@ class PersonalizeHttp:
         return not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256")
 
     @staticmethod
-    def _json_error(error: ServiceError) -> HttpResponse:
-        return json_response(error.status, {"__type": error.code, "message": error.message}, {"Content-Type": JSON_1_1})
+    def _json_error(error: ServiceError) -> Reply:
+        return json_reply(error.status, {"__type": error.code, "message": error.message}, {"Content-Type": JSON_1_1})
 
-    def _json_1_1(self, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+    def _json_1_1(self, headers: Mapping[str, str], body: bytes) -> Reply:
         target = headers.get("x-amz-target", "")
         try:
             if self._unsigned(headers):
@@ -85,16 +85,16 @@ class PersonalizeHttp:
             result = self.service.call(target[len(TARGET_PREFIX) :], self._parse(body))
         except ServiceError as error:
             return self._json_error(error)
-        return json_response(200, result, {"Content-Type": JSON_1_1})
+        return json_reply(200, result, {"Content-Type": JSON_1_1})
 
-    def _rest_json(self, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+    def _rest_json(self, headers: Mapping[str, str], body: bytes) -> Reply:
         try:
             if self._unsigned(headers):
                 raise ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
             self.service.put_events(self._parse(body))
         except ServiceError as error:
-            return json_response(error.status, {"message": error.message}, {"x-amzn-ErrorType": error.code})
-        return json_response(200, {})
+            return json_reply(error.status, {"message": error.message}, {"x-amzn-ErrorType": error.code})
+        return json_reply(200, {})
 
     @staticmethod
     def _parse(body: bytes) -> Any:
@@ -105,13 +105,13 @@ class PersonalizeHttp:
 
     # --- admin ---------------------------------------------------------------------------------
 
-    def admin(self, method: str, path: str, body: bytes) -> HttpResponse:
+    def admin(self, method: str, path: str, body: bytes) -> Reply:
         """`GET state`, `POST faults`, `POST reset`, `POST delete-event-tracker` under /_localcloud/."""
         action = path[len(ADMIN_PREFIX) :].split("?")[0] if path.startswith(ADMIN_PREFIX) else ""
         try:
             payload = json.loads(body or b"{}")
             if method == "GET" and action == "state":
-                return json_response(200, self.service.snapshot())
+                return json_reply(200, self.service.snapshot())
             if method == "POST" and action == "faults":
                 self.service.set_faults(**payload)
             elif method == "POST" and action == "reset":
@@ -119,10 +119,10 @@ class PersonalizeHttp:
             elif method == "POST" and action == "delete-event-tracker":
                 self.service.delete_tracker_out_of_band(payload["eventTrackerArn"])
             else:
-                return json_response(404, {"message": f"no admin action {method} {path}"})
+                return json_reply(404, {"message": f"no admin action {method} {path}"})
         except (ValueError, TypeError, KeyError, ServiceError) as error:
-            return json_response(400, {"message": str(error)})
-        return json_response(200, {})
+            return json_reply(400, {"message": str(error)})
+        return json_reply(200, {})
 
 
 class Emulator:

@@ -9,7 +9,7 @@ or `AWSAccessKeyId` in the query) is S3's alone by now.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -34,6 +34,15 @@ SIGNATURE_QUERY_PARAMETERS = frozenset(
 )
 
 
+@dataclass
+class HttpResponse:
+    """What the endpoint answers: a status, headers (Content-Length is the server's business) and a body."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Scope:
     """The `<key>/<date>/<region>/<service>/aws4_request` a request was signed for."""
@@ -44,7 +53,7 @@ class Scope:
 
 
 @dataclass
-class Request:
+class AwsRequest:
     """A request read whole: its body is in memory and `environ` can be handed on (to moto)."""
 
     environ: WSGIEnviron
@@ -82,7 +91,7 @@ class Request:
         return params
 
 
-def read_request(environ: WSGIEnviron) -> Request:
+def read_request(environ: WSGIEnviron) -> AwsRequest:
     """Read the body (de-chunked by the server), and put it back in `environ` as a plain stream.
 
     Every body is read here, once: a router, a journal and moto each need it, and a
@@ -100,7 +109,7 @@ def read_request(environ: WSGIEnviron) -> Request:
         if environ.get(key):
             headers[key.replace("_", "-").lower()] = str(environ[key])
     query = str(environ.get("QUERY_STRING", ""))
-    return Request(
+    return AwsRequest(
         environ=environ,
         method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
         path=str(environ.get("PATH_INFO", "/")) or "/",
