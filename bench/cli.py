@@ -21,11 +21,9 @@ from pathlib import Path
 
 from localcloud import background
 from localcloud.cdk_cli import REPOSITORY, run_cdk
-from localcloud.cloudformation import LocalCloud
 from localcloud.cloudformation.assembly import find_stack
-from localcloud.cloudformation.response_server import ResponseServer
+from localcloud.endpoint import Endpoint
 from localcloud.personalize import DELAY_PRESETS, Personalize
-from localcloud.personalize.http import Emulator
 
 BENCH = Path(__file__).resolve().parent
 STACK = "PersonalizeEventTrackerDemo"
@@ -52,8 +50,8 @@ def cli_round(scratch: Path) -> tuple[float, float]:
 
 def direct_round(assembly: Path, scratch: Path) -> tuple[float, float]:
     service = Personalize(delays=DELAY_PRESETS["demo"], state_file=scratch / "personalize.json")
-    with Emulator(service) as emulator, ResponseServer() as responses:
-        cloud = LocalCloud(emulator, responses, state_file=scratch / "stacks.json")
+    with Endpoint(state_dir=scratch / "direct", personalize=service) as endpoint:
+        cloud = endpoint.cloudformation.cloud
         started = time.perf_counter()
         cloud.deploy(find_stack(assembly, STACK))
         deployed = time.perf_counter()

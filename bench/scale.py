@@ -29,11 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from localcloud.cloudformation import LocalCloud, Settings
 from localcloud.cloudformation.assembly import find_stack
-from localcloud.cloudformation.response_server import ResponseServer
+from localcloud.endpoint import Endpoint
 from localcloud.personalize import DELAY_PRESETS, Personalize
-from localcloud.personalize.http import Emulator
 from localcloud.personalize.rate_limits import TIGHT_LIMITS
 
 BENCH = Path(__file__).resolve().parent
@@ -67,15 +65,12 @@ def measure(trackers: int) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as outdir:
         synthesize(trackers, Path(outdir))
-        with Emulator(service) as emulator:
-            responses = ResponseServer().start()
-            try:
-                cloud = LocalCloud(emulator, responses, settings=Settings(), progress=progress)
-                cloud.deploy(find_stack(Path(outdir), "Bench"))
-                created_calls = len(service.calls)
-                cloud.destroy("Bench")
-            finally:
-                responses.stop()
+        with Endpoint(personalize=service) as endpoint:
+            cloud = endpoint.cloudformation.cloud
+            cloud.listen(progress)
+            cloud.deploy(find_stack(Path(outdir), "Bench"))
+            created_calls = len(service.calls)
+            cloud.destroy("Bench")
 
     def phase(operation: str, end: str) -> float:
         first = min(call.at for call in service.calls if call.operation == operation)

@@ -1,17 +1,28 @@
-"""The local cloud's CloudFormation: deploy, update and destroy a synthesized stack.
+"""The local cloud's CloudFormation: deploy, update and destroy stacks, behind its query API.
 
-- `stacks.py`: the stack engine (create, update, rollback, cleanup, delete), `LocalCloud`;
-- `resource_operations.py`: one resource's create, update or delete, and the intrinsics' context;
+- `api.py`: CloudFormation's query API (change sets, stacks, events, templates) over the engine;
+- `engine.py`: the stack engine, `StackEngine`: which stack operation runs, deletes, statuses;
+- `deployment.py`: how one stack is created or updated, with rollback and cleanup;
+- `context.py`: what the engine, a deployment and a resource's operations share;
+- `resource_operations.py`: one resource's create, update or delete;
 - `resources/`: the native resource types, one small unit each, looked up by type;
 - `custom_resources.py`: custom resources, invoked as Lambda would (async, retries, ResponseURL);
-- `state.py`: the deployed stacks, kept in a file so that commands can be separate;
-- `settings.py`, `errors.py`: what can be set, how progress is shown, how operations fail.
+- `services.py`: the one seam to every service the engine deploys into (the endpoint);
+- `graph.py`: the dependency graph, and the runner that starts every ready resource at once;
+- `intrinsics.py`, `parameters.py`, `templates.py`, `changesets.py`, `exports.py`: templates read,
+  their parameters settled, their functions resolved, their changes described, their exports ruled;
+- `assembly.py`: a cloud assembly's stacks and their assets, published as the CDK CLI does;
+- `response_server.py`: the HTTPS ResponseURL custom resources answer at;
+- `state.py`: the stacks, change sets and events, kept in files so that a restart keeps them;
+- `settings.py`, `errors.py`: what can be set, how operations fail.
 """
 
+from .context import Deployment
 from .custom_resources import CUSTOM_TYPES, Invocation
+from .engine import StackEngine
 from .errors import Cancelled, DeploymentFailed, ResourceFailed
-from .settings import Progress, Settings, print_progress
-from .stacks import Deployment, LocalCloud
+from .services import Services
+from .settings import Progress, Settings
 
 __all__ = [
     "CUSTOM_TYPES",
@@ -19,9 +30,9 @@ __all__ = [
     "Deployment",
     "DeploymentFailed",
     "Invocation",
-    "LocalCloud",
     "Progress",
     "ResourceFailed",
+    "Services",
     "Settings",
-    "print_progress",
+    "StackEngine",
 ]

@@ -26,14 +26,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .changesets import resource_changes
+from .context import Deployment
+from .engine import StackEngine
 from .errors import DeploymentFailed
 from .intrinsics import TemplateError
 from .parameters import ParameterError, Settled
 from .query import ApiError, operation, read_input, validation_error, write_error, write_output
-from .resources import ENDPOINT_TYPES, NATIVE_TYPES
+from .resources import NATIVE_TYPES
 from .response_server import ResponseServer
+from .services import Services
 from .settings import Settings
-from .stacks import Deployment, LocalCloud
 from .state import NOT_DEPLOYED
 from .templates import TemplateFormatError, parse_template, s3_location
 
@@ -63,7 +65,7 @@ class CloudFormationApi:
         self.settings = settings or Settings()
         self.responses = ResponseServer()
         self.unknown_actions: list[str] = []  # actions asked for that the local cloud lacks
-        self._cloud: LocalCloud | None = None
+        self._cloud: StackEngine | None = None
         self._threads: list[threading.Thread] = []
         self._lock = threading.RLock()
 
@@ -73,13 +75,12 @@ class CloudFormationApi:
         self.responses.start()
         state_file = self.state_dir / "cloudformation" / "stacks.json" if self.state_dir else None
         code_dir = self.state_dir / "cloudformation" / "lambda-code" if self.state_dir else None
-        self._cloud = LocalCloud(
-            None,
+        self._cloud = StackEngine(
+            Services(self.endpoint_url, self.settings.region, self.settings.account),
             self.responses,
             state_file=state_file,
             settings=self.settings,
             progress=self._log_progress,
-            endpoint_url=self.endpoint_url,
             code_dir=code_dir,
         )
         self._recover()
@@ -90,7 +91,7 @@ class CloudFormationApi:
         self.responses.stop()
 
     @property
-    def cloud(self) -> LocalCloud:
+    def cloud(self) -> StackEngine:
         if self._cloud is None:
             raise RuntimeError("CloudFormationApi.start() was not called")
         return self._cloud
@@ -318,7 +319,7 @@ class CloudFormationApi:
             bucket, key = s3_location(url, self.endpoint_url)
         except ValueError as error:
             raise validation_error(str(error)) from None
-        s3 = self.cloud.environment.client("s3")
+        s3 = self.cloud.services.client("s3")
         try:
             return str(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
         except ClientError as error:
@@ -647,7 +648,7 @@ def _parameters(settled: Settled) -> list[dict[str, Any]]:
 
 
 def _replaced_by(resource_type: str) -> frozenset[str]:
-    native = NATIVE_TYPES.get(resource_type) or ENDPOINT_TYPES.get(resource_type)
+    native = NATIVE_TYPES.get(resource_type)
     return native.replaced_by if native is not None else frozenset()
 
 

@@ -9,10 +9,11 @@ is never emulated, its own code runs.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from .. import lambda_runtime
 from .errors import Cancelled, ResourceFailed
 from .resources import ASSET_ATTRIBUTE, Result
 from .response_server import ResponseServer
+from .services import Services
 from .settings import Settings
 from .state import StackState
 
+LOG = logging.getLogger(__name__)
 CUSTOM_TYPES = ("AWS::CloudFormation::CustomResource",)
 DEFAULT_SERVICE_TIMEOUT = 3600.0
 LAMBDA_ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
@@ -47,23 +50,12 @@ class Invocation:
 class CustomResources:
     """Sends custom resource requests and waits for their answers; keeps every invocation."""
 
-    def __init__(
-        self,
-        state: StackState,
-        responses: ResponseServer,
-        settings: Settings,
-        service_environment: dict[str, str],
-        function_logs: Callable[[dict[str, Any], lambda_runtime.Invocation], None] | None = None,
-    ) -> None:
+    def __init__(self, state: StackState, responses: ResponseServer, settings: Settings, services: Services) -> None:
         self._state = state
         self._responses = responses
         self._settings = settings
-        # what points boto3 at the emulated services, with the keys the function gets
-        self._service_environment = service_environment
+        self._services = services
         self.invocations: list[Invocation] = []
-        # where a function's output goes, as Lambda sends it to CloudWatch Logs (none: kept only
-        # on the invocation)
-        self._function_logs = function_logs
 
     def create(
         self, record: dict[str, Any], logical_id: str, properties: dict[str, Any], cancel: threading.Event
@@ -140,7 +132,7 @@ class CustomResources:
         # nothing of this process's environment (no AWS_PROFILE, no real keys) reaches it.
         environment = {
             **{k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()},
-            **self._service_environment,
+            **self._services.function_environment(),
             "SSL_CERT_FILE": str(self._responses.certificate_file),
         }
 
@@ -159,8 +151,7 @@ class CustomResources:
                         log_group=str((properties.get("LoggingConfig") or {}).get("LogGroup") or ""),
                     )
                     invocation.attempts.append(result)
-                    if self._function_logs is not None:
-                        self._function_logs(function, result)
+                    self._write_logs(function, result)
                     if result.returncode == 0:
                         return
                     # An error or a timeout: Lambda retries the asynchronous invocation.
@@ -170,6 +161,28 @@ class CustomResources:
 
         threading.Thread(target=run, name=f"lambda-{logical_id}", daemon=True).start()
         return invocation
+
+    def _write_logs(self, function: dict[str, Any], invocation: lambda_runtime.Invocation) -> None:
+        """One invocation's lines in its environment's stream of the function's log group, as
+        Lambda writes them (the CDK CLI shows them beside a failed custom resource)."""
+        outcome = invocation.outcome
+        if outcome is None:
+            return
+        logging_config = function["properties"].get("LoggingConfig") or {}
+        group = str(logging_config.get("LogGroup") or f"/aws/lambda/{function['physical_id']}")
+        events = [{"timestamp": stamp, "message": line} for stamp, line in outcome.log_events if line.strip()]
+        logs = self._services.client("logs")
+        try:
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+                logs.create_log_group(logGroupName=group)
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+                logs.create_log_stream(logGroupName=group, logStreamName=outcome.log_stream)
+            for start in range(0, len(events), 10000):
+                logs.put_log_events(
+                    logGroupName=group, logStreamName=outcome.log_stream, logEvents=events[start : start + 10000]
+                )
+        except Exception as error:  # the logs are a courtesy: an invocation never fails for them
+            LOG.warning("could not write the logs of %s to %s: %s", function["physical_id"], group, error)
 
     def wait_for_invocations(self, timeout: float = 120) -> None:
         """Wait until every Lambda invocation started has ended (cancelled ones go on running)."""

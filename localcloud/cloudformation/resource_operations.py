@@ -11,23 +11,14 @@ from __future__ import annotations
 import secrets
 import string
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .custom_resources import CustomResources, is_custom
+from .context import Deployment, EngineContext
+from .custom_resources import is_custom
 from .errors import Cancelled, ResourceFailed
 from .graph import dependencies, run_graph
-from .intrinsics import Context, TemplateError, resolve
-from .parameters import Settled
-from .resources import Environment, NativeType, ResourceRequest, native_type
-from .settings import Settings
-from .state import StackState
-
-if TYPE_CHECKING:
-    from .stacks import Deployment
-
-# record, logical id, type, status, reason, physical id
-Events = Callable[[dict[str, Any], str, str, str, str, str], None]
+from .intrinsics import resolve
+from .resources import ResourceRequest
 
 
 def invented_id(stack: str, logical_id: str) -> str:
@@ -36,70 +27,17 @@ def invented_id(stack: str, logical_id: str) -> str:
 
 
 class ResourceOperations:
-    def __init__(
-        self,
-        state: StackState,
-        custom: CustomResources,
-        environment: Environment,
-        settings: Settings,
-        events: Events,
-    ) -> None:
-        self._state = state
-        self._custom = custom
-        self.environment = environment
-        self._settings = settings
-        self._events = events
+    """One resource's create, update or delete, with the engine's shared parts (`EngineContext`)."""
 
-    def native(self, resource_type: str, logical_id: str) -> NativeType:
-        return native_type(resource_type, self.environment, logical_id)
-
-    # --- intrinsics ----------------------------------------------------------------------------
-
-    def context(self, record: dict[str, Any], template: dict[str, Any], settled: Settled | None = None) -> Context:
-        """What intrinsic functions resolve against: this stack's resources, parameters, exports."""
-
-        def ref(logical_id: str) -> str:
-            resource = record["resources"].get(logical_id)
-            if resource is None:
-                raise TemplateError(f"Ref to {logical_id}, which does not exist")
-            return str(resource["physical_id"])
-
-        def get_att(logical_id: str, attribute: str) -> Any:
-            resource = record["resources"].get(logical_id)
-            if resource is None or attribute not in resource["attributes"]:
-                raise TemplateError(f"{logical_id} has no attribute {attribute}")
-            return resource["attributes"][attribute]
-
-        if settled is None:
-            settled = Settled.from_record(record["parameters"]) if record.get("parameters") else None
-        parameters = settled.typed(template) if settled is not None else self.parameter_values(template)
-        pseudo = {
-            "AWS::Region": self._settings.region,
-            "AWS::AccountId": self._settings.account,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": record["stack_name"],
-            "AWS::StackId": record["stack_id"],
-        }
-        return Context(
-            pseudo=pseudo,
-            parameters=parameters,
-            ref=ref,
-            get_att=get_att,
-            conditions=template.get("Conditions", {}),
-            exports=self._state.exports(),
-            mappings=template.get("Mappings", {}),
-        )
-
-    @staticmethod
-    def parameter_values(template: dict[str, Any]) -> dict[str, str]:
-        """The template's defaults: for a stack record from before parameters were settled."""
-        return {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
+    def __init__(self, context: EngineContext) -> None:
+        self._context = context
+        self._state = context.state
+        self._custom = context.custom
 
     def resolve_properties(self, record: dict[str, Any], deployment: Deployment, logical_id: str) -> dict[str, Any]:
         definition = deployment.template["Resources"][logical_id]
         with self._state.lock:
-            resolved = resolve(definition.get("Properties", {}), self.context(record, deployment.template))
+            resolved = resolve(definition.get("Properties", {}), self._context.intrinsics(record, deployment.template))
         return dict(resolved)
 
     # --- create, update, delete ----------------------------------------------------------------
@@ -119,8 +57,8 @@ class ResourceOperations:
             if is_custom(resource_type):
                 physical_id, attributes = self._custom.create(record, logical_id, properties, cancel)
             else:
-                request = ResourceRequest(stack, logical_id, properties, deployment.assets, deployment.import_existing)
-                physical_id, attributes = self.native(resource_type, logical_id).create(request)
+                request = ResourceRequest(stack, logical_id, properties, deployment.import_existing)
+                physical_id, attributes = self._context.native(resource_type, logical_id).create(request)
         except Cancelled:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
             invented = invented_id(stack, logical_id)
@@ -166,8 +104,8 @@ class ResourceOperations:
                     old_properties=current["properties"],
                 )
             else:
-                request = ResourceRequest(stack, logical_id, properties, deployment.assets, deployment.import_existing)
-                physical_id, attributes = self.native(resource_type, logical_id).update(request, current)
+                request = ResourceRequest(stack, logical_id, properties, deployment.import_existing)
+                physical_id, attributes = self._context.native(resource_type, logical_id).update(request, current)
         except Exception as error:
             self.emit(record, logical_id, resource_type, "UPDATE_FAILED", str(error), current["physical_id"])
             raise
@@ -230,7 +168,7 @@ class ResourceOperations:
                 record, logical_id, "Delete", entry["properties"], threading.Event(), physical_id=entry["physical_id"]
             )
         else:
-            self.native(entry["type"], logical_id).delete(entry)
+            self._context.native(entry["type"], logical_id).delete(entry)
 
     def emit(
         self,
@@ -241,4 +179,4 @@ class ResourceOperations:
         reason: str = "",
         physical_id: str = "",
     ) -> None:
-        self._events(record, logical_id, resource_type, status, reason, physical_id)
+        self._context.emit(record, logical_id, resource_type, status, reason, physical_id)

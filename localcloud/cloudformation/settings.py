@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,15 +18,3 @@ class Settings:
     # fault injection: deliver each custom resource Create twice
     duplicate_creates: bool = False
     lambda_retry_delay: float = 1.0
-
-
-def print_progress(started: float) -> Progress:
-    """Progress lines (elapsed, status, type, logical id), whole even from concurrent resources."""
-    lock = threading.Lock()
-
-    def show(stack: str, logical_id: str, resource_type: str, status: str, reason: str) -> None:
-        line = f"{time.monotonic() - started:7.2f}s  {status:<24} {resource_type:<36} {logical_id}"
-        with lock:
-            print(line + (f"  ({reason})" if reason else ""), flush=True)
-
-    return show

@@ -9,7 +9,7 @@ Each request goes to the service named in its SigV4 credential scope:
 - `lambda`: not emulated yet, answered in Lambda's error shape (`lambda_api.py`);
 - anything else: the service's own "unknown operation" error (`protocols.py`), logged.
 
-`request.py` reads a request and its scope, `router.py` routes it, `bootstrap.py` makes what
+`http.py` reads a request and its scope, `router.py` routes it, `bootstrap.py` makes what
 `cdk deploy` needs before any `cdk bootstrap`, `server.py` is `Endpoint`, the whole.
 """
 

@@ -21,11 +21,12 @@ from typing import Any
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from ..cloudformation.api import CloudFormationApi
 from ..cloudformation.settings import Settings
 from ..local_env import ACCOUNT, TEST_KEYS, local_client
 from ..personalize import Delays, Personalize
 from .bootstrap import QUALIFIER, pre_bootstrap
-from .cloudformation import CloudFormationFactory, CloudFormationService, cloudformation_api
+from .cloudformation import CloudFormationService
 from .journal import Journal
 from .lambda_api import LambdaService
 from .moto_services import MOTO_SERVICES, MotoServices, reset_moto
@@ -54,8 +55,8 @@ class Endpoint:
     """S3, STS, SSM, IAM, Logs, ECR (moto), Personalize, CloudFormation and Lambda on 127.0.0.1:`port`.
 
     `state_dir`: where the state survives a restart (None: in memory only). `port` 0 picks a free port.
-    `cloudformation` makes the CloudFormation API from the endpoint's URL, the state dir and the
-    settings (tests may pass a fake).
+    `personalize`: the Personalize to serve, for a test that controls its clock, gates and faults
+    (default: a new one, kept in `state_dir`). `settings`: the stack engine's (fault injection).
     """
 
     def __init__(
@@ -67,7 +68,7 @@ class Endpoint:
         delays: Delays | None = None,
         settings: Settings | None = None,
         pre_bootstrapped: bool = True,
-        cloudformation: CloudFormationFactory = cloudformation_api,
+        personalize: Personalize | None = None,
     ) -> None:
         self.region = region
         self.account = ACCOUNT
@@ -76,7 +77,7 @@ class Endpoint:
         self.created_at_start: list[str] = []
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
-        self.personalize = Personalize(
+        self.personalize = personalize or Personalize(
             region=region,
             account=ACCOUNT,
             delays=delays,
@@ -98,7 +99,7 @@ class Endpoint:
         )
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.cloudformation = cloudformation(self.url, state_dir, settings or Settings(region=region))
+        self.cloudformation = CloudFormationApi(self.url, state_dir, settings or Settings(region=region))
         self._router.services["cloudformation"] = CloudFormationService(self.cloudformation)
         # a short poll: stop() waits for the serving loop to notice, and tests start and stop often
         self._thread = threading.Thread(

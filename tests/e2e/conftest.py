@@ -1,7 +1,8 @@
 """The end-to-end suite: the real CDK CLI's assemblies, deployed on the local cloud.
 
-Every test gets a fresh emulator, ResponseURL server and driver; afterwards the invariants are
-checked: every request answered, no orphaned tracker, no foreign tracker touched.
+Every test gets a fresh local cloud (an endpoint in this process, its Personalize on a clock
+the test controls) and deploys to its stack engine; afterwards the invariants are checked:
+every request answered, no orphaned tracker, no foreign tracker touched.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from localcloud.cloudformation import Invocation, LocalCloud, Settings
+from localcloud.cloudformation import Invocation, Settings
 from localcloud.cloudformation.assembly import StackArtifact, find_stack
-from localcloud.cloudformation.response_server import ResponseServer
+from localcloud.endpoint import Endpoint
 from localcloud.personalize import Personalize
 from localcloud.personalize.clock import ControlledClock
-from localcloud.personalize.http import Emulator
 
 from ..build_cache import cached
 
@@ -94,25 +94,20 @@ class Harness:
         # the service's clock: a test that must see a status window or the read lag pauses it
         self.clock = ControlledClock()
         self.service = Personalize(clock=self.clock)
-        self.emulator = Emulator(self.service).start()
-        self.responses = ResponseServer().start()
         self.settings = Settings(lambda_retry_delay=0.2)
+        self.endpoint = Endpoint(state_dir=tmp_path / "cloud", personalize=self.service, settings=self.settings).start()
+        # the stack engine behind the endpoint's CloudFormation, driven here with cloud assemblies
+        self.cloud = self.endpoint.cloudformation.cloud
+        self.responses = self.cloud.responses
         self.progress: list[tuple[str, ...]] = []
-        self.cloud = LocalCloud(
-            self.emulator,
-            self.responses,
-            state_file=tmp_path / "stacks.json",
-            settings=self.settings,
-            progress=lambda *event: self.progress.append(event),
-        )
-        self.client = self.emulator.client()
+        self.cloud.listen(lambda *event: self.progress.append(event))
+        self.client = self.endpoint.client("personalize")
         self.foreign: dict[str, dict[str, Any]] = {}
         self.expected_unanswered: list[Invocation] = []  # invocations a test made unanswerable on purpose
         self._triggers: list[tuple[str, threading.Event]] = []
 
     def stop(self) -> None:
-        self.emulator.stop()
-        self.responses.stop()
+        self.endpoint.stop()
 
     # --- arranging -----------------------------------------------------------------------------
 

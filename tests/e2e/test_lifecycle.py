@@ -17,7 +17,7 @@ def test_example_app_deploy_use_destroy(harness, example_assembly):
     stack_id = harness.cloud.stacks["PersonalizeEventTrackerDemo"]["stack_id"]
     assert tracker["tags"]["personalize-event-tracker:stack-id"] == stack_id
     # AND events sent with that trackingId are accepted
-    events = harness.emulator.client("personalize-events")
+    events = harness.endpoint.client("personalize-events")
     import datetime
 
     events.put_events(

@@ -40,7 +40,7 @@ def deploy_both(harness, assembly):
 
 
 def seen(harness):
-    return harness.cloud.parameters.get("/e2e/consumer/seen")
+    return harness.cloud.services.parameter("/e2e/consumer/seen")
 
 
 def test_an_imported_export_refuses_the_rename(harness, sharing):
@@ -73,7 +73,7 @@ def test_a_parameter_follows_the_rename(harness, sharing):
     harness.cloud.deploy(find_stack(sharing[("parameter", "clicks-v2")], "Producer"))
     (renamed,) = harness.trackers()
     assert renamed["name"] == "clicks-v2" and renamed["trackingId"] != tracker["trackingId"]
-    assert harness.cloud.parameters.get("/e2e/clickstream/tracking-id") == renamed["trackingId"]
+    assert harness.cloud.services.parameter("/e2e/clickstream/tracking-id") == renamed["trackingId"]
     # AND the consumer's next deployment reads the new trackingId
     harness.cloud.deploy(find_stack(sharing[("parameter", "clicks")], "Consumer"))
     assert seen(harness) == renamed["trackingId"]

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -17,44 +18,15 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud.endpoint import BOOTSTRAP_VERSION, Endpoint, assets_bucket, version_parameter
-from localcloud.endpoint.cloudformation import StubCloudFormation
 from localcloud.personalize import Delays
 
 BUCKET = assets_bucket("123456789012", "us-east-1")
 TEMPLATE = Path(__file__).parents[2] / "node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml"
 
 
-class RecordingCloudFormation:
-    """A fake CloudFormation API: remembers what the endpoint hands it."""
-
-    def __init__(self, url, state_dir, settings):
-        self.made_with = (url, state_dir, settings)
-        self.received = []
-        self.started = self.stopped = False
-
-    def handle(self, params):
-        self.received.append(dict(params))
-        return 200, b"<DescribeStacksResponse><DescribeStacksResult/></DescribeStacksResponse>"
-
-    def start(self):
-        self.started = True
-
-    def stop(self):
-        self.stopped = True
-
-
-def stub_cloudformation(url, state_dir, settings):
-    return StubCloudFormation()
-
-
-def local(**kwargs):
-    """An endpoint with the stub CloudFormation: these tests are the endpoint's, not the stack engine's."""
-    return Endpoint(cloudformation=stub_cloudformation, **kwargs)
-
-
 @pytest.fixture
 def endpoint(tmp_path):
-    with local(state_dir=tmp_path / "state", delays=Delays()) as running:
+    with Endpoint(state_dir=tmp_path / "state", delays=Delays()) as running:
         yield running
 
 
@@ -205,26 +177,23 @@ def test_the_admin_api_answers_on_the_endpoint(endpoint):
 # --- CloudFormation and Lambda ------------------------------------------------------------------------
 
 
-def test_cloudformation_gets_the_decoded_form_and_answers_as_xml(tmp_path):
-    made = []
-
-    def factory(url, state_dir, settings):
-        made.append(RecordingCloudFormation(url, state_dir, settings))
-        return made[0]
-
-    with Endpoint(state_dir=tmp_path, cloudformation=factory) as endpoint:
-        api = made[0]
-        assert api.started and api.made_with[0] == endpoint.url and api.made_with[1] == tmp_path
-        stacks = endpoint.client("cloudformation").describe_stacks(StackName="CDKToolkit").get("Stacks", [])
-        # an empty member list as the CLI sends it (`Parameters=`) reaches the API
-        body = "Action=CreateChangeSet&Version=2010-05-15&StackName=S&ChangeSetName=c&Parameters=&Tags="
-        raw = endpoint.client("cloudformation")
-        raw.meta.events.register("before-sign.cloudformation.*", _replace_body(body))
-        raw.describe_stacks(StackName="ignored")
-    assert api.stopped
-    assert stacks == []
-    assert api.received[0] == {"Action": "DescribeStacks", "Version": "2010-05-15", "StackName": "CDKToolkit"}
-    assert api.received[1]["Parameters"] == "" and api.received[1]["Tags"] == ""
+def test_cloudformation_gets_the_decoded_form_and_answers_as_xml(endpoint):
+    cloudformation = endpoint.client("cloudformation", attempts=1)
+    # no stack yet: the CLI's "not deployed" answer
+    status, code, message = error_of(cloudformation.describe_stacks, StackName="CDKToolkit")
+    assert (status, code, message) == (400, "ValidationError", "Stack with id CDKToolkit does not exist")
+    # empty member lists as the CLI sends them (`Parameters=`, `Tags=`) are read as empty lists
+    resources = {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "v"}}}
+    body = (
+        "Action=CreateChangeSet&Version=2010-05-15&StackName=S&ChangeSetName=c&ChangeSetType=CREATE"
+        f"&Parameters=&Tags=&TemplateBody={quote(json.dumps({'Resources': resources}))}"
+    )
+    raw = endpoint.client("cloudformation", attempts=1)
+    raw.meta.events.register("before-sign.cloudformation.CreateChangeSet", _replace_body(body))
+    raw.create_change_set(StackName="ignored", ChangeSetName="ignored", TemplateBody="{}")
+    change_set = cloudformation.describe_change_set(StackName="S", ChangeSetName="c")
+    assert change_set["Status"] == "CREATE_COMPLETE"
+    assert change_set.get("Parameters", []) == [] and change_set.get("Tags", []) == []
 
 
 def _replace_body(body):
@@ -234,14 +203,11 @@ def _replace_body(body):
     return replace
 
 
-def test_the_stub_cloudformation_has_no_stacks_and_nothing_else(endpoint):
+def test_a_cloudformation_action_the_local_cloud_lacks_is_refused_naming_it(endpoint):
     cloudformation = endpoint.client("cloudformation", attempts=1)
-    status, code, message = error_of(cloudformation.describe_stacks, StackName="CDKToolkit")
-    assert (status, code, message) == (400, "ValidationError", "Stack with id CDKToolkit does not exist")
-    status, code, message = error_of(
-        cloudformation.create_change_set, StackName="S", ChangeSetName="c", TemplateBody="{}"
-    )
-    assert (status, code) == (501, "InvalidAction") and "CreateChangeSet" in message
+    status, code, message = error_of(cloudformation.detect_stack_drift, StackName="S")
+    assert code == "InvalidAction" and "DetectStackDrift" in message
+    assert status in (400, 501)
 
 
 def test_lambda_answers_rest_json_errors_naming_the_operation(endpoint, caplog):
@@ -320,7 +286,7 @@ def test_logs_name_no_secret(endpoint, caplog):
 def test_the_state_survives_a_restart(tmp_path):
     state = tmp_path / "state"
     key = "assets/a file+with ünïcode.json"
-    with local(state_dir=state) as first:
+    with Endpoint(state_dir=state) as first:
         s3 = first.client("s3")
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"v1", ChecksumSHA256=sha256_b64(b"v1"))
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"v2", ChecksumSHA256=sha256_b64(b"v2"))
@@ -341,7 +307,7 @@ def test_the_state_survives_a_restart(tmp_path):
         first.client("ecr").create_repository(repositoryName="cdk-assets")
         first.client("personalize").create_dataset_group(name="shop")
 
-    with local(state_dir=state) as second:
+    with Endpoint(state_dir=state) as second:
         s3 = second.client("s3")
         assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"v2"
         assert [o["Key"] for o in s3.list_objects_v2(Bucket="other").get("Contents", [])] == ["big.zip"]
@@ -357,7 +323,7 @@ def test_the_state_survives_a_restart(tmp_path):
 
 
 def test_the_journal_keeps_no_signature(tmp_path):
-    with local(state_dir=tmp_path) as endpoint:
+    with Endpoint(state_dir=tmp_path) as endpoint:
         endpoint.client("ssm").put_parameter(Name="/p", Value="v", Type="String")
         url = endpoint.client("s3", config=Config(signature_version="s3v4")).generate_presigned_url(
             "put_object", Params={"Bucket": BUCKET, "Key": "k"}, ExpiresIn=600
@@ -369,14 +335,14 @@ def test_the_journal_keeps_no_signature(tmp_path):
     assert '"Name"' not in journal  # the body is a blob, named by its digest
     assert "Signature" not in journal and "Credential" not in journal and "authorization" not in journal.lower()
     # and the pre-signed PUT, replayed without its expired signature, still makes the object
-    with local(state_dir=tmp_path) as endpoint:
+    with Endpoint(state_dir=tmp_path) as endpoint:
         assert endpoint.client("s3").get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"body"
 
 
 def test_without_a_state_dir_nothing_is_kept(tmp_path):
-    with local() as endpoint:
+    with Endpoint() as endpoint:
         endpoint.client("ssm").put_parameter(Name="/p", Value="v", Type="String")
-    with local() as endpoint:
+    with Endpoint() as endpoint:
         assert error_of(endpoint.client("ssm").get_parameter, Name="/p")[1] == "ParameterNotFound"
 
 
@@ -403,7 +369,7 @@ def test_the_bootstrap_version_is_the_pinned_clis():
 
 def test_one_endpoint_per_process(endpoint):
     with pytest.raises(RuntimeError, match="already running"):
-        local().start()
+        Endpoint().start()
 
 
 def test_each_request_is_logged_by_operation_at_debug_level(endpoint, caplog):
@@ -418,7 +384,7 @@ def test_each_request_is_logged_by_operation_at_debug_level(endpoint, caplog):
 
 
 def test_a_damaged_journal_line_is_skipped_not_fatal(tmp_path, caplog):
-    with local(state_dir=tmp_path) as endpoint:
+    with Endpoint(state_dir=tmp_path) as endpoint:
         endpoint.client("ssm").put_parameter(Name="/kept", Value="v", Type="String")
         endpoint.client("s3").put_object(Bucket=BUCKET, Key="lost", Body=b"its blob goes")
     journal = tmp_path / "aws" / "journal.jsonl"
@@ -426,7 +392,7 @@ def test_a_damaged_journal_line_is_skipped_not_fatal(tmp_path, caplog):
     (tmp_path / "aws" / "blobs" / lost).unlink()
     with journal.open("a") as damaged:
         damaged.write("not json\n")
-    with caplog.at_level(logging.WARNING, logger="localcloud.endpoint"), local(state_dir=tmp_path) as endpoint:
+    with caplog.at_level(logging.WARNING, logger="localcloud.endpoint"), Endpoint(state_dir=tmp_path) as endpoint:
         assert endpoint.client("ssm").get_parameter(Name="/kept")["Parameter"]["Value"] == "v"
         assert error_of(endpoint.client("s3").head_object, Bucket=BUCKET, Key="lost")[0] == 404
     assert "is missing: skipped" in caplog.text and "is not an entry: skipped" in caplog.text

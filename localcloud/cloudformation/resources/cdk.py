@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .base import NativeType, ResourceRequest, Result
+from .base import NativeType, ResourceRequest, Result, generated_name
 
 
 class Metadata(NativeType):
     type_name = "AWS::CDK::Metadata"
 
     def create(self, request: ResourceRequest) -> Result:
-        return self.environment.generated_name(request), {}
+        return generated_name(request), {}

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, ResourceRequest, Result
+from .base import NativeType, ResourceRequest, Result, generated_name
 
 
 class Repository(NativeType):
@@ -17,8 +17,8 @@ class Repository(NativeType):
 
     def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
-        name = str(properties.get("RepositoryName") or self.environment.generated_name(request, 256).lower())
-        ecr = self.environment.client("ecr")
+        name = str(properties.get("RepositoryName") or generated_name(request, 256).lower())
+        ecr = self.services.client("ecr")
         call: dict[str, Any] = {"repositoryName": name}
         if "ImageTagMutability" in properties:
             call["imageTagMutability"] = properties["ImageTagMutability"]
@@ -47,13 +47,13 @@ class Repository(NativeType):
     def delete(self, entry: dict[str, Any]) -> None:
         force = str(entry["properties"].get("EmptyOnDelete", False)).lower() == "true"
         try:
-            self.environment.client("ecr").delete_repository(repositoryName=entry["physical_id"], force=force)
+            self.services.client("ecr").delete_repository(repositoryName=entry["physical_id"], force=force)
         except ClientError as error:
             if error.response["Error"]["Code"] != "RepositoryNotFoundException":
                 raise ResourceFailed(str(error)) from None
 
     def _configure(self, name: str, properties: dict[str, Any]) -> None:
-        ecr = self.environment.client("ecr")
+        ecr = self.services.client("ecr")
         if "RepositoryPolicyText" in properties:
             text = properties["RepositoryPolicyText"]
             ecr.set_repository_policy(

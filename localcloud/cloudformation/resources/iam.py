@@ -1,20 +1,18 @@
 """AWS::IAM::Role, AWS::IAM::Policy and AWS::IAM::ManagedPolicy.
 
-Behind the endpoint they are made in its IAM (moto), so `aws iam get-role` and the CDK CLI see
-them; without an endpoint (an assembly deployed directly) they are recorded, with their ARNs.
+They are made in the endpoint's IAM (moto), so `aws iam get-role` and the CDK CLI see them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, ResourceRequest, Result
+from .base import NativeType, ResourceRequest, Result, generated_name
 
 LOG = logging.getLogger(__name__)
 
@@ -33,12 +31,9 @@ class Role(NativeType):
 
     def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
-        name = properties.get("RoleName") or self.environment.generated_name(request)
+        name = properties.get("RoleName") or generated_name(request)
         path = properties.get("Path", "/")
-        arn = f"arn:aws:iam::{self.environment.account}:role{path}{name}"
-        if self.environment.clients is None:
-            return name, {"Arn": arn, "RoleId": f"AROA{secrets.token_hex(8).upper()}"}
-        iam = self.environment.client("iam")
+        iam = self.services.client("iam")
         call: dict[str, Any] = {
             "RoleName": name,
             "Path": path,
@@ -65,20 +60,17 @@ class Role(NativeType):
             "Path", "/"
         ):
             return self.create(request)
-        if self.environment.clients is not None:
-            iam = self.environment.client("iam")
-            iam.update_assume_role_policy(
-                RoleName=name, PolicyDocument=_document(request.properties.get("AssumeRolePolicyDocument", {}))
-            )
-            self._detach(name, current["properties"], keep=request.properties)
-            self._attach(name, request.properties)
+        iam = self.services.client("iam")
+        iam.update_assume_role_policy(
+            RoleName=name, PolicyDocument=_document(request.properties.get("AssumeRolePolicyDocument", {}))
+        )
+        self._detach(name, current["properties"], keep=request.properties)
+        self._attach(name, request.properties)
         return name, dict(current["attributes"])
 
     def delete(self, entry: dict[str, Any]) -> None:
-        if self.environment.clients is None:
-            return
         name = entry["physical_id"]
-        iam = self.environment.client("iam")
+        iam = self.services.client("iam")
         try:
             for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
                 iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
@@ -90,7 +82,7 @@ class Role(NativeType):
                 raise ResourceFailed(str(error)) from None
 
     def _attach(self, name: str, properties: dict[str, Any]) -> None:
-        iam = self.environment.client("iam")
+        iam = self.services.client("iam")
         for policy in properties.get("Policies", []):
             iam.put_role_policy(
                 RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=_document(policy["PolicyDocument"])
@@ -105,7 +97,7 @@ class Role(NativeType):
                 LOG.info("%s: AWS managed policy %s is not known to the local IAM; not attached", name, arn)
 
     def _detach(self, name: str, old: dict[str, Any], keep: dict[str, Any]) -> None:
-        iam = self.environment.client("iam")
+        iam = self.services.client("iam")
         kept = {policy["PolicyName"] for policy in keep.get("Policies", [])}
         for policy in old.get("Policies", []):
             if policy["PolicyName"] not in kept:
@@ -124,23 +116,20 @@ class Policy(NativeType):
     type_name = "AWS::IAM::Policy"
 
     def create(self, request: ResourceRequest) -> Result:
-        physical_id = self.environment.generated_name(request)
-        if self.environment.clients is not None:
-            self._put(request.properties)
+        physical_id = generated_name(request)
+        self._put(request.properties)
         return physical_id, {}
 
     def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
-        if self.environment.clients is not None:
-            self._remove(current["properties"], keep=request.properties)
-            self._put(request.properties)
+        self._remove(current["properties"], keep=request.properties)
+        self._put(request.properties)
         return str(current["physical_id"]), {}
 
     def delete(self, entry: dict[str, Any]) -> None:
-        if self.environment.clients is not None:
-            self._remove(entry["properties"], keep={})
+        self._remove(entry["properties"], keep={})
 
     def _put(self, properties: dict[str, Any]) -> None:
-        iam = self.environment.client("iam")
+        iam = self.services.client("iam")
         document = _document(properties["PolicyDocument"])
         name = properties["PolicyName"]
         for role in properties.get("Roles", []):
@@ -151,7 +140,7 @@ class Policy(NativeType):
             iam.put_group_policy(GroupName=group, PolicyName=name, PolicyDocument=document)
 
     def _remove(self, old: dict[str, Any], keep: dict[str, Any]) -> None:
-        iam = self.environment.client("iam")
+        iam = self.services.client("iam")
         name = old.get("PolicyName")
         same_name = keep.get("PolicyName") == name
         calls = (
@@ -178,16 +167,14 @@ class ManagedPolicy(NativeType):
 
     def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
-        name = properties.get("ManagedPolicyName") or self.environment.generated_name(request, 128)
+        name = properties.get("ManagedPolicyName") or generated_name(request, 128)
         path = properties.get("Path", "/")
-        arn = f"arn:aws:iam::{self.environment.account}:policy{path}{name}"
-        if self.environment.clients is not None:
-            iam = self.environment.client("iam")
-            call = {"PolicyName": name, "Path": path, "PolicyDocument": _document(properties["PolicyDocument"])}
-            if "Description" in properties:
-                call["Description"] = properties["Description"]
-            arn = iam.create_policy(**call)["Policy"]["Arn"]
-            self._attach(arn, properties)
+        iam = self.services.client("iam")
+        call = {"PolicyName": name, "Path": path, "PolicyDocument": _document(properties["PolicyDocument"])}
+        if "Description" in properties:
+            call["Description"] = properties["Description"]
+        arn = iam.create_policy(**call)["Policy"]["Arn"]
+        self._attach(arn, properties)
         return arn, {"PolicyArn": arn}
 
     def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
@@ -195,23 +182,20 @@ class ManagedPolicy(NativeType):
         if any(request.properties.get(prop) != old.get(prop) for prop in self.replaced_by):
             return self.create(request)
         arn = str(current["physical_id"])
-        if self.environment.clients is not None:
-            iam = self.environment.client("iam")
-            for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
-                if not version["IsDefaultVersion"]:
-                    iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
-            iam.create_policy_version(
-                PolicyArn=arn, PolicyDocument=_document(request.properties["PolicyDocument"]), SetAsDefault=True
-            )
-            for role in set(old.get("Roles", [])) - set(request.properties.get("Roles", [])):
-                iam.detach_role_policy(RoleName=role, PolicyArn=arn)
-            self._attach(arn, request.properties)
+        iam = self.services.client("iam")
+        for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+            if not version["IsDefaultVersion"]:
+                iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+        iam.create_policy_version(
+            PolicyArn=arn, PolicyDocument=_document(request.properties["PolicyDocument"]), SetAsDefault=True
+        )
+        for role in set(old.get("Roles", [])) - set(request.properties.get("Roles", [])):
+            iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+        self._attach(arn, request.properties)
         return arn, {"PolicyArn": arn}
 
     def delete(self, entry: dict[str, Any]) -> None:
-        if self.environment.clients is None:
-            return
-        iam = self.environment.client("iam")
+        iam = self.services.client("iam")
         arn = entry["physical_id"]
         try:
             for role in entry["properties"].get("Roles", []):
@@ -225,6 +209,6 @@ class ManagedPolicy(NativeType):
                 raise ResourceFailed(str(error)) from None
 
     def _attach(self, arn: str, properties: dict[str, Any]) -> None:
-        iam = self.environment.client("iam")
+        iam = self.services.client("iam")
         for role in properties.get("Roles", []):
             iam.attach_role_policy(RoleName=role, PolicyArn=arn)

@@ -1,9 +1,8 @@
 """AWS::Lambda::Function: recorded with the code custom resources run, unpacked as Lambda would.
 
-Behind the endpoint the code is what the template names, as in AWS: the zip at `Code.S3Bucket`/
-`Code.S3Key` that the CDK CLI published, read from the endpoint's S3 and unpacked once per
-digest under the code directory (or `Code.ZipFile`'s inline source). An assembly deployed
-directly has no S3: there the key names one of its staged asset directories.
+The code is what the template names, as in AWS: the zip at `Code.S3Bucket`/`Code.S3Key` that
+the CDK CLI (or `assembly.publish`) published, read from the endpoint's S3 and unpacked once per
+digest under the code directory; or `Code.ZipFile`'s inline source.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
 from ..intrinsics import TemplateError
-from .base import NativeType, ResourceRequest, Result
+from .base import NativeType, ResourceRequest, Result, generated_name
 
 # The attribute under which the local cloud keeps the function's code directory.
 ASSET_ATTRIBUTE = "localcloud:asset"
@@ -32,8 +31,8 @@ class Function(NativeType):
     replaced_by = frozenset({"FunctionName", "PackageType"})
 
     def create(self, request: ResourceRequest) -> Result:
-        name = request.properties.get("FunctionName") or self.environment.generated_name(request)
-        arn = f"arn:aws:lambda:{self.environment.region}:{self.environment.account}:function:{name}"
+        name = request.properties.get("FunctionName") or generated_name(request)
+        arn = f"arn:aws:lambda:{self.services.region}:{self.services.account}:function:{name}"
         return name, {"Arn": arn, ASSET_ATTRIBUTE: str(self._code(request))}
 
     def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
@@ -45,17 +44,15 @@ class Function(NativeType):
     def _code(self, request: ResourceRequest) -> Path:
         code = request.properties.get("Code", {})
         key = str(code.get("S3Key", ""))
-        if key in request.assets:
-            return request.assets[key]
         if "ZipFile" in code:
             runtime = str(request.properties.get("Runtime", "python"))
             file_name = next((f for prefix, f in INLINE_FILE.items() if runtime.startswith(prefix)), "index.py")
             source = str(code["ZipFile"]).encode()
             return self._unpacked(source, lambda target: (target / file_name).write_bytes(source))
-        if self.environment.clients is None or "S3Bucket" not in code:
-            raise TemplateError(f"{request.logical_id}: no staged asset for code {key!r}")
+        if "S3Bucket" not in code:
+            raise TemplateError(f"{request.logical_id}: Code needs S3Bucket and S3Key, or ZipFile")
         try:
-            body = self.environment.client("s3").get_object(Bucket=code["S3Bucket"], Key=key)["Body"].read()
+            body = self.services.client("s3").get_object(Bucket=code["S3Bucket"], Key=key)["Body"].read()
         except ClientError as error:
             raise ResourceFailed(
                 f"Error occurred while GetObject. S3 Error Code: {error.response['Error']['Code']}. "
@@ -73,7 +70,7 @@ class Function(NativeType):
 
     def _unpacked(self, content: bytes, write: Any) -> Path:
         """The directory holding this code, unpacked once per digest of its bytes."""
-        root = self.environment.code_dir or Path(tempfile.gettempdir()) / "localcloud-lambda-code"
+        root = self.code_dir
         target = root / hashlib.sha256(content).hexdigest()
         if not target.is_dir():
             root.mkdir(parents=True, exist_ok=True)

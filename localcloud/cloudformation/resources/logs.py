@@ -1,4 +1,4 @@
-"""AWS::Logs::LogGroup: made in the endpoint's CloudWatch Logs (moto); recorded without an endpoint."""
+"""AWS::Logs::LogGroup: made in the endpoint's CloudWatch Logs (moto)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, ResourceRequest, Result
+from .base import NativeType, ResourceRequest, Result, generated_name
 
 
 class LogGroup(NativeType):
@@ -15,37 +15,33 @@ class LogGroup(NativeType):
     replaced_by = frozenset({"LogGroupName", "LogGroupClass"})
 
     def create(self, request: ResourceRequest) -> Result:
-        name = request.properties.get("LogGroupName") or self.environment.generated_name(request, 512)
-        region, account = self.environment.region, self.environment.account
-        if self.environment.clients is not None:
-            logs = self.environment.client("logs")
-            try:
-                logs.create_log_group(logGroupName=name)
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ResourceAlreadyExistsException" or not request.import_existing:
-                    raise ResourceFailed(str(error)) from None
-            self._retention(name, request.properties)
+        name = request.properties.get("LogGroupName") or generated_name(request, 512)
+        region, account = self.services.region, self.services.account
+        logs = self.services.client("logs")
+        try:
+            logs.create_log_group(logGroupName=name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceAlreadyExistsException" or not request.import_existing:
+                raise ResourceFailed(str(error)) from None
+        self._retention(name, request.properties)
         return name, {"Arn": f"arn:aws:logs:{region}:{account}:log-group:{name}:*"}
 
     def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         name = request.properties.get("LogGroupName") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)
-        if self.environment.clients is not None:
-            self._retention(str(name), request.properties)
+        self._retention(str(name), request.properties)
         return str(name), dict(current["attributes"])
 
     def delete(self, entry: dict[str, Any]) -> None:
-        if self.environment.clients is None:
-            return
         try:
-            self.environment.client("logs").delete_log_group(logGroupName=entry["physical_id"])
+            self.services.client("logs").delete_log_group(logGroupName=entry["physical_id"])
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise ResourceFailed(str(error)) from None
 
     def _retention(self, name: str, properties: dict[str, Any]) -> None:
-        logs = self.environment.client("logs")
+        logs = self.services.client("logs")
         if "RetentionInDays" in properties:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
         else:

@@ -31,7 +31,7 @@ class DatasetGroup(NativeType):
         if properties.get("Tags"):
             call["tags"] = [{"tagKey": tag["Key"], "tagValue": tag["Value"]} for tag in properties["Tags"]]
         try:
-            arn = str(self.environment.personalize.create_dataset_group(**call)["datasetGroupArn"])
+            arn = str(self.services.client("personalize").create_dataset_group(**call)["datasetGroupArn"])
         except ClientError as error:
             raise ResourceFailed(str(error)) from None
         status = self._wait(arn, lambda s: s in ("ACTIVE", "CREATE FAILED"), "become ACTIVE")
@@ -48,7 +48,7 @@ class DatasetGroup(NativeType):
         return arn, {"DatasetGroupArn": arn}
 
     def _retag(self, arn: str, old: dict[str, str], new: dict[str, str]) -> None:
-        personalize = self.environment.personalize
+        personalize = self.services.client("personalize")
         try:
             removed = sorted(set(old) - set(new))
             if removed:
@@ -62,7 +62,7 @@ class DatasetGroup(NativeType):
     def delete(self, entry: dict[str, Any]) -> None:
         arn = entry["physical_id"]
         try:
-            self.environment.personalize.delete_dataset_group(datasetGroupArn=arn)
+            self.services.client("personalize").delete_dataset_group(datasetGroupArn=arn)
         except ClientError as error:
             if error.response["Error"]["Code"] == "ResourceNotFoundException":
                 return
@@ -73,7 +73,7 @@ class DatasetGroup(NativeType):
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             try:
-                described = self.environment.personalize.describe_dataset_group(datasetGroupArn=arn)
+                described = self.services.client("personalize").describe_dataset_group(datasetGroupArn=arn)
                 status: str | None = described["datasetGroup"]["status"]
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ResourceNotFoundException":

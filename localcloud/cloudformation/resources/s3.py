@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
-from .base import NativeType, ResourceRequest, Result
+from .base import NativeType, ResourceRequest, Result, generated_name
 
 LOG = logging.getLogger(__name__)
 
@@ -23,11 +23,11 @@ class Bucket(NativeType):
     replaced_by = frozenset({"BucketName", "ObjectLockEnabled"})
 
     def create(self, request: ResourceRequest) -> Result:
-        name = str(request.properties.get("BucketName") or self.environment.generated_name(request, 63).lower())
-        s3 = self.environment.client("s3")
+        name = str(request.properties.get("BucketName") or generated_name(request, 63).lower())
+        s3 = self.services.client("s3")
         call: dict[str, Any] = {"Bucket": name}
-        if self.environment.region != "us-east-1":
-            call["CreateBucketConfiguration"] = {"LocationConstraint": self.environment.region}
+        if self.services.region != "us-east-1":
+            call["CreateBucketConfiguration"] = {"LocationConstraint": self.services.region}
         try:
             s3.create_bucket(**call)
         except ClientError as error:
@@ -48,7 +48,7 @@ class Bucket(NativeType):
 
     def delete(self, entry: dict[str, Any]) -> None:
         try:
-            self.environment.client("s3").delete_bucket(Bucket=entry["physical_id"])
+            self.services.client("s3").delete_bucket(Bucket=entry["physical_id"])
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code == "NoSuchBucket":
@@ -60,7 +60,7 @@ class Bucket(NativeType):
             raise ResourceFailed(str(error)) from None
 
     def _configure(self, name: str, properties: dict[str, Any]) -> None:
-        s3 = self.environment.client("s3")
+        s3 = self.services.client("s3")
         if "BucketEncryption" in properties:
             s3.put_bucket_encryption(
                 Bucket=name, ServerSideEncryptionConfiguration=_encryption(properties["BucketEncryption"])
@@ -77,7 +77,7 @@ class Bucket(NativeType):
         # LifecycleConfiguration, CORS and the rest are recorded only: nothing local acts on them
 
     def _attributes(self, name: str) -> dict[str, Any]:
-        region = self.environment.region
+        region = self.services.region
         return {
             "Arn": f"arn:aws:s3:::{name}",
             "DomainName": f"{name}.s3.amazonaws.com",
@@ -108,7 +108,7 @@ class BucketPolicy(NativeType):
 
     def create(self, request: ResourceRequest) -> Result:
         self._put(request.properties)
-        return self.environment.generated_name(request), {}
+        return generated_name(request), {}
 
     def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
         if request.properties["Bucket"] != current["properties"]["Bucket"]:
@@ -118,7 +118,7 @@ class BucketPolicy(NativeType):
 
     def delete(self, entry: dict[str, Any]) -> None:
         try:
-            self.environment.client("s3").delete_bucket_policy(Bucket=entry["properties"]["Bucket"])
+            self.services.client("s3").delete_bucket_policy(Bucket=entry["properties"]["Bucket"])
         except ClientError as error:
             if error.response["Error"]["Code"] not in ("NoSuchBucket", "NoSuchBucketPolicy"):
                 raise ResourceFailed(str(error)) from None
@@ -132,7 +132,7 @@ class BucketPolicy(NativeType):
             # bootstrap bucket's "AllowSSLRequestsOnly" would refuse every upload of the CDK CLI.
             LOG.info("bucket %s: statements denying requests without TLS are kept, not applied", properties["Bucket"])
         if applied["Statement"]:
-            self.environment.client("s3").put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(applied))
+            self.services.client("s3").put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(applied))
 
 
 def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:

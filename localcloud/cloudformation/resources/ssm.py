@@ -1,12 +1,11 @@
-"""AWS::SSM::Parameter: a parameter in Systems Manager's Parameter Store (the endpoint's, or the
-engine's own store when it runs without an endpoint)."""
+"""AWS::SSM::Parameter: a parameter in the endpoint's Systems Manager Parameter Store (moto)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..errors import ResourceFailed
-from .base import NativeType, ResourceRequest, Result
+from .base import NativeType, ResourceRequest, Result, generated_name
 
 
 class Parameter(NativeType):
@@ -14,8 +13,8 @@ class Parameter(NativeType):
     replaced_by = frozenset({"Name"})
 
     def create(self, request: ResourceRequest) -> Result:
-        name = str(request.properties.get("Name") or self.environment.generated_name(request, 2048))
-        if not request.import_existing and self.environment.parameters.exists(name):
+        name = str(request.properties.get("Name") or generated_name(request, 2048))
+        if not request.import_existing and self.services.parameter_exists(name):
             raise ResourceFailed(f"{name} already exists")
         return self._put(name, request)
 
@@ -26,12 +25,12 @@ class Parameter(NativeType):
         return self._put(str(name), request)
 
     def delete(self, entry: dict[str, Any]) -> None:
-        self.environment.parameters.delete(entry["physical_id"])
+        self.services.delete_parameter(entry["physical_id"])
 
     def _put(self, name: str, request: ResourceRequest) -> Result:
         properties = request.properties
         parameter_type = str(properties.get("Type", "String"))
-        self.environment.parameters.put(
+        self.services.put_parameter(
             name,
             str(properties["Value"]),
             parameter_type=parameter_type,
