@@ -3,10 +3,18 @@ Runtime API the local cloud serves, in environments kept warm between invocation
 
 The interpreter comes from a dedicated runtime venv that holds boto3 and awslambdaric and nothing
 else of the project's, so an asset that forgot a dependency fails here as it would in Lambda. The
-code directory is the task root; the handler string, environment, memory and timeout come from
-the template. `invoke` runs one invocation in the process-wide `Environments` (as Lambda's
-concurrency is the account's); `runtime_api.py` is the endpoint each environment polls,
-`environments.py` the environments and who gets which.
+code directory is the task root; the handler string, variables, memory and timeout come from the
+template. `invoke` runs one invocation in the process-wide `Environments` (as Lambda's
+concurrency is the account's). An "environment" here is always an execution environment; a
+process's environment variables are called variables.
+
+- `config.py`: `FunctionConfig`, what an environment is started for;
+- `runtime_api.py`: the Runtime API one environment polls;
+- `environment.py`: one execution environment (its process, its output, one invocation at a time,
+  and Lambda's START, END and REPORT lines);
+- `outcome.py`: `Outcome`, what became of one invocation;
+- `pool.py`: `Environments`, who gets which environment: warm reuse, the concurrency limit, idle
+  reclaim, shutdown.
 """
 
 from __future__ import annotations
@@ -21,14 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .environments import (
-    DEFAULT_CONCURRENCY_LIMIT,
-    DEFAULT_IDLE_SECONDS,
-    Environment,
-    Environments,
-    FunctionConfig,
-    Outcome,
-)
+from .config import FunctionConfig
+from .environment import Environment
+from .outcome import Outcome
+from .pool import DEFAULT_CONCURRENCY_LIMIT, DEFAULT_IDLE_SECONDS, Environments
 
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
 DEFAULT_RUNTIME_PYTHON = REPOSITORY / ".venv-runtime" / "bin" / "python"
@@ -111,7 +115,8 @@ def invoke(
     service: Environments | None = None,
 ) -> Invocation:
     """Run one invocation to its end (or its timeout) in a warm environment of this function
-    configuration, or a new one; what it printed and how it ended."""
+    configuration, or a new one; what it printed and how it ended. `environment` is the function's
+    environment variables (its template's `Environment.Variables`), as Lambda's API names them."""
     config = FunctionConfig(
         name=function_name,
         code_dir=Path(code_dir).resolve(),
@@ -120,7 +125,7 @@ def invoke(
         python=python or runtime_python(),
         region=region,
         memory_mb=memory_mb,
-        environment=tuple(sorted((environment or {}).items())),
+        variables=tuple(sorted((environment or {}).items())),
         log_group=log_group,
     )
     outcome = (service or environments()).invoke(config, json.dumps(event).encode())
