@@ -161,7 +161,7 @@ class CustomResources:
                     invocation.attempts.append(result)
                     if self._function_logs is not None:
                         self._function_logs(function, result)
-                    if result.returncode == 0:
+                    if result.status == "success":
                         return
                     # An error or a timeout: Lambda retries the asynchronous invocation.
                     time.sleep(self._settings.lambda_retry_delay)

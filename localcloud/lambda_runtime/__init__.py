@@ -31,7 +31,7 @@ from typing import Any
 
 from .config import FunctionConfig
 from .environment import Environment
-from .outcome import Outcome
+from .outcome import Outcome, Status
 from .pool import DEFAULT_CONCURRENCY_LIMIT, DEFAULT_IDLE_SECONDS, Environments
 
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
@@ -45,6 +45,7 @@ __all__ = [
     "FunctionConfig",
     "Invocation",
     "Outcome",
+    "Status",
     "environments",
     "invoke",
     "runtime_python",
@@ -53,28 +54,34 @@ __all__ = [
 
 @dataclass
 class Invocation:
-    """One invocation's outcome, as the engine and the tests read it."""
+    """One invocation, as the engine and the tests read it: how it ended, as Lambda reports it, and
+    what the function's log stream got for it."""
 
-    returncode: (
-        int | None
-    )  # 0: answered; 1: the handler raised or Init failed; None: timed out; else the runtime's exit
     output: str  # the lines the function's log stream got for it, START to REPORT
-    seconds: float
-    outcome: Outcome | None = field(default=None, repr=False)
+    outcome: Outcome = field(repr=False)
 
     @property
-    def timed_out(self) -> bool:
-        return self.returncode is None
+    def status(self) -> Status:
+        """`success`, `error` (the handler raised, or Init failed), `exit` or `timeout`."""
+        return self.outcome.status
+
+    @property
+    def exit_code(self) -> int | None:
+        """The runtime's exit status, when it ended by itself during the invocation."""
+        return self.outcome.exit_code
+
+    @property
+    def seconds(self) -> float:
+        return self.outcome.seconds
 
     @property
     def pid(self) -> int:
-        assert self.outcome is not None
         return self.outcome.pid
 
     @property
     def result(self) -> Any:
         """The handler's return value (None for an error or a timeout)."""
-        if self.outcome is None or self.outcome.response is None:
+        if self.outcome.response is None:
             return None
         return json.loads(self.outcome.response)
 
@@ -129,9 +136,8 @@ def invoke(
         log_group=log_group,
     )
     outcome = (service or environments()).invoke(config, json.dumps(event).encode())
-    returncode: int | None = {"success": 0, "error": 1, "timeout": None}.get(outcome.status, outcome.exit_code or 1)
     output = "".join(line + "\n" for _, line in outcome.log_events)
-    return Invocation(returncode=returncode, output=output, seconds=outcome.seconds, outcome=outcome)
+    return Invocation(output=output, outcome=outcome)
 
 
 if (
@@ -141,4 +147,4 @@ if (
         Path(sys.argv[1]), json.load(sys.stdin), handler=sys.argv[2] if len(sys.argv) > 2 else "index.handler"
     )
     print(result.output)
-    raise SystemExit(result.returncode or 0)
+    raise SystemExit(0 if result.status == "success" else 1)

@@ -108,6 +108,7 @@ class Environment:
         self._started = time.monotonic()
         self._init_seconds: float | None = None
         self._current: PendingInvocation | None = None
+        self._killed = False  # by us (a timeout, a hang, a close): its exit status is then ours, not the runtime's
         read_end, write_end = os.pipe()
         fcntl.fcntl(read_end, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
         try:
@@ -222,7 +223,7 @@ class Environment:
             cold=cold,
             pid=self.process.pid,
             log_stream=self.log_stream,
-            exit_code=self.process.returncode if not self.alive else None,
+            exit_code=self.process.returncode if not self.alive and not self._killed else None,
         )
 
     def _max_memory_mb(self) -> int:
@@ -235,6 +236,7 @@ class Environment:
         return 0
 
     def kill(self) -> None:
+        self._killed = True
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         self.process.wait()
