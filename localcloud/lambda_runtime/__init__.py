@@ -13,6 +13,7 @@ process's environment variables are called variables.
 - `environment.py`: one execution environment (its process, its output, one invocation at a time,
   and Lambda's START, END and REPORT lines);
 - `outcome.py`: `Outcome`, what became of one invocation;
+- `function_logs.py`: an invocation's lines in the function's log group, as Lambda writes them;
 - `pool.py`: `Environments`, who gets which environment: warm reuse, the concurrency limit, idle
   reclaim, shutdown.
 """
@@ -31,6 +32,7 @@ from typing import Any
 
 from .config import FunctionConfig
 from .environment import Environment
+from .function_logs import log_group_of, write_to_cloudwatch
 from .outcome import Outcome, Status
 from .pool import DEFAULT_CONCURRENCY_LIMIT, DEFAULT_IDLE_SECONDS, Environments
 
@@ -48,7 +50,9 @@ __all__ = [
     "Status",
     "environments",
     "invoke",
+    "log_group_of",
     "runtime_python",
+    "write_to_cloudwatch",
 ]
 
 

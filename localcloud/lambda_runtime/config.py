@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .function_logs import log_group_of
+
 RUNTIME = "python3.13"  # the one runtime the local cloud runs: the runtime venv's Python
 
 
@@ -33,4 +35,4 @@ class FunctionConfig:
 
     @property
     def log_group_name(self) -> str:
-        return self.log_group or f"/aws/lambda/{self.name}"
+        return log_group_of(self.name, {"LogGroup": self.log_group})
