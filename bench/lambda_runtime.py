@@ -64,7 +64,7 @@ def main() -> None:
             result = lambda_runtime.invoke(
                 asset, event(responses), handler=HANDLER, timeout_seconds=60, environment=environment, service=service
             )
-            assert result.returncode == 0, result.output
+            assert result.status == "success", result.output
             return result
 
         cold, cold_cpu, warm = [], [], []

@@ -9,8 +9,6 @@ is never emulated, its own code runs.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import threading
 import time
 import uuid
@@ -26,7 +24,6 @@ from .services import Services
 from .settings import Settings
 from .state import StackState
 
-LOG = logging.getLogger(__name__)
 CUSTOM_TYPES = ("AWS::CloudFormation::CustomResource",)
 DEFAULT_SERVICE_TIMEOUT = 3600.0
 LAMBDA_ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
@@ -152,7 +149,7 @@ class CustomResources:
                     )
                     invocation.attempts.append(result)
                     self._write_logs(function, result)
-                    if result.returncode == 0:
+                    if result.status == "success":
                         return
                     # An error or a timeout: Lambda retries the asynchronous invocation.
                     time.sleep(self._settings.lambda_retry_delay)
@@ -163,26 +160,10 @@ class CustomResources:
         return invocation
 
     def _write_logs(self, function: dict[str, Any], invocation: lambda_runtime.Invocation) -> None:
-        """One invocation's lines in its environment's stream of the function's log group, as
-        Lambda writes them (the CDK CLI shows them beside a failed custom resource)."""
-        outcome = invocation.outcome
-        if outcome is None:
-            return
-        logging_config = function["properties"].get("LoggingConfig") or {}
-        group = str(logging_config.get("LogGroup") or f"/aws/lambda/{function['physical_id']}")
-        events = [{"timestamp": stamp, "message": line} for stamp, line in outcome.log_events if line.strip()]
-        logs = self._services.client("logs")
-        try:
-            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-                logs.create_log_group(logGroupName=group)
-            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-                logs.create_log_stream(logGroupName=group, logStreamName=outcome.log_stream)
-            for start in range(0, len(events), 10000):
-                logs.put_log_events(
-                    logGroupName=group, logStreamName=outcome.log_stream, logEvents=events[start : start + 10000]
-                )
-        except Exception as error:  # the logs are a courtesy: an invocation never fails for them
-            LOG.warning("could not write the logs of %s to %s: %s", function["physical_id"], group, error)
+        """One invocation's lines in the function's log group, as Lambda writes them (the CDK CLI
+        shows them beside a failed custom resource)."""
+        group = lambda_runtime.log_group_of(function["physical_id"], function["properties"].get("LoggingConfig"))
+        lambda_runtime.write_to_cloudwatch(self._services.client("logs"), group, invocation.outcome)
 
     def wait_for_invocations(self, timeout: float = 120) -> None:
         """Wait until every Lambda invocation started has ended (cancelled ones go on running)."""

@@ -3,10 +3,19 @@ Runtime API the local cloud serves, in environments kept warm between invocation
 
 The interpreter comes from a dedicated runtime venv that holds boto3 and awslambdaric and nothing
 else of the project's, so an asset that forgot a dependency fails here as it would in Lambda. The
-code directory is the task root; the handler string, environment, memory and timeout come from
-the template. `invoke` runs one invocation in the process-wide `Environments` (as Lambda's
-concurrency is the account's); `runtime_api.py` is the endpoint each environment polls,
-`environments.py` the environments and who gets which.
+code directory is the task root; the handler string, variables, memory and timeout come from the
+template. `invoke` runs one invocation in the process-wide `Environments` (as Lambda's
+concurrency is the account's). An "environment" here is always an execution environment; a
+process's environment variables are called variables.
+
+- `config.py`: `FunctionConfig`, what an environment is started for;
+- `runtime_api.py`: the Runtime API one environment polls;
+- `environment.py`: one execution environment (its process, its output, one invocation at a time,
+  and Lambda's START, END and REPORT lines);
+- `outcome.py`: `Outcome`, what became of one invocation;
+- `function_logs.py`: an invocation's lines in the function's log group, as Lambda writes them;
+- `pool.py`: `Environments`, who gets which environment: warm reuse, the concurrency limit, idle
+  reclaim, shutdown.
 """
 
 from __future__ import annotations
@@ -21,14 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .environments import (
-    DEFAULT_CONCURRENCY_LIMIT,
-    DEFAULT_IDLE_SECONDS,
-    Environment,
-    Environments,
-    FunctionConfig,
-    Outcome,
-)
+from .config import FunctionConfig
+from .environment import Environment
+from .function_logs import log_group_of, write_to_cloudwatch
+from .outcome import Outcome, Status
+from .pool import DEFAULT_CONCURRENCY_LIMIT, DEFAULT_IDLE_SECONDS, Environments
 
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
 DEFAULT_RUNTIME_PYTHON = REPOSITORY / ".venv-runtime" / "bin" / "python"
@@ -41,36 +47,45 @@ __all__ = [
     "FunctionConfig",
     "Invocation",
     "Outcome",
+    "Status",
     "environments",
     "invoke",
+    "log_group_of",
     "runtime_python",
+    "write_to_cloudwatch",
 ]
 
 
 @dataclass
 class Invocation:
-    """One invocation's outcome, as the engine and the tests read it."""
+    """One invocation, as the engine and the tests read it: how it ended, as Lambda reports it, and
+    what the function's log stream got for it."""
 
-    returncode: (
-        int | None
-    )  # 0: answered; 1: the handler raised or Init failed; None: timed out; else the runtime's exit
     output: str  # the lines the function's log stream got for it, START to REPORT
-    seconds: float
-    outcome: Outcome | None = field(default=None, repr=False)
+    outcome: Outcome = field(repr=False)
 
     @property
-    def timed_out(self) -> bool:
-        return self.returncode is None
+    def status(self) -> Status:
+        """`success`, `error` (the handler raised, or Init failed), `exit` or `timeout`."""
+        return self.outcome.status
+
+    @property
+    def exit_code(self) -> int | None:
+        """The runtime's exit status, when it ended by itself during the invocation."""
+        return self.outcome.exit_code
+
+    @property
+    def seconds(self) -> float:
+        return self.outcome.seconds
 
     @property
     def pid(self) -> int:
-        assert self.outcome is not None
         return self.outcome.pid
 
     @property
     def result(self) -> Any:
         """The handler's return value (None for an error or a timeout)."""
-        if self.outcome is None or self.outcome.response is None:
+        if self.outcome.response is None:
             return None
         return json.loads(self.outcome.response)
 
@@ -111,7 +126,8 @@ def invoke(
     service: Environments | None = None,
 ) -> Invocation:
     """Run one invocation to its end (or its timeout) in a warm environment of this function
-    configuration, or a new one; what it printed and how it ended."""
+    configuration, or a new one; what it printed and how it ended. `environment` is the function's
+    environment variables (its template's `Environment.Variables`), as Lambda's API names them."""
     config = FunctionConfig(
         name=function_name,
         code_dir=Path(code_dir).resolve(),
@@ -120,13 +136,12 @@ def invoke(
         python=python or runtime_python(),
         region=region,
         memory_mb=memory_mb,
-        environment=tuple(sorted((environment or {}).items())),
+        variables=tuple(sorted((environment or {}).items())),
         log_group=log_group,
     )
     outcome = (service or environments()).invoke(config, json.dumps(event).encode())
-    returncode: int | None = {"success": 0, "error": 1, "timeout": None}.get(outcome.status, outcome.exit_code or 1)
     output = "".join(line + "\n" for _, line in outcome.log_events)
-    return Invocation(returncode=returncode, output=output, seconds=outcome.seconds, outcome=outcome)
+    return Invocation(output=output, outcome=outcome)
 
 
 if (
@@ -136,4 +151,4 @@ if (
         Path(sys.argv[1]), json.load(sys.stdin), handler=sys.argv[2] if len(sys.argv) > 2 else "index.handler"
     )
     print(result.output)
-    raise SystemExit(result.returncode or 0)
+    raise SystemExit(0 if result.status == "success" else 1)

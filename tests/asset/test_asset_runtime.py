@@ -80,7 +80,7 @@ def test_one_warm_environment_serves_a_trackers_life_and_each_answer_is_its_own(
             invocation = lambda_runtime.invoke(
                 bundled_asset, event, handler=HANDLER, timeout_seconds=120, environment=environment, service=service
             )
-            assert invocation.returncode == 0, invocation.output
+            assert invocation.status == "success", invocation.output
             (answer,) = response_server.answers_to(event["ResponseURL"])
             assert answer.problems == []
             return invocation, answer.body
@@ -141,7 +141,7 @@ def test_create_through_the_endpoint_answers_the_https_response_url(bundled_asse
     with ScriptedPersonalize(script) as service:
         invocation = run(bundled_asset, event, response_server, service.endpoint_url)
 
-    assert invocation.returncode == 0, invocation.output
+    assert invocation.status == "success", invocation.output
     (answer,) = response_server.answers_to(event["ResponseURL"])
     assert answer.problems == []
     assert answer.body["Status"] == "SUCCESS"
@@ -161,7 +161,7 @@ def test_malformed_create_is_answered_failed_without_calling_the_service(bundled
 
     invocation = run(bundled_asset, event, response_server)
 
-    assert invocation.returncode == 0, invocation.output
+    assert invocation.status == "success", invocation.output
     (answer,) = response_server.answers_to(event["ResponseURL"])
     assert answer.problems == []
     assert answer.body["Status"] == "FAILED"
@@ -175,7 +175,7 @@ def test_the_answer_survives_5xx_from_the_response_url(bundled_asset, response_s
 
     invocation = run(bundled_asset, event, response_server)
 
-    assert invocation.returncode == 0, invocation.output
+    assert invocation.status == "success", invocation.output
     (answer,) = response_server.answers_to(event["ResponseURL"])
     assert answer.body["Status"] == "FAILED"
     assert response_server.refused == 2

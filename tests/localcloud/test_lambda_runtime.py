@@ -77,7 +77,7 @@ def test_one_environment_serves_invocations_one_after_another_and_keeps_module_s
     first = call(service, code, {"n": 1})
     second = call(service, code, {"n": 2})
 
-    assert (first.returncode, second.returncode) == (0, 0)
+    assert (first.status, second.status) == ("success", "success")
     assert first.result["pid"] == second.result["pid"] == first.pid == second.pid
     assert second.result["calls"] == [1, 2]  # what the first invocation left behind is still there
     assert service.started == 1
@@ -85,7 +85,7 @@ def test_one_environment_serves_invocations_one_after_another_and_keeps_module_s
     assert first.output.count("init of") == 1 and "init of" not in second.output
     assert "Init Duration" in first.output.splitlines()[-1] and "Init Duration" not in second.output
     for invocation in (first, second):
-        request_id = invocation.outcome.request_id if invocation.outcome else ""
+        request_id = invocation.outcome.request_id
         lines = invocation.output.splitlines()
         assert f"START RequestId: {request_id} Version: $LATEST" in lines
         assert lines[-2] == f"END RequestId: {request_id}"
@@ -115,7 +115,7 @@ def test_invocations_at_once_get_an_environment_each_and_one_by_one_share_one(se
     for thread in threads:
         thread.join()
 
-    assert [r.returncode for r in results] == [0] * 4
+    assert [r.status for r in results] == ["success"] * 4
     assert len({r.pid for r in results}) == 4 == service.started
     assert len(service.idle()) == 4
 
@@ -134,7 +134,7 @@ def test_the_concurrency_limit_makes_invocations_wait_for_an_environment(code):
         for thread in threads:
             thread.join()
 
-        assert [r.returncode for r in results] == [0] * 3
+        assert [r.status for r in results] == ["success"] * 3
         assert limited.started == 1
         assert sorted(results[-1].result["calls"]) == [0, 1, 2]
 
@@ -143,28 +143,28 @@ def test_a_handler_error_is_reported_and_the_environment_stays(service, code):
     failed = call(service, code, {"n": 1, "raise": True})
     after = call(service, code, {"n": 2})
 
-    assert failed.returncode == 1
-    assert failed.outcome is not None and failed.outcome.error is not None
+    assert (failed.status, failed.exit_code) == ("error", None)
+    assert failed.outcome.error is not None
     assert failed.outcome.error["errorType"] == "ValueError"
     assert "[ERROR] ValueError: the handler raised" in failed.output
-    assert after.returncode == 0 and after.pid == failed.pid
+    assert after.status == "success" and after.pid == failed.pid
 
 
 def test_a_runtime_that_exits_is_replaced(service, code):
     crashed = call(service, code, {"n": 1, "exit": True})
     after = call(service, code, {"n": 2})
 
-    assert crashed.returncode == 3
+    assert (crashed.status, crashed.exit_code) == ("exit", 3)
     assert "Error: Runtime exited with error: exit status 3" in crashed.output
     assert "Error Type: Runtime.ExitError" in crashed.output.splitlines()[-1]
     assert not alive(crashed.pid)
-    assert after.returncode == 0 and after.pid != crashed.pid and after.result["calls"] == [2]
+    assert after.status == "success" and after.pid != crashed.pid and after.result["calls"] == [2]
 
 
 def test_a_timeout_kills_its_environment(service, code):
     timed_out = call(service, code, {"n": 1, "hang": True}, timeout_seconds=1)
 
-    assert timed_out.timed_out
+    assert (timed_out.status, timed_out.exit_code) == ("timeout", None)
     assert "Task timed out after 1.00 seconds" in timed_out.output
     assert timed_out.output.splitlines()[-1].endswith("\tStatus: timeout")
     assert not alive(timed_out.pid)
@@ -174,8 +174,8 @@ def test_a_timeout_kills_its_environment(service, code):
 def test_an_init_error_fails_the_invocation_with_it(service, code):
     failed = call(service, code, {"n": 1}, environment={"FAIL_INIT": "1"})
 
-    assert failed.returncode == 1
-    assert failed.outcome is not None and failed.outcome.error is not None
+    assert (failed.status, failed.exit_code) == ("error", 1)  # awslambdaric reports it, then exits
+    assert failed.outcome.error is not None
     assert failed.outcome.error["errorMessage"] == "Init failed on purpose"
     assert "RuntimeError: Init failed on purpose" in failed.output
     assert not alive(failed.pid)
@@ -185,8 +185,8 @@ def test_an_init_error_fails_the_invocation_with_it(service, code):
 def test_a_missing_handler_module_is_lambdas_import_error(service, code):
     failed = call(service, code, {"n": 1}, handler="nowhere.handler")
 
-    assert failed.returncode == 1
-    assert failed.outcome is not None and failed.outcome.error is not None
+    assert (failed.status, failed.exit_code) == ("error", 1)
+    assert failed.outcome.error is not None
     assert failed.outcome.error["errorType"] == "Runtime.ImportModuleError"
 
 

@@ -1,13 +1,11 @@
-"""Execution environments, kept warm as Lambda keeps them.
+"""One execution environment, as Lambda runs it.
 
 An environment is `python -m awslambdaric <handler>` in the runtime venv, polling a Runtime API
-of its own: Init (the handler module's import and its clients) runs once, when it starts, and
-the process, with its module state, then serves one invocation after another. `Environments`
-hands each invocation an idle environment of its function configuration, and starts a new one
-only when all are busy, up to the concurrency limit (past it, the invocation waits, as Lambda
-retries a throttled asynchronous invocation). An idle environment is reclaimed after
-`idle_seconds`; a configuration or code change retires the old configuration's environments; a
-timed-out invocation kills its environment.
+of its own (`runtime_api.py`): Init (the handler module's import and its clients) runs once, when
+it starts, and the process, with its module state, then serves one invocation after another.
+Its stdout and stderr are read as they come; each invocation's lines are framed by START, END and
+REPORT, as Lambda frames them. A timed-out invocation kills its environment; which environment
+serves which invocation is `pool.py`'s business.
 """
 
 from __future__ import annotations
@@ -21,58 +19,15 @@ import subprocess
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from .config import RUNTIME, FunctionConfig
+from .outcome import Outcome, Status
 from .runtime_api import PendingInvocation, RuntimeApi
 
-DEFAULT_CONCURRENCY_LIMIT = 1000  # Lambda's default per account and region
-DEFAULT_IDLE_SECONDS = 300.0
-DEFAULT_MAX_IDLE = 64  # idle environments kept across all functions, the least recently used reclaimed first
 # Only a guard against an Init that never ends: Lambda limits Init to 10 s, but on two busy cores
 # fifty environments importing boto3 at once can take longer than that without anything being wrong.
 INIT_HANG_SECONDS = 300.0
-RUNTIME = "python3.13"
-
-
-@dataclass(frozen=True)
-class FunctionConfig:
-    """What makes two environments interchangeable: a change to any of it is a new configuration."""
-
-    name: str
-    code_dir: Path
-    handler: str
-    timeout_seconds: float
-    python: Path
-    region: str = "us-east-1"
-    account: str = "123456789012"
-    memory_mb: int = 128
-    environment: tuple[tuple[str, str], ...] = ()
-    log_group: str = ""
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
-
-    @property
-    def log_group_name(self) -> str:
-        return self.log_group or f"/aws/lambda/{self.name}"
-
-
-@dataclass
-class Outcome:
-    """One invocation as the environment ran it."""
-
-    request_id: str
-    status: str  # "success", "error" (the handler raised; or Init failed), "exit" (the runtime died), "timeout"
-    response: bytes | None
-    error: dict[str, str] | None
-    log_events: list[tuple[int, str]]  # (epoch ms, line), START to REPORT
-    seconds: float
-    cold: bool
-    pid: int
-    log_stream: str
-    exit_code: int | None = None
 
 
 class _Output:
@@ -153,6 +108,7 @@ class Environment:
         self._started = time.monotonic()
         self._init_seconds: float | None = None
         self._current: PendingInvocation | None = None
+        self._killed = False  # by us (a timeout, a hang, a close): its exit status is then ours, not the runtime's
         read_end, write_end = os.pipe()
         fcntl.fcntl(read_end, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
         try:
@@ -174,9 +130,10 @@ class Environment:
         threading.Thread(target=self._watch, name="lambda-environment", daemon=True).start()
 
     def _variables(self) -> dict[str, str]:
+        """The runtime process's environment variables: what Lambda sets, then the function's own,
+        and nothing of this process's (no real keys, no Python setup)."""
         config = self.config
         return {
-            # What Lambda sets, and nothing of this process's own Python setup.
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "TZ": ":UTC",
@@ -194,7 +151,7 @@ class Environment:
             "LAMBDA_TASK_ROOT": str(config.code_dir),
             "LAMBDA_RUNTIME_DIR": str(Path(config.python).parent.parent),
             "_HANDLER": config.handler,
-            **dict(config.environment),
+            **dict(config.variables),
         }
 
     def _taking(self, request: PendingInvocation) -> None:
@@ -246,6 +203,7 @@ class Environment:
         seconds = time.monotonic() - handed
         self._current = None
         during = self.output.finish() if not self.alive else self.output.take()
+        status: Status
         if timed_out:
             status = "timeout"
         elif request.error is not None:
@@ -265,7 +223,7 @@ class Environment:
             cold=cold,
             pid=self.process.pid,
             log_stream=self.log_stream,
-            exit_code=self.process.returncode if not self.alive else None,
+            exit_code=self.process.returncode if not self.alive and not self._killed else None,
         )
 
     def _max_memory_mb(self) -> int:
@@ -278,6 +236,7 @@ class Environment:
         return 0
 
     def kill(self) -> None:
+        self._killed = True
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         self.process.wait()
@@ -291,7 +250,7 @@ class Environment:
 
 def _report(
     request: PendingInvocation,
-    status: str,
+    status: Status,
     seconds: float,
     memory_mb: int,
     config: FunctionConfig,
@@ -324,144 +283,3 @@ def _report(
         report += f"\tStatus: error\tError Type: {request.error['errorType']}"
     lines.append((now, report))
     return lines
-
-
-@dataclass
-class _Pool:
-    idle: list[Environment] = field(default_factory=list)  # the most recently used last
-
-
-class Environments:
-    """Every function's environments: warm reuse, the concurrency limit, idle reclaim."""
-
-    def __init__(
-        self,
-        *,
-        concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT,
-        idle_seconds: float = DEFAULT_IDLE_SECONDS,
-        max_idle: int = DEFAULT_MAX_IDLE,
-    ) -> None:
-        self.concurrency_limit = concurrency_limit
-        self.idle_seconds = idle_seconds
-        self.max_idle = max_idle
-        self._lock = threading.Condition()
-        self._pools: dict[FunctionConfig, _Pool] = {}
-        self._current: dict[str, FunctionConfig] = {}  # each function's configuration now
-        self._busy: set[Environment] = set()
-        self._starting = 0
-        self.started = 0  # environments started, for tests and benchmarks
-        self._closed = threading.Event()
-        self._reaper: threading.Thread | None = None
-
-    def invoke(self, config: FunctionConfig, event: bytes) -> Outcome:
-        environment = self._acquire(config)
-        try:
-            return environment.invoke(event)
-        finally:
-            self._release(environment)
-
-    def _acquire(self, config: FunctionConfig) -> Environment:
-        retired: list[Environment] = []
-        environment: Environment | None = None
-        with self._lock:
-            if self._closed.is_set():
-                raise RuntimeError("the Lambda environments are shut down")
-            previous = self._current.get(config.name)
-            if previous is not None and previous != config:
-                retired = self._pools.pop(previous, _Pool()).idle
-            self._current[config.name] = config
-            pool = self._pools.setdefault(config, _Pool())
-            while True:
-                if pool.idle:
-                    environment = pool.idle.pop()
-                    self._busy.add(environment)
-                    break
-                if len(self._busy) + self._starting < self.concurrency_limit:
-                    self._starting += 1
-                    break
-                self._lock.wait()
-            self._start_reaper()
-        _close_all(retired)
-        if environment is not None:
-            return environment
-        try:
-            started = Environment(config)
-        finally:
-            with self._lock:
-                self._starting -= 1
-                self.started += 1
-                self._lock.notify_all()
-        with self._lock:
-            self._busy.add(started)
-        return started
-
-    def _release(self, environment: Environment) -> None:
-        discard: list[Environment] = []
-        with self._lock:
-            self._busy.discard(environment)
-            config = environment.config
-            if environment.alive and self._current.get(config.name) == config and not self._closed.is_set():
-                environment.idle_since = time.monotonic()
-                self._pools.setdefault(config, _Pool()).idle.append(environment)
-                discard = self._over_max_idle()
-            else:
-                discard = [environment]
-            self._lock.notify_all()
-        _close_all(discard)
-
-    def _over_max_idle(self) -> list[Environment]:
-        idle = sorted((e for pool in self._pools.values() for e in pool.idle), key=lambda e: e.idle_since)
-        surplus = idle[: max(0, len(idle) - self.max_idle)]
-        for environment in surplus:
-            self._pools[environment.config].idle.remove(environment)
-        return surplus
-
-    def reclaim(self) -> int:
-        """Close the environments idle for longer than `idle_seconds`; how many were."""
-        now = time.monotonic()
-        with self._lock:
-            stale = [e for pool in self._pools.values() for e in pool.idle if now - e.idle_since >= self.idle_seconds]
-            for environment in stale:
-                self._pools[environment.config].idle.remove(environment)
-        _close_all(stale)
-        return len(stale)
-
-    def _start_reaper(self) -> None:
-        if self._reaper is None:
-            self._reaper = threading.Thread(target=self._reap, name="lambda-reaper", daemon=True)
-            self._reaper.start()
-
-    def _reap(self) -> None:
-        while not self._closed.wait(max(0.5, min(self.idle_seconds / 2, 30.0))):
-            self.reclaim()
-
-    def idle(self, config: FunctionConfig | None = None) -> list[Environment]:
-        with self._lock:
-            pools = [self._pools.get(config, _Pool())] if config is not None else list(self._pools.values())
-            return [e for pool in pools for e in pool.idle]
-
-    def processes(self) -> list[int]:
-        """The pids of every environment alive, idle or busy."""
-        with self._lock:
-            everything = [*self._busy, *(e for pool in self._pools.values() for e in pool.idle)]
-        return [e.process.pid for e in everything if e.alive]
-
-    def shutdown(self) -> None:
-        """Kill every environment, busy ones included; the object can no longer be used."""
-        with self._lock:
-            self._closed.set()
-            everything = [*self._busy, *(e for pool in self._pools.values() for e in pool.idle)]
-            self._pools.clear()
-            self._lock.notify_all()
-        _close_all(everything)
-
-    def __enter__(self) -> Environments:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-
-
-def _close_all(environments: list[Environment]) -> None:
-    for environment in environments:
-        environment.close()
