@@ -32,7 +32,7 @@ from .records import (
     find_stack,
     shown_parameters,
 )
-from .template_source import requested_template
+from .template_source import refuse_unrunnable, requested_template
 
 EMPTY_CHANGE_SET = (
     "The submitted information didn't contain changes. Submit different information to create a change set."
@@ -57,6 +57,7 @@ def create_change_set(
         )
     record = _stack_to_change(cloud, stack_name, name, change_set_type)
     template, body = requested_template(cloud, endpoint_url, request, record)
+    refuse_unrunnable(template)
     check_capabilities(template, request.get("Capabilities", []))
     given: dict[str, str | None] = {}
     for parameter in request.get("Parameters", []):

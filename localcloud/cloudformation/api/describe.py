@@ -16,7 +16,7 @@ from ..query import validation_error
 from .capabilities import capabilities_needed
 from .engine import Engine
 from .records import find_change_set, find_stack, shown_parameters, submitted_body
-from .template_source import requested_template
+from .template_source import refuse_unrunnable, requested_template
 
 EVENTS_PAGE = 100  # DescribeStackEvents' page, as CloudFormation's
 STAGES = ["Original", "Processed"]
@@ -216,6 +216,7 @@ def get_template_summary(cloud: Engine, request: dict[str, Any], *, endpoint_url
 
 def validate_template(cloud: Engine, request: dict[str, Any], *, endpoint_url: str) -> dict[str, Any]:
     template, _ = requested_template(cloud, endpoint_url, request, None)
+    refuse_unrunnable(template)
     capabilities, reason = capabilities_needed(template)
     return {
         "Parameters": [

@@ -2,7 +2,8 @@
 previous one (UsePreviousTemplate), parsed.
 
 A TemplateURL is read from the endpoint's S3, whether it is the endpoint's own path-style URL or
-one of AWS's S3 URLs, as the CDK CLI hands either.
+one of AWS's S3 URLs, as the CDK CLI hands either. A template whose resources cannot run is
+refused as CloudFormation refuses it, before anything is made (`refuse_unrunnable`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..graph import TemplateRefused, check_template
 from ..query import validation_error
 from ..state import NOT_DEPLOYED
 from ..templates import TemplateFormatError, parse_template, s3_location
@@ -35,6 +37,15 @@ def requested_template(
     try:
         return parse_template(body), body
     except TemplateFormatError as error:
+        raise validation_error(str(error)) from None
+
+
+def refuse_unrunnable(template: dict[str, Any]) -> None:
+    """CloudFormation's ValidationError for a template it would not start: an unrecognized type,
+    an unresolved reference, resources that depend on each other in a circle."""
+    try:
+        check_template(template)
+    except TemplateRefused as error:
         raise validation_error(str(error)) from None
 
 
