@@ -51,13 +51,13 @@ def cli_round(scratch: Path) -> tuple[float, float]:
 def direct_round(assembly: Path, scratch: Path) -> tuple[float, float]:
     service = Personalize(delays=DELAY_PRESETS["demo"], state_file=scratch / "personalize.json")
     with Endpoint(state_dir=scratch / "direct", personalize=service) as endpoint:
-        cloud = endpoint.cloudformation.cloud
+        engine = endpoint.cloudformation.engine
         started = time.perf_counter()
-        cloud.deploy(find_stack(assembly, STACK))
+        engine.deploy(find_stack(assembly, STACK))
         deployed = time.perf_counter()
-        cloud.destroy(STACK)
+        engine.destroy(STACK)
         destroyed = time.perf_counter()
-        cloud.wait_for_invocations()
+        engine.wait_for_invocations()
     return deployed - started, destroyed - deployed
 
 

@@ -66,11 +66,11 @@ def measure(trackers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as outdir:
         synthesize(trackers, Path(outdir))
         with Endpoint(personalize=service) as endpoint:
-            cloud = endpoint.cloudformation.cloud
-            cloud.listen(progress)
-            cloud.deploy(find_stack(Path(outdir), "Bench"))
+            engine = endpoint.cloudformation.engine
+            engine.listen(progress)
+            engine.deploy(find_stack(Path(outdir), "Bench"))
             created_calls = len(service.calls)
-            cloud.destroy("Bench")
+            engine.destroy("Bench")
 
     def phase(operation: str, end: str) -> float:
         first = min(call.at for call in service.calls if call.operation == operation)

@@ -11,11 +11,13 @@ setting test keys and pointing every endpoint variable at the local cloud.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 # The local cloud's one account (moto's default, and the Personalize emulator's), its default
@@ -113,16 +115,37 @@ def local_environment(
     return env
 
 
-def local_client(service: str, endpoint_url: str, *, region: str = REGION, attempts: int = 3, **kwargs: Any) -> Any:
-    """A boto3 client of the local cloud with test keys, whatever the shell holds: never a profile
-    or real credentials (explicit keys win over every other source boto3 knows)."""
-    return boto3.client(  # type: ignore[call-overload]
-        service,
+# One botocore session per region, made blind to profiles and ini files, shared by every client
+# of the local cloud; a lock, because a session is not safe to make clients from in two threads.
+_SESSIONS: dict[str, boto3.session.Session] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _session(region: str) -> boto3.session.Session:
+    """Test keys, no profile, no config or credentials file: a shell whose AWS_PROFILE names a
+    profile (or none that exists) changes nothing, and no real credential is ever found."""
+    core = botocore.session.Session()
+    store = core.get_component("config_store")
+    for variable in ("config_file", "credentials_file"):
+        store.set_config_variable(variable, os.devnull)
+    store.set_config_variable("profile", None)  # not AWS_PROFILE: the default, absent with no files
+    return boto3.session.Session(
         region_name=region,
-        endpoint_url=endpoint_url,
         aws_access_key_id=TEST_KEYS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=TEST_KEYS["AWS_SECRET_ACCESS_KEY"],
-        config=kwargs.pop("config", None)
-        or Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=64),
-        **kwargs,
+        botocore_session=core,
     )
+
+
+def local_client(service: str, endpoint_url: str, *, region: str = REGION, attempts: int = 3, **kwargs: Any) -> Any:
+    """A boto3 client of the local cloud with test keys, whatever the shell holds: never a profile
+    or real credentials. The one place the local cloud's code makes a client."""
+    config = kwargs.pop("config", None) or Config(
+        retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=128
+    )
+    with _SESSIONS_LOCK:
+        if region not in _SESSIONS:
+            _SESSIONS[region] = _session(region)
+        return _SESSIONS[region].client(  # type: ignore[call-overload]
+            service, endpoint_url=endpoint_url, config=config, **kwargs
+        )

@@ -1,37 +1,122 @@
-"""Read a cloud assembly made by `cdk synth` and show what a deployment would do, in order.
+"""The dependency graph of a template's resources: what CloudFormation refuses before anything
+runs (`check_template`), what each resource must follow (`dependencies`), and the runner that
+starts every node as soon as all it follows is done (`run_graph`).
 
-python -m localcloud.cloudformation.graph cdk.out
+A resource follows what its properties refer to (Ref, Fn::GetAtt, Fn::Sub) and what its
+DependsOn names.
 """
 
 from __future__ import annotations
 
-import json
-import sys
+import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from pathlib import Path
 from typing import Any
 
 from .intrinsics import references
 
+PSEUDO_PARAMETERS = frozenset(
+    {
+        "AWS::AccountId",
+        "AWS::NoValue",
+        "AWS::NotificationARNs",
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::StackId",
+        "AWS::StackName",
+        "AWS::URLSuffix",
+    }
+)
+# The shape of a type in CloudFormation's registry, and of a custom resource's. A well-formed type
+# the local cloud does not emulate passes here: it fails when its resource is created, naming
+# the types that are emulated.
+RESOURCE_TYPE = re.compile(r"^(AWS|Alexa)::[A-Za-z0-9]+::[A-Za-z0-9]+(::[A-Za-z0-9]+)?$")
+CUSTOM_TYPE = re.compile(r"^Custom::[A-Za-z0-9_@-]+$")
 
-def dependencies(template: dict[str, Any], wanted: Iterable[str] | None = None) -> dict[str, set[str]]:
-    """Each resource's logical id (of `wanted`, default all) with the resources it must follow."""
-    resources = template.get("Resources", {})
-    chosen = list(resources) if wanted is None else list(wanted)
-    graph: dict[str, set[str]] = {}
-    for logical_id in chosen:
-        resource = resources[logical_id]
-        depends_on = resource.get("DependsOn", [])
-        depends_on = [depends_on] if isinstance(depends_on, str) else depends_on
-        found = set(references(resource.get("Properties", {}))) | set(depends_on)
-        graph[logical_id] = {ref for ref in found if ref in chosen and ref != logical_id}
-    return graph
+
+class TemplateRefused(Exception):
+    """A template CloudFormation refuses before anything runs, with CloudFormation's message."""
+
+
+class CircularDependency(TemplateRefused):
+    """Resources that depend on each other in a circle: none of them can ever start."""
+
+    def __init__(self, logical_ids: Iterable[str]) -> None:
+        super().__init__(f"Circular dependency between resources: [{', '.join(sorted(logical_ids))}]")
 
 
 class Cancelled(Exception):
     """A node's action stopped because another node failed while it was in progress."""
+
+
+def check_template(template: Mapping[str, Any]) -> None:
+    """TemplateRefused if the template's resources cannot run: a type that cannot exist, a
+    reference to nothing the template declares, or resources that depend on each other in a circle."""
+    resources: Mapping[str, Any] = template.get("Resources", {})
+    unrecognized = sorted(
+        {
+            str(resource["Type"])
+            for resource in resources.values()
+            if not (RESOURCE_TYPE.match(resource["Type"]) or CUSTOM_TYPE.match(resource["Type"]))
+        }
+    )
+    if unrecognized:
+        raise TemplateRefused(f"Template format error: Unrecognized resource types: [{', '.join(unrecognized)}]")
+    declared = set(resources) | set(template.get("Parameters") or {}) | PSEUDO_PARAMETERS
+    unresolved: set[str] = set()
+    for resource in resources.values():
+        unresolved |= {name for name in references(resource.get("Properties", {})) if name not in declared}
+        unresolved |= {name for name in _depends_on(resource) if name not in resources}  # resources only
+    if unresolved:
+        # CloudFormation says the same of a DependsOn on nothing as of a Ref, a GetAtt or a Sub.
+        raise TemplateRefused(
+            f"Template format error: Unresolved resource dependencies [{', '.join(sorted(unresolved))}] "
+            "in the Resources block of the template"
+        )
+    # Here a resource that refers to itself is a circle of one, as CloudFormation counts it.
+    graph = {logical_id: _needs(resource) & set(resources) for logical_id, resource in resources.items()}
+    circular = _in_circles(graph)
+    if circular:
+        raise CircularDependency(circular)
+
+
+def dependencies(template: Mapping[str, Any], wanted: Iterable[str] | None = None) -> dict[str, set[str]]:
+    """Each resource's logical id (of `wanted`, default all) with the resources it must follow."""
+    resources = template.get("Resources", {})
+    chosen = list(resources) if wanted is None else list(wanted)
+    # A reference to itself is left out: `check_template` refuses one, and a stack deployed before
+    # that check may hold one and must still be deletable.
+    return {
+        logical_id: {name for name in _needs(resources[logical_id]) if name in chosen and name != logical_id}
+        for logical_id in chosen
+    }
+
+
+def _depends_on(resource: Mapping[str, Any]) -> list[str]:
+    depends_on = resource.get("DependsOn", [])
+    return [depends_on] if isinstance(depends_on, str) else list(depends_on)
+
+
+def _needs(resource: Mapping[str, Any]) -> set[str]:
+    """Every name the resource's properties refer to, and its DependsOn."""
+    return set(references(resource.get("Properties", {}))) | set(_depends_on(resource))
+
+
+def _in_circles(graph: Mapping[str, set[str]]) -> list[str]:
+    """The nodes that a path through the graph leads back to: the members of every circle, sorted."""
+
+    def reachable(start: str) -> set[str]:
+        seen: set[str] = set()
+        pending = list(graph[start])
+        while pending:
+            node = pending.pop()
+            if node not in seen:
+                seen.add(node)
+                pending.extend(graph.get(node, ()))
+        return seen
+
+    return sorted(node for node in graph if node in reachable(node))
 
 
 def run_graph(
@@ -40,7 +125,9 @@ def run_graph(
     """Run `action` on each node once all it depends on are done, independent nodes at once.
 
     After the first failure nothing new starts and the nodes in progress are cancelled: their
-    action sees the event set and raises Cancelled. Returns the failures and the cancelled nodes.
+    action sees the event set and raises Cancelled. Nodes that can never start, because they
+    depend on each other in a circle or wait on such nodes, fail with CircularDependency.
+    Returns the failures and the cancelled nodes.
     """
     cancel = threading.Event()
     failed: dict[str, Exception] = {}
@@ -70,62 +157,11 @@ def run_graph(
                     cancel.set()
                 else:
                     done.add(node)
+    stuck = [node for node in nodes if node not in started]
+    if stuck and not cancel.is_set():
+        # CloudFormation refuses such a template before it runs (check_template); one that got
+        # this far fails here rather than end as if all its resources were made.
+        waiting = {node: dependencies[node] & set(stuck) for node in stuck}
+        circle = CircularDependency(_in_circles(waiting) or stuck)
+        failed.update(dict.fromkeys(stuck, circle))
     return failed, cancelled
-
-
-def deployment_order(template: dict[str, Any]) -> list[str]:
-    """Logical ids in an order where each resource follows all it depends on (template order otherwise)."""
-    graph = dependencies(template)
-    ordered: list[str] = []
-    visiting: set[str] = set()
-
-    def visit(logical_id: str) -> None:
-        if logical_id in ordered:
-            return
-        if logical_id in visiting:
-            raise ValueError(f"circular dependency through {logical_id}")
-        visiting.add(logical_id)
-        for dependency in sorted(graph[logical_id]):
-            visit(dependency)
-        visiting.discard(logical_id)
-        ordered.append(logical_id)
-
-    for logical_id in graph:
-        visit(logical_id)
-    return ordered
-
-
-def stack_templates(assembly: Path) -> dict[str, dict[str, Any]]:
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    templates = {}
-    for name, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") == "aws:cloudformation:stack":
-            template_file = artifact["properties"]["templateFile"]
-            templates[name] = json.loads((assembly / template_file).read_text())
-    return templates
-
-
-def describe(assembly: Path) -> str:
-    lines = []
-    for stack, template in stack_templates(assembly).items():
-        lines.append(f"Stack {stack}: what a deployment would create, in order")
-        resources = template.get("Resources", {})
-        for logical_id in deployment_order(template):
-            resource = resources[logical_id]
-            if resource["Type"] == "AWS::CDK::Metadata":
-                continue
-            lines.append(f"  {resource['Type']:<36} {logical_id}")
-        for output_id, output in template.get("Outputs", {}).items():
-            export = output.get("Export", {}).get("Name")
-            lines.append(f"  output {output_id}" + (f" (export {export})" if export else ""))
-    return "\n".join(lines)
-
-
-def main(argv: list[str]) -> int:
-    assembly = Path(argv[1] if len(argv) > 1 else "cdk.out")
-    print(describe(assembly))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))

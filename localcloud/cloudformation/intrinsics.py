@@ -146,8 +146,11 @@ def references(value: Any) -> list[str]:
             elif key == "Fn::GetAtt":
                 found.append(argument[0] if isinstance(argument, list) else str(argument).split(".")[0])
             elif key == "Fn::Sub":
-                text = argument if isinstance(argument, str) else argument[0]
-                found += [m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)]
+                parts = [argument] if isinstance(argument, str) else list(argument)
+                text, variables = parts[0], parts[1] if len(parts) > 1 else {}
+                # a name the Sub's own variables give a value is not a reference
+                names = [name.strip() for name in re.findall(r"\$\{([^}!]+)\}", text)]
+                found += [name.split(".")[0] for name in names if name not in variables]
             found += references(argument)
     elif isinstance(value, list):
         for item in value:

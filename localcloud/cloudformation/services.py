@@ -9,37 +9,17 @@ and what a test sees (`aws iam get-role`, an SSM parameter, a dataset group) is 
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
-import boto3
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ..local_env import ACCOUNT, REGION, TEST_KEYS
+from ..local_env import ACCOUNT, REGION, TEST_KEYS, local_client
 
 # boto3's standard retries: a stack operation's threads ride out the endpoint's own throttling
 # (Personalize's rate limits) the way CloudFormation's service calls do.
 ATTEMPTS = 5
 PERSONALIZE_ATTEMPTS = 10
-
-
-def _session(region: str) -> boto3.session.Session:
-    """A boto3 session of its own (clients made in threads share no default session) with test
-    keys, blind to the caller's AWS_PROFILE and ini files: nothing here may reach a real account."""
-    core = botocore.session.Session()
-    store = core.get_component("config_store")
-    for variable in ("config_file", "credentials_file"):
-        store.set_config_variable(variable, os.devnull)
-    store.set_config_variable("profile", None)  # not AWS_PROFILE: the default, absent with no files
-    return boto3.session.Session(
-        region_name=region,
-        aws_access_key_id=TEST_KEYS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=TEST_KEYS["AWS_SECRET_ACCESS_KEY"],
-        botocore_session=core,
-    )
 
 
 class ParameterNotFound(KeyError):
@@ -54,7 +34,6 @@ class Services:
         self.endpoint_url = endpoint_url
         self.region = region
         self.account = account
-        self._session = _session(region)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -62,13 +41,7 @@ class Services:
         with self._lock:
             if service not in self._clients:
                 attempts = PERSONALIZE_ATTEMPTS if service == "personalize" else ATTEMPTS
-                self._clients[service] = self._session.client(
-                    service,  # type: ignore[call-overload]
-                    endpoint_url=self.endpoint_url,
-                    config=Config(
-                        retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=128
-                    ),
-                )
+                self._clients[service] = local_client(service, self.endpoint_url, region=self.region, attempts=attempts)
             return self._clients[service]
 
     def function_environment(self) -> dict[str, str]:

@@ -19,9 +19,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, NamedTuple
 
-import boto3
-from botocore.config import Config
-
+from ..local_env import local_client
 from .model import ServiceError
 from .service import Personalize
 
@@ -176,7 +174,7 @@ class Emulator:
         self, service_name: Literal["personalize", "personalize-events"] = "personalize", *, attempts: int = 3
     ) -> Any:
         """A boto3 client for `personalize` or `personalize-events` that talks to this emulator."""
-        return personalize_client(service_name, self.endpoint_url, self.service.region, attempts=attempts)
+        return local_client(service_name, self.endpoint_url, region=self.service.region, attempts=attempts)
 
     def client_environment(self) -> dict[str, str]:
         """The environment that points boto3 at this emulator."""
@@ -184,18 +182,3 @@ class Emulator:
             "AWS_ENDPOINT_URL_PERSONALIZE": self.endpoint_url,
             "AWS_ENDPOINT_URL_PERSONALIZE_EVENTS": self.endpoint_url,
         }
-
-
-def personalize_client(
-    service_name: Literal["personalize", "personalize-events"], endpoint_url: str, region: str, *, attempts: int = 3
-) -> Any:
-    """A boto3 client with placeholder keys, its retries bounded, for many threads at once."""
-    return boto3.client(
-        service_name,
-        region_name=region,
-        endpoint_url=endpoint_url,
-        aws_access_key_id="localcloud",
-        aws_secret_access_key="localcloud",
-        # the driver shares one client among the threads of a whole stack's resources
-        config=Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=128),
-    )

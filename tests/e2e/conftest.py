@@ -97,10 +97,10 @@ class Harness:
         self.settings = Settings(lambda_retry_delay=0.2)
         self.endpoint = Endpoint(state_dir=tmp_path / "cloud", personalize=self.service, settings=self.settings).start()
         # the stack engine behind the endpoint's CloudFormation, driven here with cloud assemblies
-        self.cloud = self.endpoint.cloudformation.cloud
-        self.responses = self.cloud.responses
+        self.engine = self.endpoint.cloudformation.engine
+        self.responses = self.engine.responses
         self.progress: list[tuple[str, ...]] = []
-        self.cloud.listen(lambda *event: self.progress.append(event))
+        self.engine.listen(lambda *event: self.progress.append(event))
         self.client = self.endpoint.client("personalize")
         self.foreign: dict[str, dict[str, Any]] = {}
         self.expected_unanswered: list[Invocation] = []  # invocations a test made unanswerable on purpose
@@ -166,7 +166,7 @@ class Harness:
         """Whether the custom resource `logical_prefix...` has been sent a `request_type` request."""
         return any(
             i.logical_id.startswith(logical_prefix) and i.request_type == request_type
-            for i in list(self.cloud.invocations)
+            for i in list(self.engine.invocations)
         )
 
     @staticmethod
@@ -188,25 +188,25 @@ class Harness:
 
     def stack_trackers(self, stack: str = "E2E") -> dict[str, str]:
         """Logical id -> tracker ARN, as the deployed stack records them."""
-        record = self.cloud.stacks.get(stack, {"resources": {}})
+        record = self.engine.stacks.get(stack, {"resources": {}})
         return {
             logical_id: r["physical_id"] for logical_id, r in record["resources"].items() if r["type"] == TRACKER_TYPE
         }
 
     def requests(self, logical_id: str = "") -> list[str]:
-        return [i.request_type for i in self.cloud.invocations if not logical_id or i.logical_id == logical_id]
+        return [i.request_type for i in self.engine.invocations if not logical_id or i.logical_id == logical_id]
 
     def check_invariants(self) -> None:
         unmet = [description for description, done in self._triggers if not done.is_set()]
         assert not unmet, f"what the test arranged never happened: {unmet}"
-        self.cloud.wait_for_invocations(timeout=120)
-        unanswered = [i for i in self.cloud.unanswered() if i not in self.expected_unanswered]
+        self.engine.wait_for_invocations(timeout=120)
+        unanswered = [i for i in self.engine.unanswered() if i not in self.expected_unanswered]
         assert not unanswered, [
             (i.logical_id, i.request_type, [a.output[-600:] for a in i.attempts]) for i in unanswered
         ]
         live = {t["eventTrackerArn"]: t for t in self.trackers()}
         managed = set()
-        for record in self.cloud.stacks.values():
+        for record in self.engine.stacks.values():
             managed |= {r["physical_id"] for r in record["resources"].values() if r["type"] == TRACKER_TYPE}
         orphans = set(live) - managed - set(self.foreign)
         assert not orphans, f"orphaned trackers: {orphans}"

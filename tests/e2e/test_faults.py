@@ -11,10 +11,10 @@ pytestmark = pytest.mark.slow
 
 
 def deploy_and_destroy(harness, assemblies, variant="base"):
-    outputs = harness.cloud.deploy(artifact(assemblies, variant))
+    outputs = harness.engine.deploy(artifact(assemblies, variant))
     (tracker,) = harness.trackers()
     assert tracker["status"] == "ACTIVE" and list(outputs.values()) == [tracker["trackingId"]]
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
     assert harness.trackers() == []
     return tracker
 
@@ -53,16 +53,16 @@ def test_server_errors_are_retried(harness, assemblies):
 
 
 def test_throttling_while_making_way_for_a_rename(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
     harness.service.set_faults(
         throttle={"ListEventTrackers": ["ThrottlingException"] * 2, "ListTagsForResource": ["LimitExceededException"]}
     )
 
-    harness.cloud.deploy(artifact(assemblies, "renamed"))
+    harness.engine.deploy(artifact(assemblies, "renamed"))
 
     (tracker,) = harness.trackers()
     assert tracker["name"] == "clicks-v2"
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
 
 
 def test_slow_active(harness, assemblies):
@@ -94,11 +94,11 @@ def test_dataset_group_not_active_yet(harness, assemblies):
         harness.clock.resume,
     )
 
-    harness.cloud.deploy(artifact(assemblies, "existing"))
+    harness.engine.deploy(artifact(assemblies, "existing"))
 
     creates = [c.outcome for c in harness.service.calls if c.operation == "CreateEventTracker"]
     assert creates[0] == "ResourceInUseException" and creates[-1] == "OK"
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
 
 
 def test_response_url_answering_5xx_before_200(harness, assemblies):
@@ -112,36 +112,36 @@ def test_response_url_answering_5xx_before_200(harness, assemblies):
 def test_duplicate_delivery_of_a_create(harness, assemblies):
     harness.settings.duplicate_creates = True
 
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
 
-    harness.cloud.wait_for_invocations()
+    harness.engine.wait_for_invocations()
     (tracker,) = harness.trackers()  # one tracker, adopted by the second delivery
     assert harness.requests() == ["Create", "Create"]
-    answers = [a.body for i in harness.cloud.invocations for a in harness.responses.answers_to(i.response_url)]
+    answers = [a.body for i in harness.engine.invocations for a in harness.responses.answers_to(i.response_url)]
     assert {(a["Status"], a["PhysicalResourceId"]) for a in answers} == {("SUCCESS", tracker["eventTrackerArn"])}
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
 
 
 def test_tracker_deleted_out_of_band_before_delete(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
     (arn,) = harness.stack_trackers().values()
     harness.service.delete_tracker_out_of_band(arn)
 
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
 
     assert harness.requests() == ["Create", "Delete"]
 
 
 def test_tracker_deleted_out_of_band_before_a_tags_update(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
     (arn,) = harness.stack_trackers().values()
     harness.service.delete_tracker_out_of_band(arn)
 
-    harness.cloud.deploy(artifact(assemblies, "retagged"))
+    harness.engine.deploy(artifact(assemblies, "retagged"))
 
     (tracker,) = harness.trackers()  # created again, so the stack holds a working tracker
     assert tracker["eventTrackerArn"] == next(iter(harness.stack_trackers().values())) != arn
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
 
 
 # --- the deployment fails, and is rolled back cleanly ---------------------------------------------
@@ -151,7 +151,7 @@ def test_create_failed_is_rolled_back(harness, assemblies):
     harness.service.set_faults(fail_tracker_creations=1)
 
     with pytest.raises(DeploymentFailed, match="ended in CREATE FAILED"):
-        harness.cloud.deploy(artifact(assemblies, "base"))
+        harness.engine.deploy(artifact(assemblies, "base"))
 
     # the rollback Delete carried the ARN of the FAILED answer, and removed the tracker
     assert harness.requests() == ["Create", "Delete"]
@@ -162,7 +162,7 @@ def test_foreign_tracker_already_on_the_group(harness, assemblies):
     foreign = harness.foreign_tracker(harness.existing_group("existing"))
 
     with pytest.raises(DeploymentFailed, match=f"already has event tracker {foreign}, which this resource"):
-        harness.cloud.deploy(artifact(assemblies, "existing"))
+        harness.engine.deploy(artifact(assemblies, "existing"))
 
     assert [t["eventTrackerArn"] for t in harness.trackers()] == [foreign]
 
@@ -194,13 +194,13 @@ def test_cancelled_create_then_delete_with_an_invented_id(harness, assemblies):
     hold_the_slow_create_until_it_is_deleted(harness)
 
     with pytest.raises(DeploymentFailed):
-        harness.cloud.deploy(artifact(assemblies, "two-existing"))
+        harness.engine.deploy(artifact(assemblies, "two-existing"))
 
     # THEN the slow Create was cancelled and deleted with an invented id, which found its tracker
     assert [reason for logical_id, reason in failures(harness) if logical_id.startswith("Slow")] == [
         "Resource creation cancelled"
     ]
-    deletes = [i for i in harness.cloud.invocations if i.logical_id.startswith("Slow") and i.request_type == "Delete"]
+    deletes = [i for i in harness.engine.invocations if i.logical_id.startswith("Slow") and i.request_type == "Delete"]
     assert len(deletes) == 1
     assert [t["eventTrackerArn"] for t in harness.trackers()] == [foreign]
 
@@ -213,9 +213,9 @@ def test_lambda_deadline_reached(harness, assemblies):
     harness.when("the rollback Delete sent", lambda: harness.invoked("Tracker", "Delete"), harness.clock.resume)
 
     with pytest.raises(DeploymentFailed, match="Timed out waiting for event tracker"):
-        harness.cloud.deploy(artifact(assemblies, "base"))
+        harness.engine.deploy(artifact(assemblies, "base"))
 
-    (create,) = [i for i in harness.cloud.invocations if i.request_type == "Create"]
+    (create,) = [i for i in harness.engine.invocations if i.request_type == "Create"]
     assert [a.status for a in create.attempts] == ["success"]  # answered before the deadline, no Lambda retry
     assert harness.trackers() == []
 
@@ -226,48 +226,48 @@ def test_no_answer_within_the_service_timeout(harness, assemblies):
     harness.responses.refuse_next(6, status=503, request_type="Create")
 
     with pytest.raises(DeploymentFailed, match="no answer within ServiceTimeout"):
-        harness.cloud.deploy(artifact(assemblies, "base"))
+        harness.engine.deploy(artifact(assemblies, "base"))
 
     # THEN the rollback Delete, with an invented id, found the tracker by its ownership tags
-    (_delete,) = [i for i in harness.cloud.invocations if i.request_type == "Delete"]
+    (_delete,) = [i for i in harness.engine.invocations if i.request_type == "Delete"]
     assert harness.trackers() == []
-    harness.cloud.wait_for_invocations()
-    (create,) = [i for i in harness.cloud.invocations if i.request_type == "Create"]
+    harness.engine.wait_for_invocations()
+    (create,) = [i for i in harness.engine.invocations if i.request_type == "Create"]
     assert "Answer not delivered after 6 tries (HTTP 503)" in create.attempts[0].output
     harness.expected_unanswered.append(create)
 
 
 def test_malformed_properties(harness, assemblies):
     with pytest.raises(DeploymentFailed, match="Invalid properties: Name must be 1-63 characters"):
-        harness.cloud.deploy(artifact(assemblies, "malformed"))
+        harness.engine.deploy(artifact(assemblies, "malformed"))
 
     assert harness.requests() == ["Create", "Delete"]
     assert harness.trackers() == []
 
 
 def test_failed_rename_is_rolled_back_to_the_old_name(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
     harness.service.set_faults(fail_tracker_creations=1)
 
     with pytest.raises(DeploymentFailed, match="UPDATE_FAILED"):
-        harness.cloud.deploy(artifact(assemblies, "renamed"))
+        harness.engine.deploy(artifact(assemblies, "renamed"))
 
     # the old tracker had to go to make way; the rollback made a tracker with the old name again
     (tracker,) = harness.trackers()
     assert tracker["name"] == "clicks" and tracker["status"] == "ACTIVE"
     assert list(harness.stack_trackers().values()) == [tracker["eventTrackerArn"]]
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
 
 
 def test_failed_group_change_keeps_the_original(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
     (original,) = harness.stack_trackers().values()
     harness.service.set_faults(fail_tracker_creations=1)
 
     with pytest.raises(DeploymentFailed, match="UPDATE_FAILED"):
-        harness.cloud.deploy(artifact(assemblies, "regrouped"))
+        harness.engine.deploy(artifact(assemblies, "regrouped"))
 
     # the failed tracker in the other group is removed by the rollback; the original stays as it was
     assert [t["eventTrackerArn"] for t in harness.trackers()] == [original]
     assert list(harness.stack_trackers().values()) == [original]
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")

@@ -7,14 +7,14 @@ from .conftest import artifact
 
 def test_example_app_deploy_use_destroy(harness, example_assembly):
     # WHEN the example app, synthesized by the real CLI, is deployed
-    outputs = harness.cloud.deploy(find_stack(example_assembly))
+    outputs = harness.engine.deploy(find_stack(example_assembly))
     # THEN its tracker is ACTIVE and the output holds its trackingId
     (tracker,) = harness.trackers()
     assert tracker["status"] == "ACTIVE"
     assert tracker["name"] == "clickstream"
     assert outputs == {"TrackingId": tracker["trackingId"]}
     assert tracker["tags"]["project"] == "clickstream-demo"
-    stack_id = harness.cloud.stacks["PersonalizeEventTrackerDemo"]["stack_id"]
+    stack_id = harness.engine.stacks["PersonalizeEventTrackerDemo"]["stack_id"]
     assert tracker["tags"]["personalize-event-tracker:stack-id"] == stack_id
     # AND events sent with that trackingId are accepted
     events = harness.endpoint.client("personalize-events")
@@ -27,17 +27,17 @@ def test_example_app_deploy_use_destroy(harness, example_assembly):
     )
     assert [e["eventTrackerArn"] for e in harness.service.events] == [tracker["eventTrackerArn"]]
     # WHEN it is destroyed THEN nothing is left
-    harness.cloud.destroy("PersonalizeEventTrackerDemo")
+    harness.engine.destroy("PersonalizeEventTrackerDemo")
     state = harness.service.snapshot()
     assert (state["eventTrackers"], state["datasetGroups"]) == ([], [])
     assert harness.requests() == ["Create", "Delete"]
 
 
 def test_rename_in_the_same_dataset_group(harness, assemblies):
-    first = harness.cloud.deploy(artifact(assemblies, "base"))
+    first = harness.engine.deploy(artifact(assemblies, "base"))
     (old,) = harness.stack_trackers().values()
 
-    second = harness.cloud.deploy(artifact(assemblies, "renamed"))
+    second = harness.engine.deploy(artifact(assemblies, "renamed"))
 
     (new,) = harness.stack_trackers().values()
     (tracker,) = harness.trackers()  # the old one is gone: the group holds one tracker
@@ -46,15 +46,15 @@ def test_rename_in_the_same_dataset_group(harness, assemblies):
     assert list(second.values()) == [tracker["trackingId"]] != list(first.values())
     # the old id got CloudFormation's cleanup Delete, already satisfied
     assert harness.requests() == ["Create", "Update", "Delete"]
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
     assert harness.trackers() == []
 
 
 def test_tags_change_updates_in_place(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
     (arn,) = harness.stack_trackers().values()
 
-    harness.cloud.deploy(artifact(assemblies, "retagged"))
+    harness.engine.deploy(artifact(assemblies, "retagged"))
 
     assert list(harness.stack_trackers().values()) == [arn]
     tags = harness.tracker(arn)["tags"]
@@ -64,28 +64,28 @@ def test_tags_change_updates_in_place(harness, assemblies):
 
 
 def test_dataset_group_change_moves_the_tracker(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
     (old,) = harness.stack_trackers().values()
 
-    harness.cloud.deploy(artifact(assemblies, "regrouped"))
+    harness.engine.deploy(artifact(assemblies, "regrouped"))
 
     (new,) = harness.stack_trackers().values()
     (tracker,) = harness.trackers()
     assert tracker["eventTrackerArn"] == new != old
     assert tracker["datasetGroupArn"].endswith("dataset-group/e2e-b")
     assert harness.requests() == ["Create", "Update", "Delete"]
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
     assert harness.service.snapshot()["datasetGroups"] == []
 
 
 def test_ten_trackers_deployed_and_destroyed(harness, assemblies):
-    outputs = harness.cloud.deploy(artifact(assemblies, "ten"))
+    outputs = harness.engine.deploy(artifact(assemblies, "ten"))
 
     trackers = harness.trackers()
     assert len(trackers) == 10 and {t["status"] for t in trackers} == {"ACTIVE"}
     assert sorted(outputs.values()) == sorted(t["trackingId"] for t in trackers)
-    functions = [r for r in harness.cloud.stacks["E2E"]["resources"].values() if r["type"] == "AWS::Lambda::Function"]
+    functions = [r for r in harness.engine.stacks["E2E"]["resources"].values() if r["type"] == "AWS::Lambda::Function"]
     assert len(functions) == 1
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
     state = harness.service.snapshot()
     assert (state["eventTrackers"], state["datasetGroups"]) == ([], [])

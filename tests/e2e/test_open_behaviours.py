@@ -16,7 +16,7 @@ READ_LAG = 1.5  # seconds a new tracker stays invisible to reads
 
 
 def answers(harness):
-    return [a.body for i in harness.cloud.invocations for a in harness.responses.answers_to(i.response_url)]
+    return [a.body for i in harness.engine.invocations for a in harness.responses.answers_to(i.response_url)]
 
 
 # --- the one-tracker rule, whichever error the service answers with ------------------------------
@@ -25,15 +25,15 @@ def answers(harness):
 @pytest.mark.parametrize("code", ONE_TRACKER_ERRORS)
 def test_rename_in_the_same_group(harness, assemblies, code):
     harness.service.set_faults(one_tracker_error=code)
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
     (old,) = harness.stack_trackers().values()
 
-    harness.cloud.deploy(artifact(assemblies, "renamed"))
+    harness.engine.deploy(artifact(assemblies, "renamed"))
 
     (tracker,) = harness.trackers()
     assert tracker["name"] == "clicks-v2" and tracker["eventTrackerArn"] not in (old,)
     assert [c.outcome for c in harness.service.calls if c.operation == "CreateEventTracker"][1] == code
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
 
 
 @pytest.mark.parametrize("code", ONE_TRACKER_ERRORS)
@@ -42,14 +42,14 @@ def test_duplicate_delivery_converges_on_one_tracker(harness, assemblies, code, 
     harness.service.set_faults(one_tracker_error=code, read_lag=read_lag)
     harness.settings.duplicate_creates = True
 
-    harness.cloud.deploy(artifact(assemblies, "base"))
+    harness.engine.deploy(artifact(assemblies, "base"))
 
-    harness.cloud.wait_for_invocations()
+    harness.engine.wait_for_invocations()
     (tracker,) = harness.trackers()
     assert {(a["Status"], a["PhysicalResourceId"]) for a in answers(harness)} == {
         ("SUCCESS", tracker["eventTrackerArn"])
     }
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
 
 
 @pytest.mark.parametrize("code", ONE_TRACKER_ERRORS)
@@ -58,7 +58,7 @@ def test_a_foreign_tracker_fails_without_riding_out_the_budget(harness, assembli
     foreign = harness.foreign_tracker(harness.existing_group("existing"))
 
     with pytest.raises(DeploymentFailed, match=f"already has event tracker {foreign}, which this resource"):
-        harness.cloud.deploy(artifact(assemblies, "existing"))
+        harness.engine.deploy(artifact(assemblies, "existing"))
 
     # THEN the handler looked at the group at the first refusal it could (the 3rd LimitExceeded in a
     # row, which could be throttling) instead of riding refusals out for its whole budget
@@ -80,13 +80,13 @@ def test_create_while_reads_lag(harness, assemblies):
         harness.clock.resume,
     )
 
-    outputs = harness.cloud.deploy(artifact(assemblies, "base"))
+    outputs = harness.engine.deploy(artifact(assemblies, "base"))
 
     (tracker,) = harness.trackers()
     assert tracker["status"] == "ACTIVE" and list(outputs.values()) == [tracker["trackingId"]]
     describes = [c.outcome for c in harness.service.calls if c.operation == "DescribeEventTracker"]
     assert describes[0] == "ResourceNotFoundException"  # the lag did bite: "not visible yet", not "gone"
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
     assert harness.trackers() == []
 
 
@@ -111,7 +111,7 @@ def test_cancelled_create_while_reads_lag(harness, assemblies):
     )
 
     with pytest.raises(DeploymentFailed):
-        harness.cloud.deploy(artifact(assemblies, "two-existing"))
+        harness.engine.deploy(artifact(assemblies, "two-existing"))
 
     # THEN the Delete with an invented id first found the group empty (the tracker was too young to
     # be listed), looked again until it showed, and removed it
@@ -126,12 +126,12 @@ def test_cancelled_create_while_reads_lag(harness, assemblies):
 
 
 def test_a_retained_tracker_is_never_deleted_to_make_way_for_a_rename(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base-retained"))
+    harness.engine.deploy(artifact(assemblies, "base-retained"))
     (original,) = harness.stack_trackers().values()
     before = harness.tracker(original)
 
     with pytest.raises(DeploymentFailed, match=f"holds the retained event tracker {original}"):
-        harness.cloud.deploy(artifact(assemblies, "renamed-retained"))
+        harness.engine.deploy(artifact(assemblies, "renamed-retained"))
 
     # THEN the tracker is as it was, and the rollback Update answered SUCCESS with its ARN
     after = harness.tracker(original)
@@ -143,10 +143,10 @@ def test_a_retained_tracker_is_never_deleted_to_make_way_for_a_rename(harness, a
 
 
 def test_a_retained_tracker_moved_to_another_group_is_left_in_place(harness, assemblies):
-    harness.cloud.deploy(artifact(assemblies, "base-retained"))
+    harness.engine.deploy(artifact(assemblies, "base-retained"))
     (original,) = harness.stack_trackers().values()
 
-    harness.cloud.deploy(artifact(assemblies, "regrouped-retained"))
+    harness.engine.deploy(artifact(assemblies, "regrouped-retained"))
 
     (new,) = harness.stack_trackers().values()
     assert new != original and harness.tracker(new)["datasetGroupArn"].endswith("dataset-group/e2e-b")

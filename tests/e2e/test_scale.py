@@ -14,7 +14,7 @@ def test_fifty_trackers_ride_out_rate_limits(harness, assemblies):
     harness.service.set_faults(rate_limits=TIGHT_LIMITS)
 
     # WHEN a stack of 50 trackers is deployed
-    outputs = harness.cloud.deploy(artifact(assemblies, "fifty"))
+    outputs = harness.engine.deploy(artifact(assemblies, "fifty"))
 
     # THEN every tracker is ACTIVE and its trackingId is an output
     trackers = harness.trackers()
@@ -23,14 +23,14 @@ def test_fifty_trackers_ride_out_rate_limits(harness, assemblies):
     # AND the limits did bite, yet nothing throttled reached CloudFormation: every answer SUCCESS,
     # every invocation done in one Lambda attempt
     assert any(call.rate_limited for call in harness.service.calls)
-    answers = [a.body for i in harness.cloud.invocations for a in harness.responses.answers_to(i.response_url)]
+    answers = [a.body for i in harness.engine.invocations for a in harness.responses.answers_to(i.response_url)]
     assert len(answers) == 50 and {a["Status"] for a in answers} == {"SUCCESS"}
-    harness.cloud.wait_for_invocations()
-    assert {len(i.attempts) for i in harness.cloud.invocations} == {1}
+    harness.engine.wait_for_invocations()
+    assert {len(i.attempts) for i in harness.engine.invocations} == {1}
 
     # WHEN the stack is destroyed THEN everything is gone, each Delete answered SUCCESS
-    harness.cloud.destroy("E2E")
+    harness.engine.destroy("E2E")
     state = harness.service.snapshot()
     assert (state["eventTrackers"], state["datasetGroups"]) == ([], [])
-    answers = [a.body for i in harness.cloud.invocations for a in harness.responses.answers_to(i.response_url)]
+    answers = [a.body for i in harness.engine.invocations for a in harness.responses.answers_to(i.response_url)]
     assert len(answers) == 100 and {a["Status"] for a in answers} == {"SUCCESS"}

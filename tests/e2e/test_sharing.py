@@ -35,12 +35,12 @@ def sharing():
 
 
 def deploy_both(harness, assembly):
-    harness.cloud.deploy(find_stack(assembly, "Producer"))
-    harness.cloud.deploy(find_stack(assembly, "Consumer"))
+    harness.engine.deploy(find_stack(assembly, "Producer"))
+    harness.engine.deploy(find_stack(assembly, "Consumer"))
 
 
 def seen(harness):
-    return harness.cloud.services.parameter("/e2e/consumer/seen")
+    return harness.engine.services.parameter("/e2e/consumer/seen")
 
 
 def test_an_imported_export_refuses_the_rename(harness, sharing):
@@ -53,14 +53,14 @@ def test_an_imported_export_refuses_the_rename(harness, sharing):
     with pytest.raises(
         DeploymentFailed, match="Cannot update export Producer-Tracker-TrackingId as it is in use by Consumer"
     ):
-        harness.cloud.deploy(find_stack(sharing[("export", "clicks-v2")], "Producer"))
+        harness.engine.deploy(find_stack(sharing[("export", "clicks-v2")], "Producer"))
     (after,) = harness.trackers()
     assert after["name"] == "clicks" and after["status"] == "ACTIVE"
     # AND the producer cannot be destroyed while the consumer imports its export
     with pytest.raises(DeploymentFailed, match="cannot be deleted as it is in use by Consumer"):
-        harness.cloud.destroy("Producer")
-    harness.cloud.destroy("Consumer")
-    harness.cloud.destroy("Producer")
+        harness.engine.destroy("Producer")
+    harness.engine.destroy("Consumer")
+    harness.engine.destroy("Producer")
 
 
 def test_a_parameter_follows_the_rename(harness, sharing):
@@ -70,12 +70,12 @@ def test_a_parameter_follows_the_rename(harness, sharing):
     assert seen(harness) == tracker["trackingId"]
 
     # WHEN the tracker is renamed THEN the producer's update goes through, and the parameter follows
-    harness.cloud.deploy(find_stack(sharing[("parameter", "clicks-v2")], "Producer"))
+    harness.engine.deploy(find_stack(sharing[("parameter", "clicks-v2")], "Producer"))
     (renamed,) = harness.trackers()
     assert renamed["name"] == "clicks-v2" and renamed["trackingId"] != tracker["trackingId"]
-    assert harness.cloud.services.parameter("/e2e/clickstream/tracking-id") == renamed["trackingId"]
+    assert harness.engine.services.parameter("/e2e/clickstream/tracking-id") == renamed["trackingId"]
     # AND the consumer's next deployment reads the new trackingId
-    harness.cloud.deploy(find_stack(sharing[("parameter", "clicks")], "Consumer"))
+    harness.engine.deploy(find_stack(sharing[("parameter", "clicks")], "Consumer"))
     assert seen(harness) == renamed["trackingId"]
-    harness.cloud.destroy("Consumer")
-    harness.cloud.destroy("Producer")
+    harness.engine.destroy("Consumer")
+    harness.engine.destroy("Producer")

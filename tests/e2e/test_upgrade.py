@@ -109,16 +109,16 @@ def test_updating_from_the_single_file_handler_replaces_the_code_and_keeps_the_t
     # AND the templates differ in the handler string and the asset only
     assert without_code(old) == without_code(new)
     # AND deployed
-    first = harness.cloud.deploy(old)
+    first = harness.engine.deploy(old)
     ((logical_id, arn),) = harness.stack_trackers(STACK).items()
     before = harness.tracker(arn)
     assert before["status"] == "ACTIVE" and first == {"TrackingId": before["trackingId"]}
 
     # WHEN the stack is updated to the handler package
-    second = harness.cloud.deploy(new)
+    second = harness.engine.deploy(new)
 
     # THEN the function's code and handler string are the new ones
-    function = harness.cloud.stacks[STACK]["resources"][function_id]
+    function = harness.engine.stacks[STACK]["resources"][function_id]
     assert function["properties"]["Handler"] == HANDLER
     # (the zip the stack's assets were published as, unpacked: the new asset's files, byte for byte)
     assert same_files(Path(function["attributes"][ASSET_ATTRIBUTE]), new_asset)
@@ -130,11 +130,11 @@ def test_updating_from_the_single_file_handler_replaces_the_code_and_keeps_the_t
     assert harness.requests() == ["Create"]
 
     # WHEN the stack is destroyed
-    harness.cloud.destroy(STACK)
+    harness.engine.destroy(STACK)
     # THEN the new code deleted the tracker the old code created
     assert harness.trackers() == []
     assert harness.requests() == ["Create", "Delete"]
-    (delete,) = [i for i in harness.cloud.invocations if i.request_type == "Delete"]
+    (delete,) = [i for i in harness.engine.invocations if i.request_type == "Delete"]
     assert [a.status for a in delete.attempts] == ["success"]
     output = delete.attempts[0].output
     # the function the Delete ran is the package (its handler string above); Lambda's runtime

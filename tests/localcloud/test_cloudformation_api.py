@@ -303,6 +303,52 @@ def test_errors_come_in_the_shapes_the_cli_parses(cloud: Cloud) -> None:
     assert refused.response["Error"]["Code"] == "InsufficientCapabilitiesException"
 
 
+def two_parameters(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Left": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", **first}},
+            "Right": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", **second}},
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (
+            two_parameters({"Value": {"Fn::GetAtt": ["Right", "Value"]}}, {"Value": {"Ref": "Left"}}),
+            "Circular dependency between resources: [Left, Right]",
+        ),
+        (
+            two_parameters({"Value": "v"}, {"Value": {"Ref": "Missing"}}),
+            "Template format error: Unresolved resource dependencies [Missing] in the Resources block of the template",
+        ),
+        (
+            {"Resources": {"Thing": {"Type": "AWS::Foo::Bar::Baz::Qux"}}},
+            "Template format error: Unrecognized resource types: [AWS::Foo::Bar::Baz::Qux]",
+        ),
+    ],
+    ids=["circular", "unresolved-ref", "unrecognized-type"],
+)
+def test_a_template_that_cannot_run_is_refused_and_leaves_no_stack(
+    cloud: Cloud, template: dict[str, Any], message: str
+) -> None:
+    stack = unique("Refused")
+
+    refused = error_of(lambda: cloud.change_set(stack, TemplateBody=template))
+
+    assert refused.response["Error"]["Code"] == "ValidationError"
+    assert refused.response["Error"]["Message"] == message
+    assert refused.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # a refused CREATE change set makes nothing: no stack waits in REVIEW_IN_PROGRESS
+    missing = error_of(lambda: cloud.cfn.describe_stacks(StackName=stack))
+    assert missing.response["Error"]["Message"] == f"Stack with id {stack} does not exist"
+    assert stack not in [summary["StackName"] for summary in cloud.cfn.list_stacks()["StackSummaries"]]
+    # ValidateTemplate says the same
+    invalid = error_of(lambda: cloud.cfn.validate_template(TemplateBody=json.dumps(template)))
+    assert (invalid.response["Error"]["Code"], invalid.response["Error"]["Message"]) == ("ValidationError", message)
+
+
 BOOTSTRAP_CHECK = {
     "Parameters": {
         "BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cdk-bootstrap/{q}/version"}

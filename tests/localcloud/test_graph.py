@@ -1,12 +1,47 @@
-"""The deployment plan read from a cloud assembly: dependency order and outputs."""
+"""The dependency graph: the order resources start in, and the templates CloudFormation refuses."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from app import build_app
-from localcloud.cloudformation.graph import deployment_order, describe
+from app import STACK_NAME, build_app
+from localcloud.cloudformation.graph import (
+    CircularDependency,
+    TemplateRefused,
+    check_template,
+    dependencies,
+    run_graph,
+)
 
 
-def test_orders_by_ref_getatt_sub_and_depends_on():
+def start_order(template: dict[str, Any]) -> tuple[list[str], dict[str, Exception]]:
+    """The resources in the order run_graph started them, and its failures."""
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def action(logical_id: str, cancel: threading.Event) -> None:
+        with lock:
+            started.append(logical_id)
+
+    failed, cancelled = run_graph(list(template["Resources"]), dependencies(template), action)
+    assert cancelled == []
+    return started, failed
+
+
+def refusal(template: dict[str, Any]) -> str:
+    with pytest.raises(TemplateRefused) as raised:
+        check_template(template)
+    return str(raised.value)
+
+
+# --- the order ---------------------------------------------------------------------------------
+
+
+def test_orders_by_ref_getatt_sub_and_depends_on() -> None:
     template = {
         "Resources": {
             "Tracker": {
@@ -23,7 +58,11 @@ def test_orders_by_ref_getatt_sub_and_depends_on():
             "Group": {"Type": "AWS::Personalize::DatasetGroup", "Properties": {"Name": {"Ref": "AWS::StackName"}}},
         }
     }
-    order = deployment_order(template)
+    check_template(template)
+
+    order, failed = start_order(template)
+
+    assert failed == {}
     assert sorted(order) == sorted(template["Resources"])
     for later, earlier in [
         ("Tracker", "Function"),
@@ -35,18 +74,140 @@ def test_orders_by_ref_getatt_sub_and_depends_on():
         assert order.index(earlier) < order.index(later)
 
 
-def test_a_cycle_is_reported():
-    template = {"Resources": {"A": {"Type": "T", "DependsOn": "B"}, "B": {"Type": "T", "DependsOn": "A"}}}
-    with pytest.raises(ValueError, match="circular dependency"):
-        deployment_order(template)
+def test_a_sub_variable_and_a_parameter_are_not_resources_to_wait_for() -> None:
+    template = {
+        "Parameters": {"Stage": {"Type": "String"}},
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+            "Param": {
+                "Type": "AWS::SSM::Parameter",
+                # Role is the Sub's own variable here, not the resource
+                "Properties": {"Value": {"Fn::Sub": ["${Role}-${Stage}-${AWS::Region}", {"Role": "local"}]}},
+            },
+        },
+    }
+    check_template(template)
+
+    assert dependencies(template) == {"Role": set(), "Param": set()}
 
 
-def test_describes_the_example_app(tmp_path):
-    build_app(outdir=str(tmp_path)).synth()
-    text = describe(tmp_path)
-    lines = text.splitlines()
-    assert lines[0] == "Stack PersonalizeEventTrackerDemo: what a deployment would create, in order"
-    kinds = [line.split()[0] for line in lines[1:-1]]
+def test_the_example_app_is_accepted_and_its_tracker_starts_after_what_it_uses(tmp_path: Path) -> None:
+    template = build_app(outdir=str(tmp_path)).synth().get_stack_by_name(STACK_NAME).template
+    check_template(template)
+    types = {logical_id: resource["Type"] for logical_id, resource in template["Resources"].items()}
+
+    order, failed = start_order(template)
+
+    assert failed == {}
+    kinds = [types[logical_id] for logical_id in order]
     assert kinds.index("AWS::Lambda::Function") < kinds.index("Custom::PersonalizeEventTracker")
     assert kinds.index("AWS::Personalize::DatasetGroup") < kinds.index("Custom::PersonalizeEventTracker")
-    assert lines[-1] == "  output TrackingId (export PersonalizeEventTrackerDemo-Tracker-TrackingId)"
+
+
+# --- circles -----------------------------------------------------------------------------------
+
+CIRCLE = {
+    "Resources": {
+        "Right": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Fn::GetAtt": ["Left", "Value"]}}},
+        "Left": {"Type": "AWS::SSM::Parameter", "DependsOn": "Middle"},
+        "Middle": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Fn::Sub": "${Right}"}}},
+        # waits on the circle without being part of it
+        "Waiting": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Ref": "Left"}}},
+        "Free": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": "v"}},
+    }
+}
+
+
+def test_a_circle_is_refused_naming_its_resources_sorted() -> None:
+    assert refusal(CIRCLE) == "Circular dependency between resources: [Left, Middle, Right]"
+
+
+def test_a_resource_that_refers_to_itself_is_a_circle() -> None:
+    template = {"Resources": {"Self": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Ref": "Self"}}}}}
+
+    assert refusal(template) == "Circular dependency between resources: [Self]"
+
+
+def test_run_graph_fails_a_circle_that_reaches_it_instead_of_succeeding() -> None:
+    order, failed = start_order(CIRCLE)
+
+    assert order == ["Free"]
+    assert set(failed) == {"Left", "Middle", "Right", "Waiting"}
+    assert all(isinstance(error, CircularDependency) for error in failed.values())
+    assert {str(error) for error in failed.values()} == {"Circular dependency between resources: [Left, Middle, Right]"}
+
+
+# --- unresolved references and unrecognized types ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reference", "missing"),
+    [
+        ({"Properties": {"Value": {"Ref": "Missing"}}}, "Missing"),
+        ({"Properties": {"Value": {"Fn::GetAtt": ["Missing", "Arn"]}}}, "Missing"),
+        ({"Properties": {"Value": {"Fn::GetAtt": "Missing.Arn"}}}, "Missing"),
+        ({"Properties": {"Value": {"Fn::Sub": "arn:${AWS::Partition}:x:${Missing.Arn}"}}}, "Missing"),
+        ({"Properties": {"Value": {"Fn::Join": ["", [{"Ref": "AWS::Nowhere"}]]}}}, "AWS::Nowhere"),
+        ({"DependsOn": ["Fine", "Missing"]}, "Missing"),
+        ({"DependsOn": "Stage"}, "Stage"),  # DependsOn names resources: a parameter is not one
+    ],
+    ids=["Ref", "GetAtt", "GetAtt-string", "Sub", "unknown-pseudo-parameter", "DependsOn", "DependsOn-parameter"],
+)
+def test_a_reference_to_nothing_declared_is_refused(reference: dict[str, Any], missing: str) -> None:
+    template = {
+        "Parameters": {"Stage": {"Type": "String"}},
+        "Resources": {"Fine": {"Type": "AWS::SSM::Parameter"}, "Broken": {"Type": "AWS::SSM::Parameter", **reference}},
+    }
+
+    assert refusal(template) == (
+        f"Template format error: Unresolved resource dependencies [{missing}] in the Resources block of the template"
+    )
+
+
+def test_every_unresolved_name_is_listed_sorted() -> None:
+    template = {
+        "Resources": {
+            "A": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Ref": "Zeta"}}, "DependsOn": "Alpha"},
+            "B": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Fn::GetAtt": ["Beta", "Value"]}}},
+        }
+    }
+
+    assert refusal(template) == (
+        "Template format error: Unresolved resource dependencies [Alpha, Beta, Zeta] in the Resources block of the "
+        "template"
+    )
+
+
+def test_every_pseudo_parameter_resolves() -> None:
+    pseudo = ["AccountId", "NoValue", "NotificationARNs", "Partition", "Region", "StackId", "StackName", "URLSuffix"]
+    template = {
+        "Resources": {
+            "P": {"Type": "AWS::SSM::Parameter", "Properties": {"Values": [{"Ref": f"AWS::{name}"} for name in pseudo]}}
+        }
+    }
+
+    check_template(template)
+
+
+def test_an_unrecognized_type_is_refused_and_listed_sorted() -> None:
+    template = {
+        "Resources": {
+            "A": {"Type": "AWS::Foo::Bar::Baz::Qux"},
+            "B": {"Type": "AWS::Nope"},
+            "C": {"Type": "Custom::"},
+            "D": {"Type": "AWS::Nope"},
+        }
+    }
+
+    assert (
+        refusal(template)
+        == "Template format error: Unrecognized resource types: [AWS::Foo::Bar::Baz::Qux, AWS::Nope, Custom::]"
+    )
+
+
+def test_well_formed_types_pass_even_those_the_local_cloud_does_not_emulate() -> None:
+    types = ["AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::CloudFormation::CustomResource", "Custom::My-Thing_1"]
+    types += ["Alexa::ASK::Skill", "AWS::Some::Module::MODULE"]
+    template = {"Resources": {f"R{index}": {"Type": resource_type} for index, resource_type in enumerate(types)}}
+
+    check_template(template)
