@@ -4,13 +4,15 @@ Each request goes to the service named in its SigV4 credential scope:
 
 - `s3`, `sts`, `ssm`, `iam`, `logs`, `ecr`: moto, in this process (`moto_services.py`), its
   writes journaled so that they survive a restart (`journal.py`);
-- `personalize` (control plane and PutEvents): our emulator (`personalize.py`);
+- `personalize` (control plane and PutEvents): ours, `localcloud/personalize/`, mounted by `personalize.py`;
 - `cloudformation`: our stack engine's query API (`cloudformation.py`);
 - `lambda`: not emulated yet, answered in Lambda's error shape (`lambda_api.py`);
 - anything else: the service's own "unknown operation" error (`protocols.py`), logged.
 
-`http.py` reads a request and its scope, `router.py` routes it, `bootstrap.py` makes what
-`cdk deploy` needs before any `cdk bootstrap`, `server.py` is `Endpoint`, the whole.
+`http.py` reads a request (`AwsRequest`) and its scope and holds `HttpResponse`, `router.py`
+routes it, `bootstrap.py` makes what `cdk deploy` needs before any `cdk bootstrap`, `server.py`
+is `Endpoint`, the whole (given a `Personalize`, it serves that one: how a test controls its
+clock, gates and faults).
 """
 
 from .bootstrap import BOOTSTRAP_VERSION, QUALIFIER, assets_bucket, version_parameter

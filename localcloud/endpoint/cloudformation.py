@@ -1,6 +1,6 @@
 """CloudFormation on the endpoint: the query protocol's form handed to the stack engine's API.
 
-The API itself (`localcloud/cloudformation/api.py`, `CloudFormationApi`) decodes the action
+The API itself (`localcloud/cloudformation/api/`, `CloudFormationApi`) decodes the action
 and answers XML; this module only mounts it beside the other services.
 """
 

@@ -11,6 +11,11 @@ injected. The state can be kept in a file, so separate commands see the same clo
 - `backend.py`: the lookups, descriptions and rules the operations share;
 - `statuses.py`: statuses, their durations and the clock that reads timelines;
 - `faults.py`: what goes wrong on purpose, and the documented behaviour's open choices;
+- `rate_limits.py`: per-operation token buckets, and the `TIGHT_LIMITS` preset;
+- `clock.py`: `ControlledClock`, the service's wall time, which a test can pause and advance;
+- `model.py`: botocore's model of the service, which validates every call;
+- `http.py`: the HTTP face (AWS JSON 1.1, PutEvents, the admin API) the endpoint mounts, and
+  `Emulator`, the same face served alone;
 - `state.py`: the resources, and their file.
 """
 

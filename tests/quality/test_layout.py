@@ -92,3 +92,37 @@ def test_modules_and_classes_stay_small(name):
 def test_the_top_level_holds_only_the_local_clouds_face():
     top = sorted(path.stem for path in PACKAGE.glob("*.py"))
     assert top == ["__init__", "__main__", "background", "cdk_cli", "cli", "demo", "local_env"]
+
+
+# The handler's modules in import order, as docs/design.md's table lists them ("The handler's
+# modules"): each imports only modules before it.
+HANDLER = ROOT / "lambda" / "event_tracker"
+HANDLER_ORDER = [
+    "answers",
+    "contract",
+    "retrying",
+    "service",
+    "waiting",
+    "ownership",
+    "one_tracker",
+    "lifecycle",
+    "index",
+]
+
+
+def test_the_handlers_modules_import_only_those_before_them_in_the_design():
+    assert sorted(HANDLER_ORDER) == sorted(p.stem for p in HANDLER.glob("*.py") if p.stem != "__init__")
+    later_imports = {}
+    for position, name in enumerate(HANDLER_ORDER):
+        tree = ast.parse((HANDLER / f"{name}.py").read_text())
+        used = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
+        used |= {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None
+            for alias in node.names
+        }
+        later = sorted(m for m in used if m and m in HANDLER_ORDER[position:])
+        if later:
+            later_imports[name] = later
+    assert later_imports == {}
