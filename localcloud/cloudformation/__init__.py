@@ -9,7 +9,7 @@
 - `custom_resources.py`: custom resources, invoked as Lambda would (async, retries, ResponseURL);
 - `services.py`: the one seam to every service the engine deploys into (the endpoint);
 - `graph.py`: the dependency graph, and the runner that starts every ready resource at once;
-- `intrinsics.py`, `parameters.py`, `templates.py`, `changesets.py`, `exports.py`: templates read,
+- `intrinsics.py`, `parameters.py`, `templates.py`, `changes.py`, `exports.py`: templates read,
   their parameters settled, their functions resolved, their changes described, their exports ruled;
 - `assembly.py`: a cloud assembly's stacks and their assets, published as the CDK CLI does;
 - `response_server.py`: the HTTPS ResponseURL custom resources answer at;

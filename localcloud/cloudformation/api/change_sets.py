@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import Any
 
-from ..changesets import resource_changes
+from ..changes import resource_changes
 from ..context import Deployment
 from ..engine import StackEngine
 from ..errors import DeploymentFailed
