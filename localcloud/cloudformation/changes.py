@@ -24,6 +24,7 @@ from typing import Any
 
 from .custom_resources import is_custom
 from .intrinsics import references
+from .state import ResourceRecord
 
 OTHER_ATTRIBUTES = ("Metadata", "DeletionPolicy", "UpdateReplacePolicy", "CreationPolicy", "UpdatePolicy")
 
@@ -34,7 +35,7 @@ def _json(value: Any) -> str:
 
 def resource_changes(
     old_template: Mapping[str, Any],
-    deployed: Mapping[str, Mapping[str, Any]],
+    deployed: Mapping[str, ResourceRecord],
     new_template: Mapping[str, Any],
     wanted: list[str],
     changed_parameters: set[str],
@@ -79,7 +80,7 @@ def resource_changes(
 
 def _modification(
     logical_id: str,
-    entry: Mapping[str, Any],
+    entry: ResourceRecord,
     old: Mapping[str, Any],
     new: Mapping[str, Any],
     changed_parameters: set[str],
@@ -128,7 +129,7 @@ def _detail(attribute: str, name: str | None, requires: str, kind: str, before: 
 
 def _change(
     logical_id: str,
-    entry: Mapping[str, Any],
+    entry: ResourceRecord,
     new: Mapping[str, Any],
     old: Mapping[str, Any],
     details: list[dict[str, Any]],
@@ -154,7 +155,7 @@ def _change(
 def _add_dynamic_changes(
     changes: dict[str, dict[str, Any]],
     new_resources: Mapping[str, Any],
-    deployed: Mapping[str, Mapping[str, Any]],
+    deployed: Mapping[str, ResourceRecord],
     old_resources: Mapping[str, Any],
     replaced_by: Callable[[str], frozenset[str]],
 ) -> None:

@@ -19,7 +19,7 @@ from .parameters import Settled
 from .resources import NativeType, native_type
 from .services import Services
 from .settings import Progress, Settings
-from .state import StackState
+from .state import StackRecord, StackState
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 USER_INITIATED = "User Initiated"  # the reason of a stack operation's first event
@@ -53,13 +53,13 @@ class EngineContext:
     def native(self, resource_type: str, logical_id: str) -> NativeType:
         return native_type(resource_type, self.services, self.code_dir, logical_id)
 
-    def intrinsics(self, record: dict[str, Any], template: dict[str, Any], settled: Settled | None = None) -> Context:
+    def intrinsics(self, record: StackRecord, template: dict[str, Any], settled: Settled | None = None) -> Context:
         """What intrinsic functions resolve against: this stack's resources, parameters, exports."""
         return intrinsics_context(record, template, self.settings, self.state, settled)
 
     def emit(
         self,
-        record: dict[str, Any],
+        record: StackRecord,
         logical_id: str,
         resource_type: str,
         status: str,
@@ -80,13 +80,13 @@ class EngineContext:
                 }
         self.progress(record["stack_name"], logical_id, resource_type, status, reason)
 
-    def stack_event(self, record: dict[str, Any], status: str, reason: str = "") -> None:
+    def stack_event(self, record: StackRecord, status: str, reason: str = "") -> None:
         """The stack's own event: its status changes."""
         self.emit(record, record["stack_name"], STACK_TYPE, status, reason, record["stack_id"])
 
 
 def intrinsics_context(
-    record: dict[str, Any],
+    record: StackRecord,
     template: dict[str, Any],
     settings: Settings,
     state: StackState,

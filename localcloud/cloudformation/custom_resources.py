@@ -22,7 +22,7 @@ from .resources import ASSET_ATTRIBUTE, Result
 from .response_server import ResponseServer
 from .services import Services
 from .settings import Settings
-from .state import StackState
+from .state import ResourceRecord, StackRecord, StackState
 
 CUSTOM_TYPES = ("AWS::CloudFormation::CustomResource",)
 DEFAULT_SERVICE_TIMEOUT = 3600.0
@@ -55,7 +55,7 @@ class CustomResources:
         self.invocations: list[Invocation] = []
 
     def create(
-        self, record: dict[str, Any], logical_id: str, properties: dict[str, Any], cancel: threading.Event
+        self, record: StackRecord, logical_id: str, properties: dict[str, Any], cancel: threading.Event
     ) -> Result:
         if self._settings.duplicate_creates:
             # The same request delivered twice at once: CloudFormation keeps the first answer.
@@ -64,7 +64,7 @@ class CustomResources:
 
     def invoke(
         self,
-        record: dict[str, Any],
+        record: StackRecord,
         logical_id: str,
         request_type: str,
         properties: dict[str, Any],
@@ -119,7 +119,7 @@ class CustomResources:
             raise ResourceFailed(reason, physical_id=str(body.get("PhysicalResourceId", "")))
         return str(body["PhysicalResourceId"]), dict(body.get("Data") or {})
 
-    def _start(self, function: dict[str, Any], logical_id: str, event: dict[str, Any]) -> Invocation:
+    def _start(self, function: ResourceRecord, logical_id: str, event: dict[str, Any]) -> Invocation:
         invocation = Invocation(logical_id, event["RequestType"], event["ResponseURL"])
         with self._state.lock:
             self.invocations.append(invocation)
@@ -159,7 +159,7 @@ class CustomResources:
         threading.Thread(target=run, name=f"lambda-{logical_id}", daemon=True).start()
         return invocation
 
-    def _write_logs(self, function: dict[str, Any], invocation: lambda_runtime.Invocation) -> None:
+    def _write_logs(self, function: ResourceRecord, invocation: lambda_runtime.Invocation) -> None:
         """One invocation's lines in the function's log group, as Lambda writes them (the CDK CLI
         shows them beside a failed custom resource)."""
         group = lambda_runtime.log_group_of(function["physical_id"], function["properties"].get("LoggingConfig"))

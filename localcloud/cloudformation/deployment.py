@@ -32,9 +32,10 @@ from .intrinsics import TemplateError, condition, resolve
 from .parameters import Settled
 from .resource_operations import ResourceOperations
 from .settings import Settings
+from .state import ResourceRecord, StackRecord
 
 
-def new_record(name: str, settings: Settings) -> dict[str, Any]:
+def new_record(name: str, settings: Settings) -> StackRecord:
     """A stack that has not been deployed yet."""
     return {
         "stack_name": name,
@@ -47,7 +48,7 @@ def new_record(name: str, settings: Settings) -> dict[str, Any]:
     }
 
 
-def adopt(record: dict[str, Any], deployment: Deployment) -> None:
+def adopt(record: StackRecord, deployment: Deployment) -> None:
     """The stack takes the deployment's template, body, parameters and description."""
     assert deployment.parameters is not None
     record["template"] = deployment.template
@@ -101,12 +102,12 @@ class StackDeployment:
     def update(self, deployment: Deployment) -> dict[str, str]:
         name = deployment.stack_name
         record = self._state.stacks[name]
-        previous = json.loads(json.dumps(record))  # what a rollback returns to
+        previous: StackRecord = json.loads(json.dumps(record))  # what a rollback returns to: a deep copy
         record["last_updated_time"] = time.time()
         self._context.stack_event(record, "UPDATE_IN_PROGRESS", USER_INITIATED)
         adopt(record, deployment)
         wanted = self.wanted_resources(record, deployment.template)
-        cleanup: list[tuple[str, dict[str, Any]]] = []  # (logical id, the resource as it was) to delete
+        cleanup: list[tuple[str, ResourceRecord]] = []  # (logical id, the resource as it was) to delete
         touched: list[str] = []
         attempted: dict[str, dict[str, Any]] = {}  # the properties each update tried: a rollback's "old"
 
@@ -155,18 +156,22 @@ class StackDeployment:
         self._context.stack_event(record, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         if cleanup:
             # A cleanup failure leaves the old resource behind; the update itself stands.
-            staged = {
+            staged: StackRecord = {
                 "stack_name": name,
                 "stack_id": record["stack_id"],
                 "template": previous["template"],
                 "resources": {f"{logical_id}#old": {**old, "logical_id": logical_id} for logical_id, old in cleanup},
+                # what a stack record holds besides: the deletes read none of it
+                "outputs": {},
+                "exports": {},
+                "creation_time": record["creation_time"],
             }
             self._operations.delete_all(staged, list(staged["resources"]), keep_retained=True)
         self._context.stack_event(record, "UPDATE_COMPLETE")
         return dict(record["outputs"])
 
     def _roll_back_update(
-        self, record: dict[str, Any], previous: dict[str, Any], touched: list[str], attempted: dict[str, dict[str, Any]]
+        self, record: StackRecord, previous: StackRecord, touched: list[str], attempted: dict[str, dict[str, Any]]
     ) -> None:
         """Return each touched resource to its previous properties; delete what the update created."""
         created = [
@@ -195,10 +200,10 @@ class StackDeployment:
 
     def _roll_back_custom(
         self,
-        record: dict[str, Any],
+        record: StackRecord,
         logical_id: str,
-        old: dict[str, Any],
-        current: dict[str, Any],
+        old: ResourceRecord,
+        current: ResourceRecord,
         attempted: dict[str, dict[str, Any]],
     ) -> None:
         self._operations.emit(record, logical_id, old["type"], "UPDATE_IN_PROGRESS", "", current["physical_id"])
@@ -217,14 +222,13 @@ class StackDeployment:
             self._operations.emit(record, logical_id, old["type"], "UPDATE_FAILED", str(error), current["physical_id"])
             return
         if answer_id != current["physical_id"]:
-            stale = {**current, "logical_id": logical_id}
-            self._operations.delete_all(
-                {**record, "resources": {f"{logical_id}#stale": stale}}, [f"{logical_id}#stale"], keep_retained=False
-            )
+            stale: ResourceRecord = {**current, "logical_id": logical_id}
+            staged: StackRecord = {**record, "resources": {f"{logical_id}#stale": stale}}
+            self._operations.delete_all(staged, [f"{logical_id}#stale"], keep_retained=False)
         record["resources"][logical_id] = {**old, "physical_id": answer_id, "attributes": data}
         self._operations.emit(record, logical_id, old["type"], "UPDATE_COMPLETE", "", answer_id)
 
-    def _finish(self, record: dict[str, Any], deployment: Deployment) -> None:
+    def _finish(self, record: StackRecord, deployment: Deployment) -> None:
         record["outputs"], record["exports"] = self._outputs(record, deployment.template)
         context = self._context.intrinsics(record, deployment.template)
         record["export_names"] = {
@@ -234,7 +238,7 @@ class StackDeployment:
         }
         self._state.save()
 
-    def _outputs(self, record: dict[str, Any], template: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    def _outputs(self, record: StackRecord, template: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """The template's outputs and exports, resolved against the stack as it is now."""
         context = self._context.intrinsics(record, template)
         outputs, found = {}, {}
@@ -249,7 +253,7 @@ class StackDeployment:
         return outputs, found
 
     def wanted_resources(
-        self, record: dict[str, Any], template: dict[str, Any], settled: Settled | None = None
+        self, record: StackRecord, template: dict[str, Any], settled: Settled | None = None
     ) -> list[str]:
         """The template's resources whose Condition holds (with these parameters, or the stack's)."""
         context = self._context.intrinsics(record, template, settled)

@@ -33,7 +33,7 @@ from .resource_operations import ResourceOperations
 from .response_server import ResponseServer
 from .services import Services
 from .settings import Progress, Settings
-from .state import StackState
+from .state import StackRecord, StackState
 
 
 class StackEngine:
@@ -70,7 +70,7 @@ class StackEngine:
         self._custom = custom
 
     @property
-    def stacks(self) -> dict[str, dict[str, Any]]:
+    def stacks(self) -> dict[str, StackRecord]:
         return self._state.stacks
 
     @property
@@ -103,10 +103,15 @@ class StackEngine:
         record = self.stacks.get(stack_name)
         previous = Settled.from_record(record.get("parameters") if record else None).values
         settled = settle(template, given, previous, self.services.parameter)
-        probe: dict[str, Any] = {
+        probe: StackRecord = {
             "stack_name": stack_name,
             "stack_id": record["stack_id"] if record else "",
+            "template": template,
             "resources": {},
+            # what a stack record holds besides: the rules read none of it
+            "outputs": {},
+            "exports": {},
+            "creation_time": time.time(),
         }
         check_rules(template, self._context.intrinsics(probe, template, settled))
         return settled
@@ -127,12 +132,12 @@ class StackEngine:
         return self._deployment.update(deployment)
 
     def wanted_resources(
-        self, record: dict[str, Any], template: dict[str, Any], settled: Settled | None = None
+        self, record: StackRecord, template: dict[str, Any], settled: Settled | None = None
     ) -> list[str]:
         """The template's resources whose Condition holds (with these parameters, or the stack's)."""
         return self._deployment.wanted_resources(record, template, settled)
 
-    def review_stack(self, stack_name: str, description: str = "") -> dict[str, Any]:
+    def review_stack(self, stack_name: str, description: str = "") -> StackRecord:
         """A stack made by a CREATE change set, REVIEW_IN_PROGRESS until the change set runs."""
         with self._state.lock:
             record = new_record(stack_name, self.settings)
@@ -182,7 +187,7 @@ class StackEngine:
         )
         self._context.stack_event(record, failed, reason)
 
-    def _retire(self, record: dict[str, Any]) -> None:
+    def _retire(self, record: StackRecord) -> None:
         """A deleted stack: gone by name, found by id, its change sets gone."""
         with self._state.lock:
             if self.stacks.get(record["stack_name"]) is record:

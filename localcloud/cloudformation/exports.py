@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .state import StackRecord
+
 
 def imported_names(template: Any) -> Iterator[str]:
     """The export names a template imports (literal `Fn::ImportValue` names, as CDK writes them)."""
@@ -19,7 +21,7 @@ def imported_names(template: Any) -> Iterator[str]:
             yield from imported_names(item)
 
 
-def importers(stacks: Mapping[str, dict[str, Any]], exporter: str) -> dict[str, str]:
+def importers(stacks: Mapping[str, StackRecord], exporter: str) -> dict[str, str]:
     """Export name -> the stack importing it, over every stack but the exporter."""
     found: dict[str, str] = {}
     for name, record in stacks.items():

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .intrinsics import Context, TemplateError, resolve
+from .state import SettledRecord
 
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 LIST_TYPES = ("CommaDelimitedList", "List<")
@@ -43,12 +44,13 @@ class Settled:
             typed[name] = value.split(",") if inner.startswith(LIST_TYPES) else value
         return typed
 
-    def as_record(self) -> dict[str, Any]:
+    def as_record(self) -> SettledRecord:
         return {"values": self.values, "resolved": self.resolved, "ssm_types": sorted(self.ssm_types)}
 
     @staticmethod
-    def from_record(record: Mapping[str, Any] | None) -> Settled:
-        record = record or {}
+    def from_record(record: SettledRecord | None) -> Settled:
+        if record is None:
+            return Settled({}, {}, frozenset())
         return Settled(
             dict(record.get("values", {})), dict(record.get("resolved", {})), frozenset(record.get("ssm_types", []))
         )

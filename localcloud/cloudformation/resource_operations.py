@@ -19,6 +19,7 @@ from .errors import Cancelled, ResourceFailed
 from .graph import dependencies, run_graph
 from .intrinsics import resolve
 from .resources import ResourceRequest
+from .state import ResourceRecord, StackRecord
 
 
 def invented_id(stack: str, logical_id: str) -> str:
@@ -34,7 +35,7 @@ class ResourceOperations:
         self._state = context.state
         self._custom = context.custom
 
-    def resolve_properties(self, record: dict[str, Any], deployment: Deployment, logical_id: str) -> dict[str, Any]:
+    def resolve_properties(self, record: StackRecord, deployment: Deployment, logical_id: str) -> dict[str, Any]:
         definition = deployment.template["Resources"][logical_id]
         with self._state.lock:
             resolved = resolve(definition.get("Properties", {}), self._context.intrinsics(record, deployment.template))
@@ -42,18 +43,24 @@ class ResourceOperations:
 
     # --- create, update, delete ----------------------------------------------------------------
 
-    def create(self, record: dict[str, Any], deployment: Deployment, logical_id: str, cancel: threading.Event) -> None:
+    def create(self, record: StackRecord, deployment: Deployment, logical_id: str, cancel: threading.Event) -> None:
         definition = deployment.template["Resources"][logical_id]
         resource_type = definition["Type"]
         stack = record["stack_name"]
         self.emit(record, logical_id, resource_type, "CREATE_IN_PROGRESS")
-        entry: dict[str, Any] = {
-            "type": resource_type,
-            "properties": {},
-            "deletion_policy": definition.get("DeletionPolicy", "Delete"),
-        }
+        properties: dict[str, Any] = {}  # until they are resolved
+
+        def entry(physical_id: str, attributes: dict[str, Any]) -> ResourceRecord:
+            return {
+                "type": resource_type,
+                "properties": properties,
+                "deletion_policy": definition.get("DeletionPolicy", "Delete"),
+                "physical_id": physical_id,
+                "attributes": attributes,
+            }
+
         try:
-            entry["properties"] = properties = self.resolve_properties(record, deployment, logical_id)
+            properties = self.resolve_properties(record, deployment, logical_id)
             if is_custom(resource_type):
                 physical_id, attributes = self._custom.create(record, logical_id, properties, cancel)
             else:
@@ -62,7 +69,7 @@ class ResourceOperations:
         except Cancelled:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
             invented = invented_id(stack, logical_id)
-            self._state.store(record, logical_id, {**entry, "physical_id": invented, "attributes": {}})
+            self._state.store(record, logical_id, entry(invented, {}))
             self.emit(record, logical_id, resource_type, "CREATE_FAILED", "Resource creation cancelled", invented)
             raise
         except ResourceFailed as error:
@@ -70,18 +77,18 @@ class ResourceOperations:
             if is_custom(resource_type) or error.physical_id:
                 # The rollback Delete carries the FAILED answer's id; with no answer, an invented one.
                 physical_id = error.physical_id or invented_id(stack, logical_id)
-                self._state.store(record, logical_id, {**entry, "physical_id": physical_id, "attributes": {}})
+                self._state.store(record, logical_id, entry(physical_id, {}))
             self.emit(record, logical_id, resource_type, "CREATE_FAILED", str(error), physical_id)
             raise
         except Exception as error:
             self.emit(record, logical_id, resource_type, "CREATE_FAILED", str(error))
             raise
-        self._state.store(record, logical_id, {**entry, "physical_id": physical_id, "attributes": attributes})
+        self._state.store(record, logical_id, entry(physical_id, attributes))
         self.emit(record, logical_id, resource_type, "CREATE_COMPLETE", "", physical_id)
 
     def update(
         self,
-        record: dict[str, Any],
+        record: StackRecord,
         deployment: Deployment,
         logical_id: str,
         properties: dict[str, Any],
@@ -110,7 +117,7 @@ class ResourceOperations:
             self.emit(record, logical_id, resource_type, "UPDATE_FAILED", str(error), current["physical_id"])
             raise
         replaced = bool(physical_id != current["physical_id"])
-        entry = {
+        entry: ResourceRecord = {
             "type": resource_type,
             "properties": properties,
             "physical_id": physical_id,
@@ -121,7 +128,7 @@ class ResourceOperations:
         self.emit(record, logical_id, resource_type, "UPDATE_COMPLETE", "replaced" if replaced else "", physical_id)
         return replaced
 
-    def delete_all(self, record: dict[str, Any], logical_ids: list[str], *, keep_retained: bool) -> list[str]:
+    def delete_all(self, record: StackRecord, logical_ids: list[str], *, keep_retained: bool) -> list[str]:
         """Delete these resources, dependents first; the failures, as text.
 
         Keys are logical ids, or "<id>#old" for what a cleanup deletes: the template names them by id.
@@ -162,7 +169,7 @@ class ResourceOperations:
         run_graph(list(reversed(targets)), dependents, delete)
         return problems
 
-    def delete_one(self, record: dict[str, Any], logical_id: str, entry: dict[str, Any]) -> None:
+    def delete_one(self, record: StackRecord, logical_id: str, entry: ResourceRecord) -> None:
         if is_custom(entry["type"]):
             self._custom.invoke(
                 record, logical_id, "Delete", entry["properties"], threading.Event(), physical_id=entry["physical_id"]
@@ -172,7 +179,7 @@ class ResourceOperations:
 
     def emit(
         self,
-        record: dict[str, Any],
+        record: StackRecord,
         logical_id: str,
         resource_type: str,
         status: str,

@@ -1,10 +1,16 @@
 """The stacks, their change sets and their events, kept in files so that a restart keeps them.
 
-A stack's record is a plain dict, so that it round-trips through JSON and deploy, redeploy and
-destroy can be separate commands (or a restarted endpoint):
-`{stack_name, stack_id, status, status_reason, template, template_body, parameters, resources:
-{logical id: entry}, outputs, exports, ...}`, where an entry is
-`{type, properties, physical_id, attributes, deletion_policy}`.
+Each record is a plain dict, so that it round-trips through JSON and deploy, redeploy and destroy
+can be separate commands (or a restarted endpoint). The TypedDicts here name every key a record
+may hold, and its type; the files hold exactly these keys:
+
+- `StackRecord`: a stack, with its `resources` by logical id (each a `ResourceRecord`), the last
+  status of each (`ResourceStatus`), its parameters as settled (`SettledRecord`), its outputs and
+  exports;
+- `ChangeSetRecord`: a change set, under the API's names, and the engine's own keys beside them;
+- `StackEvent`: one stack event, under the API's names.
+
+Where they are kept:
 
 - `stacks`: every stack by name that is not deleted (ROLLBACK_COMPLETE and REVIEW_IN_PROGRESS
   included, as CloudFormation keeps them), in the state file itself (`{name: record}`);
@@ -13,18 +19,111 @@ destroy can be separate commands (or a restarted endpoint):
 - events: per stack id, oldest first, appended to `<stem>-events.jsonl`.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the records' `NotRequired` keys are then known at run
+# time too (`__optional_keys__`), as a test of the files' shape reads them.
 import json
 import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 # Stacks whose resources and exports count: not a stack waiting for its first change set, nor
 # one whose creation was rolled back.
 NOT_DEPLOYED = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "DELETE_COMPLETE")
+
+
+class ResourceRecord(TypedDict):
+    """One resource of a stack, as its last create or update left it."""
+
+    type: str
+    properties: dict[str, Any]  # as resolved, what the next update compares with
+    physical_id: str
+    attributes: dict[str, Any]  # what Fn::GetAtt returns
+    deletion_policy: str
+    # the resource's logical id, on a copy staged under another key ("<id>#old") for a delete
+    logical_id: NotRequired[str]
+
+
+class ResourceStatus(TypedDict):
+    """A resource's last event, what DescribeStackResources shows of it."""
+
+    status: str
+    reason: str
+    timestamp: float
+
+
+class SettledRecord(TypedDict):
+    """A stack operation's parameters (`parameters.Settled`)."""
+
+    values: dict[str, str]
+    resolved: dict[str, str]
+    ssm_types: list[str]
+
+
+class StackRecord(TypedDict):
+    """One stack. `deployment.new_record` writes the required keys; its operations add the others."""
+
+    stack_name: str
+    stack_id: str
+    template: dict[str, Any]
+    resources: dict[str, ResourceRecord]
+    outputs: dict[str, str]
+    exports: dict[str, str]  # export name -> value
+    creation_time: float
+    status: NotRequired[str]  # the stack's last event's
+    status_reason: NotRequired[str]
+    template_body: NotRequired[str | None]  # as submitted; None for a template from a cloud assembly
+    parameters: NotRequired[SettledRecord]
+    description: NotRequired[str]
+    change_set_id: NotRequired[str]  # the change set last executed
+    export_names: NotRequired[dict[str, str]]  # output id -> its export's name
+    resource_status: NotRequired[dict[str, ResourceStatus]]
+    capabilities: NotRequired[list[str]]
+    tags: NotRequired[list[dict[str, str]]]
+    last_updated_time: NotRequired[float]
+    deletion_time: NotRequired[float]
+
+
+class ChangeSetRecord(TypedDict):
+    """One change set: what DescribeChangeSet shows, under the API's names, then the engine's own."""
+
+    ChangeSetId: str
+    ChangeSetName: str
+    StackId: str
+    StackName: str
+    Description: str | None
+    Parameters: list[dict[str, Any]]
+    CreationTime: float
+    ExecutionStatus: str
+    Status: str
+    StatusReason: str | None
+    NotificationARNs: list[str]
+    Capabilities: list[str]
+    Tags: list[dict[str, str]]
+    Changes: list[dict[str, Any]]
+    IncludeNestedStacks: bool
+    ImportExistingResources: bool
+    ChangeSetType: str
+    template: dict[str, Any]
+    template_body: str
+    settled: SettledRecord
+    client_token: str | None
+
+
+class StackEvent(TypedDict):
+    """One stack event, as DescribeStackEvents shows it."""
+
+    StackId: str
+    EventId: str
+    StackName: str
+    LogicalResourceId: str
+    PhysicalResourceId: str
+    ResourceType: str
+    Timestamp: float
+    ResourceStatus: str
+    ResourceStatusReason: NotRequired[str]
+    ResourceProperties: NotRequired[str]  # JSON
 
 
 class StackState:
@@ -32,10 +131,10 @@ class StackState:
 
     def __init__(self, state_file: Path | None = None) -> None:
         self.lock = threading.RLock()
-        self.stacks: dict[str, dict[str, Any]] = {}
-        self.deleted: dict[str, dict[str, Any]] = {}
-        self.change_sets: dict[str, dict[str, Any]] = {}
-        self.events: dict[str, list[dict[str, Any]]] = {}
+        self.stacks: dict[str, StackRecord] = {}
+        self.deleted: dict[str, StackRecord] = {}
+        self.change_sets: dict[str, ChangeSetRecord] = {}
+        self.events: dict[str, list[StackEvent]] = {}
         self._state_file = state_file
         self._history_file = state_file.with_name(f"{state_file.stem}-history.json") if state_file else None
         self._events_file = state_file.with_name(f"{state_file.stem}-events.jsonl") if state_file else None
@@ -47,7 +146,7 @@ class StackState:
         if self._events_file is not None and self._events_file.exists():
             for line in self._events_file.read_text().splitlines():
                 if line.strip():
-                    event = json.loads(line)
+                    event: StackEvent = json.loads(line)
                     self.events.setdefault(event["StackId"], []).append(event)
 
     def save(self) -> None:
@@ -60,12 +159,12 @@ class StackState:
                     temporary.write_text(json.dumps(content, indent=1))
                     temporary.replace(path)
 
-    def store(self, record: dict[str, Any], logical_id: str, entry: dict[str, Any]) -> None:
+    def store(self, record: StackRecord, logical_id: str, entry: ResourceRecord) -> None:
         with self.lock:
             record["resources"][logical_id] = entry
             self.save()
 
-    def deployed(self) -> dict[str, dict[str, Any]]:
+    def deployed(self) -> dict[str, StackRecord]:
         """The stacks whose resources exist (by name)."""
         with self.lock:
             return {name: record for name, record in self.stacks.items() if record.get("status") not in NOT_DEPLOYED}
@@ -78,16 +177,16 @@ class StackState:
                 found.update(record.get("exports", {}))
             return found
 
-    def function(self, arn: str) -> dict[str, Any] | None:
+    def function(self, arn: str) -> ResourceRecord | None:
         """The deployed AWS::Lambda::Function with this ARN, from any stack."""
         with self.lock:
             for record in self.stacks.values():
                 for entry in record["resources"].values():
                     if entry["type"] == "AWS::Lambda::Function" and entry["attributes"].get("Arn") == arn:
-                        return dict(entry)
+                        return entry.copy()
         return None
 
-    def find(self, name_or_id: str) -> dict[str, Any] | None:
+    def find(self, name_or_id: str) -> StackRecord | None:
         """A stack by name (not deleted) or by stack id (deleted ones too)."""
         with self.lock:
             if name_or_id.startswith("arn:"):
@@ -101,21 +200,21 @@ class StackState:
 
     def add_event(
         self,
-        record: dict[str, Any],
+        record: StackRecord,
         logical_id: str,
         physical_id: str,
         resource_type: str,
         status: str,
         reason: str = "",
         properties: Any = None,
-    ) -> dict[str, Any]:
+    ) -> StackEvent:
         """Record one stack event; timestamps never go backwards within a stack."""
         with self.lock:
             events = self.events.setdefault(record["stack_id"], [])
             now = time.time()
             if events and now <= events[-1]["Timestamp"]:
                 now = events[-1]["Timestamp"] + 0.001
-            event: dict[str, Any] = {
+            event: StackEvent = {
                 "StackId": record["stack_id"],
                 "EventId": str(uuid.uuid4()),
                 "StackName": record["stack_name"],
@@ -136,6 +235,6 @@ class StackState:
                     file.write(json.dumps(event) + "\n")
             return event
 
-    def events_of(self, stack_id: str) -> list[dict[str, Any]]:
+    def events_of(self, stack_id: str) -> list[StackEvent]:
         with self.lock:
             return list(self.events.get(stack_id, []))

@@ -188,10 +188,9 @@ class Harness:
 
     def stack_trackers(self, stack: str = "E2E") -> dict[str, str]:
         """Logical id -> tracker ARN, as the deployed stack records them."""
-        record = self.engine.stacks.get(stack, {"resources": {}})
-        return {
-            logical_id: r["physical_id"] for logical_id, r in record["resources"].items() if r["type"] == TRACKER_TYPE
-        }
+        record = self.engine.stacks.get(stack)
+        resources = record["resources"] if record is not None else {}
+        return {logical_id: r["physical_id"] for logical_id, r in resources.items() if r["type"] == TRACKER_TYPE}
 
     def requests(self, logical_id: str = "") -> list[str]:
         return [i.request_type for i in self.engine.invocations if not logical_id or i.logical_id == logical_id]

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 
 from localcloud.cloudformation import exports
+from localcloud.cloudformation.deployment import new_record
 from localcloud.cloudformation.errors import ResourceFailed
 from localcloud.cloudformation.intrinsics import TemplateError
 from localcloud.cloudformation.resources import NATIVE_TYPES, ResourceRequest, native_type
 from localcloud.cloudformation.services import ParameterNotFound, Services
+from localcloud.cloudformation.settings import Settings
 from localcloud.endpoint import BOOTSTRAP_VERSION, Endpoint, version_parameter
 
 REGION = "eu-west-1"
@@ -97,10 +99,8 @@ def test_the_local_cloud_is_bootstrapped_with_the_version_the_cli_writes(service
 
 
 def test_an_export_in_use_is_neither_changed_nor_removed():
-    stacks: dict[str, dict[str, Any]] = {
-        "Producer": {"template": {}},
-        "Consumer": {"template": {"Resources": {"R": {"Properties": {"Value": {"Fn::ImportValue": "Shared"}}}}}},
-    }
+    stacks = {name: new_record(name, Settings()) for name in ("Producer", "Consumer")}
+    stacks["Consumer"]["template"] = {"Resources": {"R": {"Properties": {"Value": {"Fn::ImportValue": "Shared"}}}}}
     in_use = exports.importers(stacks, "Producer")
     assert in_use == {"Shared": "Consumer"}
     assert exports.refusals({"Shared": "a", "Free": "x"}, {"Shared": "a", "Free": "y"}, in_use) == []

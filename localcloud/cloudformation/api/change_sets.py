@@ -21,7 +21,7 @@ from ..parameters import ParameterError, Settled
 from ..query import ApiError, validation_error
 from ..resources import NATIVE_TYPES
 from ..settings import Settings
-from ..state import NOT_DEPLOYED
+from ..state import NOT_DEPLOYED, ChangeSetRecord, StackRecord
 from .capabilities import check_capabilities
 from .operations import Operations
 from .records import (
@@ -47,9 +47,9 @@ def create_change_set(
     change_set_type = request.get("ChangeSetType", "UPDATE")
     token = request.get("ClientToken")
     if token:
-        for change_set in engine.state.change_sets.values():
-            if change_set.get("client_token") == token and change_set["StackName"] == stack_name:
-                return {"Id": change_set["ChangeSetId"], "StackId": change_set["StackId"]}
+        for earlier in engine.state.change_sets.values():
+            if earlier.get("client_token") == token and earlier["StackName"] == stack_name:
+                return {"Id": earlier["ChangeSetId"], "StackId": earlier["StackId"]}
     if not name[:1].isalpha() or not all(c.isalnum() or c == "-" for c in name) or len(name) > 128:
         raise validation_error(
             f"1 validation error detected: Value '{name}' at 'changeSetName' failed to satisfy constraint: "
@@ -72,7 +72,7 @@ def create_change_set(
     if record is None:
         record = engine.review_stack(logical_name, str(template.get("Description", "")))
     changes, empty = _changes(engine, record, template, settled)
-    change_set = {
+    change_set: ChangeSetRecord = {
         "ChangeSetId": f"arn:aws:cloudformation:{settings.region}:{settings.account}:changeSet/{name}/{uuid.uuid4()}",
         "ChangeSetName": name,
         "StackId": record["stack_id"],
@@ -100,7 +100,7 @@ def create_change_set(
     return {"Id": change_set["ChangeSetId"], "StackId": record["stack_id"]}
 
 
-def _stack_to_change(engine: StackEngine, stack_name: str, name: str, change_set_type: str) -> dict[str, Any] | None:
+def _stack_to_change(engine: StackEngine, stack_name: str, name: str, change_set_type: str) -> StackRecord | None:
     """The stack a change set named `name` may change: None for a CREATE of a new stack; refused
     when the type, the stack's status or another change set of that name forbids it."""
     record = engine.state.find(stack_name)
@@ -136,7 +136,7 @@ def _stack_to_change(engine: StackEngine, stack_name: str, name: str, change_set
 
 
 def _changes(
-    engine: StackEngine, record: dict[str, Any], template: dict[str, Any], settled: Settled
+    engine: StackEngine, record: StackRecord, template: dict[str, Any], settled: Settled
 ) -> tuple[list[dict[str, Any]], bool]:
     """The change set's Changes, and whether it changes nothing at all."""
     deployed = record.get("resources", {}) if record.get("status") not in NOT_DEPLOYED else {}

@@ -14,6 +14,7 @@ from typing import Any
 from ..engine import StackEngine
 from ..parameters import Settled
 from ..query import validation_error
+from ..state import ResourceStatus, StackRecord
 from .capabilities import capabilities_needed
 from .records import find_change_set, find_stack, shown_parameters, submitted_body
 from .template_source import refuse_unrunnable, requested_template
@@ -31,7 +32,7 @@ def describe_stacks(engine: StackEngine, request: dict[str, Any]) -> dict[str, A
     return {"Stacks": [_stack(record) for record in records]}
 
 
-def _stack(record: dict[str, Any]) -> dict[str, Any]:
+def _stack(record: StackRecord) -> dict[str, Any]:
     template = record.get("template", {})
     outputs = []
     for key, value in record.get("outputs", {}).items():
@@ -146,14 +147,19 @@ def describe_stack_resource(engine: StackEngine, request: dict[str, Any]) -> dic
     raise validation_error(f"Resource {request['LogicalResourceId']} does not exist for stack {request['StackName']}")
 
 
-def _resource_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
+def _resource_rows(record: StackRecord) -> list[dict[str, Any]]:
     """The stack's resources, and those that failed to be created, as ListStackResources shows them."""
     statuses = record.get("resource_status", {})
     rows = []
     for logical_id in dict.fromkeys([*record.get("resources", {}), *statuses]):
         entry = record["resources"].get(logical_id)
-        status = statuses.get(logical_id, {})
-        if entry is None and not str(status.get("status", "")).endswith("FAILED"):
+        # a resource with no event of its own is shown as created with the stack
+        status: ResourceStatus = statuses.get(logical_id) or {
+            "status": "CREATE_COMPLETE",
+            "reason": "",
+            "timestamp": record.get("creation_time", time.time()),
+        }
+        if entry is None and not status["status"].endswith("FAILED"):
             continue
         rows.append(
             {
@@ -162,9 +168,9 @@ def _resource_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
                 "ResourceType": entry["type"]
                 if entry
                 else record["template"].get("Resources", {}).get(logical_id, {}).get("Type", ""),
-                "LastUpdatedTimestamp": status.get("timestamp", record.get("creation_time", time.time())),
-                "ResourceStatus": status.get("status", "CREATE_COMPLETE"),
-                "ResourceStatusReason": status.get("reason") or None,
+                "LastUpdatedTimestamp": status["timestamp"],
+                "ResourceStatus": status["status"],
+                "ResourceStatusReason": status["reason"] or None,
                 "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
             }
         )

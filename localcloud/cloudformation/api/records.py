@@ -13,6 +13,7 @@ from typing import Any
 from ..engine import StackEngine
 from ..parameters import Settled
 from ..query import ApiError, validation_error
+from ..state import ChangeSetRecord, StackRecord
 
 EXECUTED = ("EXECUTE_IN_PROGRESS", "EXECUTE_COMPLETE", "EXECUTE_FAILED")
 
@@ -53,7 +54,7 @@ SUMMARY_MEMBERS = (
 )
 
 
-def find_stack(engine: StackEngine, name: str, message: str = "Stack with id {} does not exist") -> dict[str, Any]:
+def find_stack(engine: StackEngine, name: str, message: str = "Stack with id {} does not exist") -> StackRecord:
     """The stack a request names; a ValidationError in the operation's own words otherwise."""
     record = engine.state.find(name)
     if record is None:
@@ -61,7 +62,7 @@ def find_stack(engine: StackEngine, name: str, message: str = "Stack with id {} 
     return record
 
 
-def find_change_set(engine: StackEngine, name: str, stack_name: str | None) -> dict[str, Any]:
+def find_change_set(engine: StackEngine, name: str, stack_name: str | None) -> ChangeSetRecord:
     """A change set by ARN, or by name on its stack; ChangeSetNotFound (404) otherwise."""
     change_sets = engine.state.change_sets
     if name.startswith("arn:"):
@@ -84,7 +85,7 @@ def find_change_set(engine: StackEngine, name: str, stack_name: str | None) -> d
     return found
 
 
-def submitted_body(record: dict[str, Any]) -> str:
+def submitted_body(record: StackRecord) -> str:
     """The template as it was submitted; as JSON for a stack deployed from a cloud assembly."""
     body = record.get("template_body")
     return body if isinstance(body, str) else json.dumps(record.get("template", {}), indent=1)

@@ -15,13 +15,13 @@ from botocore.exceptions import ClientError
 from ..engine import StackEngine
 from ..graph import TemplateRefused, check_template
 from ..query import validation_error
-from ..state import NOT_DEPLOYED
+from ..state import NOT_DEPLOYED, StackRecord
 from ..templates import TemplateFormatError, parse_template, s3_location
 from .records import submitted_body
 
 
 def requested_template(
-    engine: StackEngine, endpoint_url: str, request: dict[str, Any], record: dict[str, Any] | None
+    engine: StackEngine, endpoint_url: str, request: dict[str, Any], record: StackRecord | None
 ) -> tuple[dict[str, Any], str]:
     """The template and its body as submitted; a ValidationError when there is none, or it is not one."""
     if request.get("UsePreviousTemplate"):

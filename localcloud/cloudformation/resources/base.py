@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..services import Services
+from ..state import ResourceRecord
 
 Result = tuple[str, dict[str, Any]]  # physical id, attributes (what Fn::GetAtt returns)
 
@@ -49,8 +50,8 @@ class NativeType:
     def create(self, request: ResourceRequest) -> Result:
         raise NotImplementedError
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         return str(current["physical_id"]), dict(current["attributes"])
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         return None

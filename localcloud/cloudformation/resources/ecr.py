@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
+from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result, generated_name
 
 
@@ -37,14 +38,14 @@ class Repository(NativeType):
         self._configure(name, properties)
         return name, {"Arn": repository["repositoryArn"], "RepositoryUri": repository["repositoryUri"]}
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         name = request.properties.get("RepositoryName") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)
         self._configure(str(name), request.properties)
         return str(name), dict(current["attributes"])
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         force = str(entry["properties"].get("EmptyOnDelete", False)).lower() == "true"
         try:
             self.services.client("ecr").delete_repository(repositoryName=entry["physical_id"], force=force)

@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
+from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result, generated_name
 
 LOG = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Role(NativeType):
         self._attach(name, properties)
         return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         name = request.properties.get("RoleName") or current["physical_id"]
         if name != current["physical_id"] or request.properties.get("Path", "/") != current["properties"].get(
             "Path", "/"
@@ -68,7 +69,7 @@ class Role(NativeType):
         self._attach(name, request.properties)
         return name, dict(current["attributes"])
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         name = entry["physical_id"]
         iam = self.services.client("iam")
         try:
@@ -120,12 +121,12 @@ class Policy(NativeType):
         self._put(request.properties)
         return physical_id, {}
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         self._remove(current["properties"], keep=request.properties)
         self._put(request.properties)
         return str(current["physical_id"]), {}
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         self._remove(entry["properties"], keep={})
 
     def _put(self, properties: dict[str, Any]) -> None:
@@ -177,7 +178,7 @@ class ManagedPolicy(NativeType):
         self._attach(arn, properties)
         return arn, {"PolicyArn": arn}
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         old = current["properties"]
         if any(request.properties.get(prop) != old.get(prop) for prop in self.replaced_by):
             return self.create(request)
@@ -194,7 +195,7 @@ class ManagedPolicy(NativeType):
         self._attach(arn, request.properties)
         return arn, {"PolicyArn": arn}
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         iam = self.services.client("iam")
         arn = entry["physical_id"]
         try:

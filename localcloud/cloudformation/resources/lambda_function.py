@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
 from ..intrinsics import TemplateError
+from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result, generated_name
 
 # The attribute under which the local cloud keeps the function's code directory.
@@ -35,7 +36,7 @@ class Function(NativeType):
         arn = f"arn:aws:lambda:{self.services.region}:{self.services.account}:function:{name}"
         return name, {"Arn": arn, ASSET_ATTRIBUTE: str(self._code(request))}
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         if request.properties.get("FunctionName", current["physical_id"]) != current["physical_id"]:
             return self.create(request)
         # new code or configuration, the same function: name and ARN stay

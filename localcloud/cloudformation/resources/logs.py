@@ -7,6 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
+from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result, generated_name
 
 
@@ -26,14 +27,14 @@ class LogGroup(NativeType):
         self._retention(name, request.properties)
         return name, {"Arn": f"arn:aws:logs:{region}:{account}:log-group:{name}:*"}
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         name = request.properties.get("LogGroupName") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)
         self._retention(str(name), request.properties)
         return str(name), dict(current["attributes"])
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         try:
             self.services.client("logs").delete_log_group(logGroupName=entry["physical_id"])
         except ClientError as error:

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
+from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result
 
 WAIT_SECONDS = 300
@@ -39,7 +40,7 @@ class DatasetGroup(NativeType):
             raise ResourceFailed(f"dataset group {arn} ended in {status}", physical_id=arn)
         return arn, {"DatasetGroupArn": arn}
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         old, new = current.get("properties", {}), request.properties
         if any(old.get(name) != new.get(name) for name in self.replaced_by):
             return self.create(request)
@@ -59,7 +60,7 @@ class DatasetGroup(NativeType):
         except ClientError as error:
             raise ResourceFailed(str(error), physical_id=arn) from None
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         arn = entry["physical_id"]
         try:
             self.services.client("personalize").delete_dataset_group(datasetGroupArn=arn)

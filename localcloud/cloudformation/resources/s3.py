@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import ResourceFailed
+from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result, generated_name
 
 LOG = logging.getLogger(__name__)
@@ -39,14 +40,14 @@ class Bucket(NativeType):
         self._configure(name, request.properties)
         return name, self._attributes(name)
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         name = request.properties.get("BucketName") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)
         self._configure(name, request.properties)
         return str(name), self._attributes(str(name))
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         try:
             self.services.client("s3").delete_bucket(Bucket=entry["physical_id"])
         except ClientError as error:
@@ -110,13 +111,13 @@ class BucketPolicy(NativeType):
         self._put(request.properties)
         return generated_name(request), {}
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         if request.properties["Bucket"] != current["properties"]["Bucket"]:
             return self.create(request)
         self._put(request.properties)
         return str(current["physical_id"]), {}
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         try:
             self.services.client("s3").delete_bucket_policy(Bucket=entry["properties"]["Bucket"])
         except ClientError as error:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import ResourceFailed
+from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result, generated_name
 
 
@@ -18,13 +17,13 @@ class Parameter(NativeType):
             raise ResourceFailed(f"{name} already exists")
         return self._put(name, request)
 
-    def update(self, request: ResourceRequest, current: dict[str, Any]) -> Result:
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
         name = request.properties.get("Name") or current["physical_id"]
         if name != current["physical_id"]:
             return self.create(request)  # a new name replaces the parameter; cleanup deletes the old
         return self._put(str(name), request)
 
-    def delete(self, entry: dict[str, Any]) -> None:
+    def delete(self, entry: ResourceRecord) -> None:
         self.services.delete_parameter(entry["physical_id"])
 
     def _put(self, name: str, request: ResourceRequest) -> Result:
