@@ -195,6 +195,7 @@ class StackEngine:
             record["deletion_time"] = time.time()
             record["resources"], record["outputs"], record["exports"] = {}, {}, {}
             record.pop("resource_status", None)
+            record.pop("export_names", None)
             self._state.deleted[record["stack_id"]] = record
             for change_set_id, change_set in list(self._state.change_sets.items()):
                 if change_set["StackId"] == record["stack_id"]:

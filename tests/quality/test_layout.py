@@ -126,3 +126,20 @@ def test_the_handlers_modules_import_only_those_before_them_in_the_design():
         if later:
             later_imports[name] = later
     assert later_imports == {}
+
+
+DESIGN = ROOT / "docs" / "design.md"
+
+
+def test_the_design_names_every_module():
+    """docs/design.md's package map ("Packages, and where each thing lives") names each module by
+    its file name, so a newcomer finds every file there."""
+    text = DESIGN.read_text()
+    unnamed = sorted(
+        str(path.relative_to(ROOT))
+        for path in MODULES.values()
+        if path.name != "__init__.py"
+        and f"`{path.name}`" not in text
+        and f"`{path.parent.name}/{path.name}`" not in text
+    )
+    assert unnamed == []
