@@ -30,7 +30,7 @@ from .cloudformation import CloudFormationService
 from .journal import Journal
 from .lambda_api import LambdaService
 from .moto_services import MOTO_SERVICES, MotoServices, reset_moto
-from .personalize import PersonalizeService
+from .personalize import EndpointS3Writer, PersonalizeService
 from .router import Router
 
 LOG = logging.getLogger("localcloud.endpoint")
@@ -99,6 +99,9 @@ class Endpoint:
         )
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        # export jobs write to this endpoint's S3 (a writer another endpoint gave is replaced)
+        if self.personalize.put_object is None or isinstance(self.personalize.put_object, EndpointS3Writer):
+            self.personalize.put_object = EndpointS3Writer(self.url, region)
         self.cloudformation = CloudFormationApi(self.url, state_dir, settings or Settings(region=region))
         self._router.services["cloudformation"] = CloudFormationService(self.cloudformation)
         # a short poll: stop() waits for the serving loop to notice, and tests start and stop often

@@ -3,15 +3,25 @@ and descriptions they share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .event_log import EventLog
 from .faults import FaultInjector
 from .model import ServiceError
-from .state import State
+from .state import DatasetRecord, ExportJobRecord, SchemaRecord, State
 from .statuses import Clock
 
 MAX_TAGS_PER_RESOURCE = 50  # the developer guide's limit; `aws:` tags do not count
+
+# Where an export job writes: put_object(bucket, key, body). The endpoint gives one that writes to
+# its S3; it raises ObjectWriteFailed (or any error) when the object cannot be written.
+ObjectWriter = Callable[[str, str, bytes], None]
+
+
+class ObjectWriteFailed(Exception):
+    """An object an export job writes could not be written; the message says why, for its failureReason."""
 
 
 @dataclass
@@ -21,6 +31,8 @@ class Backend:
     injector: FaultInjector
     region: str
     account: str
+    events: EventLog
+    put_object: ObjectWriter | None = None
 
     def arn(self, resource: str) -> str:
         return f"arn:aws:personalize:{self.region}:{self.account}:{resource}"
@@ -43,6 +55,41 @@ class Backend:
         if tracker is None or (read and not self.visible(tracker)):
             raise self.not_found(arn)
         return tracker
+
+    def schema(self, arn: str) -> SchemaRecord:
+        schema = self.state.schemas.get(arn)
+        if schema is None:
+            raise self.not_found(arn)
+        return schema
+
+    def live_datasets(self) -> dict[str, DatasetRecord]:
+        return self.clock.live(self.state.datasets)
+
+    def dataset(self, arn: str) -> DatasetRecord:
+        dataset = self.live_datasets().get(arn)
+        if dataset is None:
+            raise self.not_found(arn)
+        return dataset
+
+    def group_dataset(self, group_arn: str, dataset_type: str) -> DatasetRecord | None:
+        """The group's dataset of that type, if it has one."""
+        found = [
+            d
+            for d in self.live_datasets().values()
+            if d["datasetGroupArn"] == group_arn and d["datasetType"] == dataset_type
+        ]
+        return found[0] if found else None
+
+    def export_job(self, arn: str) -> ExportJobRecord:
+        job = self.state.export_jobs.get(arn)
+        if job is None:
+            raise self.not_found(arn)
+        return job
+
+    def clear_interactions(self, group_arn: str) -> None:
+        """The events recorded so far are no longer the group's data (its Interactions dataset or
+        the group itself is being deleted)."""
+        self.state.events_cleared[group_arn] = len(self.events)
 
     def visible(self, tracker: dict[str, Any]) -> bool:
         """Whether reads see the tracker yet; writes always do."""

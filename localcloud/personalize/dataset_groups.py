@@ -1,4 +1,4 @@
-"""Dataset groups: created ACTIVE after a while, never deleted while they hold a tracker."""
+"""Dataset groups: created ACTIVE after a while, never deleted while they hold a tracker or datasets."""
 
 from __future__ import annotations
 
@@ -53,5 +53,11 @@ class DatasetGroups:
             raise ServiceError("ResourceInUseException", f"Dataset group {arn} is {status}.")
         if any(t["datasetGroupArn"] == arn for t in backend.clock.live(backend.state.trackers).values()):
             raise ServiceError("ResourceInUseException", f"Dataset group {arn} has an event tracker. Delete it first.")
+        datasets = sorted(d["datasetArn"] for d in backend.live_datasets().values() if d["datasetGroupArn"] == arn)
+        if datasets:
+            raise ServiceError(
+                "ResourceInUseException", f"Dataset group {arn} has datasets: {', '.join(datasets)}. Delete them first."
+            )
+        backend.clear_interactions(arn)
         group["timeline"] += backend.clock.timeline(("dataset_group_deleting", DELETE_PENDING), ("", None))
         return {}

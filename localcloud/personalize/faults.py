@@ -13,6 +13,17 @@ from .rate_limits import RateLimits
 
 # The error a second tracker on a dataset group may get: the API reference names none.
 ONE_TRACKER_ERRORS = ("ResourceAlreadyExistsException", "LimitExceededException")
+# The error PutEvents answers for the trackingId of a tracker that is not ACTIVE (being created,
+# failed, being deleted): the API reference only says the tracker must be ACTIVE first.
+INACTIVE_TRACKER_ERRORS = ("ResourceNotFoundException", "ResourceInUseException", "InvalidInputException")
+# What PutEvents does with events for a dataset group that has no Interactions dataset yet: the
+# guide says to create the dataset first, and does not say what happens otherwise.
+EVENTS_WITHOUT_DATASET = ("accept", "refuse")
+CHOICES: dict[str, tuple[str, ...]] = {
+    "one_tracker_error": ONE_TRACKER_ERRORS,
+    "inactive_tracker_error": INACTIVE_TRACKER_ERRORS,
+    "events_without_dataset": EVENTS_WITHOUT_DATASET,
+}
 
 
 @dataclass
@@ -36,6 +47,12 @@ class Faults:
     # Where the documentation leaves the service's behaviour open, each variant can be chosen:
     # the error a second tracker on a dataset group gets (the API reference names none)
     one_tracker_error: str = "ResourceAlreadyExistsException"
+    # the error PutEvents answers for a tracker that is not ACTIVE: the data plane does not know
+    # a trackingId before its tracker is ready, as it does not know an unknown one
+    inactive_tracker_error: str = "ResourceNotFoundException"
+    # "accept": recorded for the tracker's dataset group, checked against the API alone, and
+    # exported once the group has an Interactions dataset; "refuse": ResourceNotFoundException
+    events_without_dataset: str = "accept"
     # seconds a new tracker stays invisible to reads (Describe, ListTags: not found; lists leave it out)
     read_lag: float = 0.0
 
@@ -55,8 +72,8 @@ class FaultInjector:
         for name, value in changes.items():
             if not hasattr(self.faults, name):
                 raise ValueError(f"unknown fault {name!r}")
-            if name == "one_tracker_error" and value not in ONE_TRACKER_ERRORS:
-                raise ValueError(f"one_tracker_error must be one of {', '.join(ONE_TRACKER_ERRORS)}")
+            if name in CHOICES and value not in CHOICES[name]:
+                raise ValueError(f"{name} must be one of {', '.join(CHOICES[name])}")
             if name == "rate_limits":
                 self._rate_limits.configure(value)
             setattr(self.faults, name, value)

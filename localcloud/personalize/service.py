@@ -1,7 +1,8 @@
 """The Personalize service: one entry for every operation, a call log, and the operator's view.
 
 Every call is validated against botocore's model, may be refused by a fault, runs under one
-lock, and is logged with its outcome; the state is saved after each successful call.
+lock, and is logged with its outcome; the state is saved after each successful call (the events
+PutEvents records are appended to their own file as they come, `event_log.py`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .backend import Backend
+from .backend import Backend, ObjectWriter
 from .clock import ControlledClock
 from .dataset_groups import DatasetGroups
+from .datasets import Datasets
+from .event_log import EventLog, RecordedEvent
 from .event_trackers import EventTrackers
 from .events import Events
+from .exports import ExportJobs
 from .faults import FaultInjector, Faults, Gates, RateLimited
 from .model import PERSONALIZE, PERSONALIZE_EVENTS, ServiceError, validate
+from .schemas import Schemas
 from .state import State
 from .statuses import Clock, Delays
 from .tags import Tags
@@ -37,7 +42,7 @@ class Call:
 def _target(params: Any) -> str:
     if not isinstance(params, dict):
         return ""
-    for key in ("eventTrackerArn", "resourceArn", "datasetGroupArn"):
+    for key in ("eventTrackerArn", "resourceArn", "datasetExportJobArn", "datasetArn", "schemaArn", "datasetGroupArn"):
         if isinstance(params.get(key), str):
             return str(params[key])
     return ""
@@ -48,6 +53,9 @@ class Personalize:
 
     Everything it times reads `clock` (by default a running one, which follows the wall clock);
     a test that watches a status window, the read lag or a rate limit passes a clock it controls.
+    `state_file` keeps the resources; the events go beside it (`<stem>-events.jsonl`).
+    `put_object(bucket, key, body)` is where export jobs write (the endpoint sets its S3's);
+    without one, an export job fails, saying so.
     """
 
     def __init__(
@@ -58,6 +66,7 @@ class Personalize:
         delays: Delays | None = None,
         state_file: Path | None = None,
         clock: ControlledClock | None = None,
+        put_object: ObjectWriter | None = None,
     ) -> None:
         self.region = region
         self.account = account
@@ -68,10 +77,26 @@ class Personalize:
         self._lock = threading.RLock()
         self._injector = FaultInjector(clock)
         self._state = State(state_file)
+        event_log = EventLog(state_file.with_name(f"{state_file.stem}-events.jsonl") if state_file else None)
         self._backend = Backend(
-            self._state, Clock(clock, self.delays, lambda: self._injector.faults.slow), self._injector, region, account
+            self._state,
+            Clock(clock, self.delays, lambda: self._injector.faults.slow),
+            self._injector,
+            region,
+            account,
+            event_log,
+            put_object,
         )
-        units = (DatasetGroups(self._backend), EventTrackers(self._backend), Tags(self._backend), Events(self._backend))
+        self._adopt_legacy_events()
+        units = (
+            DatasetGroups(self._backend),
+            EventTrackers(self._backend),
+            Tags(self._backend),
+            Events(self._backend),
+            Schemas(self._backend),
+            Datasets(self._backend),
+            ExportJobs(self._backend),
+        )
         self._operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             name: getattr(unit, name) for unit in units for name in unit.OPERATIONS
         }
@@ -81,8 +106,37 @@ class Personalize:
         return self._injector.faults
 
     @property
-    def events(self) -> list[dict[str, Any]]:
-        return self._state.events
+    def events(self) -> list[RecordedEvent]:
+        """Every event PutEvents recorded, oldest first."""
+        return self._backend.events.events
+
+    @property
+    def put_object(self) -> ObjectWriter | None:
+        return self._backend.put_object
+
+    @put_object.setter
+    def put_object(self, writer: ObjectWriter | None) -> None:
+        self._backend.put_object = writer
+
+    def _adopt_legacy_events(self) -> None:
+        """A state file written before the event log held the events: they move to the log."""
+        legacy, self._state.legacy_events = self._state.legacy_events, []
+        if legacy and not len(self._backend.events):
+            trackers = self._state.trackers
+            self._backend.events.append(
+                [
+                    RecordedEvent(
+                        datasetGroupArn=trackers.get(old["eventTrackerArn"], {}).get("datasetGroupArn"),
+                        eventTrackerArn=old["eventTrackerArn"],
+                        sessionId=old["sessionId"],
+                        userId=old.get("userId"),
+                        event=old["event"],
+                        recordedAt=float(old["event"].get("sentAt", 0.0)),
+                    )
+                    for old in legacy
+                ]
+            )
+            self._state.save()
 
     @property
     def timelines(self) -> dict[str, list[list[Any]]]:
@@ -132,7 +186,16 @@ class Personalize:
                     {**backend.describe_tracker(t), "tags": dict(t["tags"])}
                     for t in live(self._state.trackers).values()
                 ],
-                "events": copy.deepcopy(self._state.events),
+                "schemas": [{k: v for k, v in s.items()} for s in self._state.schemas.values()],
+                "datasets": [
+                    {**{k: v for k, v in d.items() if k != "timeline"}, "status": backend.clock.status(d)}
+                    for d in backend.live_datasets().values()
+                ],
+                "datasetExportJobs": [
+                    {**{k: v for k, v in j.items() if k != "timeline"}, "status": backend.clock.status(j)}
+                    for j in self._state.export_jobs.values()
+                ],
+                "events": copy.deepcopy(self._backend.events.events),
                 "calls": [asdict(c) for c in self.calls],
             }
 
@@ -150,6 +213,7 @@ class Personalize:
     def reset(self) -> None:
         with self._lock:
             self._state.clear()
+            self._backend.events.clear()
             self.calls.clear()
             self._injector.reset()
             self._state.save()

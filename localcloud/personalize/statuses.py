@@ -7,9 +7,9 @@ come, and None means the resource is gone.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 ACTIVE = "ACTIVE"
 CREATE_PENDING = "CREATE PENDING"
@@ -19,6 +19,8 @@ DELETE_PENDING = "DELETE PENDING"
 DELETE_IN_PROGRESS = "DELETE IN_PROGRESS"
 CREATING = (CREATE_PENDING, CREATE_IN_PROGRESS)
 DELETING = (DELETE_PENDING, DELETE_IN_PROGRESS)
+
+Resource = TypeVar("Resource", bound=Mapping[str, Any])  # a record with a "timeline"
 
 
 @dataclass
@@ -32,6 +34,12 @@ class Delays:
     tracker_in_progress: float = 0.3
     tracker_delete_pending: float = 0.1
     tracker_delete_in_progress: float = 0.2
+    dataset_pending: float = 0.05
+    dataset_in_progress: float = 0.15
+    dataset_delete_pending: float = 0.05
+    dataset_delete_in_progress: float = 0.1
+    export_pending: float = 0.1
+    export_in_progress: float = 0.3
 
 
 DELAY_PRESETS: dict[str, Delays] = {
@@ -44,6 +52,12 @@ DELAY_PRESETS: dict[str, Delays] = {
         tracker_in_progress=1.5,
         tracker_delete_pending=0.3,
         tracker_delete_in_progress=1.0,
+        dataset_pending=0.3,
+        dataset_in_progress=0.7,
+        dataset_delete_pending=0.3,
+        dataset_delete_in_progress=0.5,
+        export_pending=0.5,
+        export_in_progress=2.0,
     ),
 }
 
@@ -83,7 +97,7 @@ class Clock:
                 at += float(getattr(self.delays, delay_name)) + self._slow().get(delay_name, 0.0)
         return timeline
 
-    def status(self, resource: dict[str, Any]) -> str | None:
+    def status(self, resource: Mapping[str, Any]) -> str | None:
         now = self.now()
         status: str | None = None
         for at, step in resource["timeline"]:
@@ -91,11 +105,11 @@ class Clock:
                 status = step
         return status
 
-    def changed_at(self, resource: dict[str, Any]) -> float:
+    def changed_at(self, resource: Mapping[str, Any]) -> float:
         now = self.now()
         return float(max(at for at, _ in resource["timeline"] if at <= now))
 
-    def live(self, table: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def live(self, table: dict[str, Resource]) -> dict[str, Resource]:
         """The resources that still exist; those whose deletion completed are dropped."""
         for arn in [
             arn

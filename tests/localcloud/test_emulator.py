@@ -205,7 +205,7 @@ def test_put_events_only_for_an_active_tracker(client, events, emulator, clock):
     now = datetime.datetime.now(datetime.timezone.utc)
     event = {"eventType": "click", "sentAt": now, "itemId": "i1"}
     code, _ = error_of(events.put_events, trackingId=created["trackingId"], sessionId="s", eventList=[event])
-    assert code == "InvalidInputException"  # not ACTIVE yet
+    assert code == "ResourceNotFoundException"  # not ACTIVE yet: unknown to the data plane
     clock.advance(past(DELAYS.tracker_pending, DELAYS.tracker_in_progress))
     assert tracker_status(client, created["eventTrackerArn"]) == "ACTIVE"
     events.put_events(trackingId=created["trackingId"], sessionId="s", userId="u", eventList=[event, event])
@@ -214,7 +214,7 @@ def test_put_events_only_for_an_active_tracker(client, events, emulator, clock):
     assert recorded[0]["eventTrackerArn"] == created["eventTrackerArn"]
     assert abs(recorded[0]["event"]["sentAt"] - now.timestamp()) < 0.01
     code, _ = error_of(events.put_events, trackingId="unknown", sessionId="s", eventList=[event])
-    assert code == "InvalidInputException"
+    assert code == "ResourceNotFoundException"
 
 
 def test_faults_through_the_admin_interface(client, emulator):
