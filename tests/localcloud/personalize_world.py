@@ -18,7 +18,7 @@ from localcloud.personalize.clock import ControlledClock
 DELAYS = Delays()
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
-INTERACTIONS_SCHEMA = {
+INTERACTIONS_SCHEMA: dict[str, Any] = {
     "type": "record",
     "name": "Interactions",
     "namespace": "com.amazonaws.personalize.schema",

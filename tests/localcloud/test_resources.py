@@ -36,6 +36,9 @@ def request(properties, logical_id="Thing"):
 def test_every_type_a_cdk_app_of_trackers_and_its_bootstrap_renders_is_emulated():
     assert set(NATIVE_TYPES) == {
         "AWS::Personalize::DatasetGroup",
+        "AWS::Personalize::Schema",
+        "AWS::Personalize::Dataset",
+        "AWS::Personalize::EventTracker",
         "AWS::IAM::Role",
         "AWS::IAM::Policy",
         "AWS::IAM::ManagedPolicy",

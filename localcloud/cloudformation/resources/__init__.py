@@ -17,6 +17,8 @@ from .iam import ManagedPolicy, Policy, Role
 from .lambda_function import ASSET_ATTRIBUTE, Function
 from .logs import LogGroup
 from .personalize import DatasetGroup
+from .personalize_datasets import Dataset, Schema
+from .personalize_event_tracker import EventTracker
 from .s3 import Bucket, BucketPolicy
 from .ssm import Parameter
 
@@ -25,7 +27,9 @@ NATIVE_TYPES: dict[str, type[NativeType]] = {
     for native in (
         Bucket,
         BucketPolicy,
+        Dataset,
         DatasetGroup,
+        EventTracker,
         Function,
         LogGroup,
         ManagedPolicy,
@@ -34,6 +38,7 @@ NATIVE_TYPES: dict[str, type[NativeType]] = {
         Policy,
         Repository,
         Role,
+        Schema,
     )
 }
 CUSTOM_TYPE_NAMES = ("Custom::*", "AWS::CloudFormation::CustomResource")

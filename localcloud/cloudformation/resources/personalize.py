@@ -1,7 +1,9 @@
-"""AWS::Personalize::DatasetGroup: created in the Personalize emulator, and waited for.
+"""AWS::Personalize::DatasetGroup, and what the Personalize types share: waiting for a status,
+tags changed in place, the service's errors as the stack shows them.
 
-Its Tags change in place (TagResource, UntagResource: `Tags.of(...)` on a stack reaches the
-dataset group too); every other property is create-only, and a change replaces the group.
+A dataset group's Tags change in place (TagResource, UntagResource: `Tags.of(...)` on a stack
+reaches the dataset group too); every other property is create-only, and a change replaces the
+group.
 """
 
 from __future__ import annotations
@@ -17,38 +19,52 @@ from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result
 
 WAIT_SECONDS = 300
+NOT_FOUND = "ResourceNotFoundException"
 
 
-class DatasetGroup(NativeType):
-    type_name = "AWS::Personalize::DatasetGroup"
-    replaced_by = frozenset({"Name", "Domain", "KmsKeyArn", "RoleArn"})
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
-    def create(self, request: ResourceRequest) -> Result:
-        properties = request.properties
-        call = {"name": properties["Name"]}
-        for prop, param in (("Domain", "domain"), ("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn")):
-            if prop in properties:
-                call[param] = properties[prop]
-        if properties.get("Tags"):
-            call["tags"] = [{"tagKey": tag["Key"], "tagValue": tag["Value"]} for tag in properties["Tags"]]
-        try:
-            arn = str(self.services.client("personalize").create_dataset_group(**call)["datasetGroupArn"])
-        except ClientError as error:
-            raise ResourceFailed(str(error)) from None
-        status = self._wait(arn, lambda s: s in ("ACTIVE", "CREATE FAILED"), "become ACTIVE")
+
+def tags_of(properties: dict[str, Any]) -> dict[str, str]:
+    return {str(tag["Key"]): str(tag["Value"]) for tag in properties.get("Tags") or []}
+
+
+def tag_list(properties: dict[str, Any]) -> list[dict[str, str]]:
+    """The template's Tags as Personalize's `tags` parameter."""
+    return [{"tagKey": key, "tagValue": value} for key, value in tags_of(properties).items()]
+
+
+class PersonalizeType(NativeType):
+    """A Personalize resource type: its statuses waited for on the service, its tags kept in place."""
+
+    noun: str  # as failure reasons name the resource: "dataset group", "event tracker"
+
+    def describe_status(self, arn: str) -> str | None:
+        """The resource's status; None once it is gone."""
+        raise NotImplementedError
+
+    def wait(self, arn: str, done: Callable[[str | None], bool], goal: str) -> str | None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                status = self.describe_status(arn)
+            except ClientError as error:
+                if error_code(error) != NOT_FOUND:
+                    raise ResourceFailed(str(error), physical_id=arn) from None
+                status = None
+            if done(status):
+                return status
+            if time.monotonic() > deadline:
+                raise ResourceFailed(f"{self.noun} {arn} did not {goal} in time (status {status})", physical_id=arn)
+            time.sleep(0.1)
+
+    def wait_active(self, arn: str) -> None:
+        status = self.wait(arn, lambda s: s in ("ACTIVE", "CREATE FAILED"), "become ACTIVE")
         if status != "ACTIVE":
-            raise ResourceFailed(f"dataset group {arn} ended in {status}", physical_id=arn)
-        return arn, {"DatasetGroupArn": arn}
+            raise ResourceFailed(f"{self.noun} {arn} ended in {status}", physical_id=arn)
 
-    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
-        old, new = current.get("properties", {}), request.properties
-        if any(old.get(name) != new.get(name) for name in self.replaced_by):
-            return self.create(request)
-        arn = current["physical_id"]
-        self._retag(arn, _tags(old), _tags(new))
-        return arn, {"DatasetGroupArn": arn}
-
-    def _retag(self, arn: str, old: dict[str, str], new: dict[str, str]) -> None:
+    def retag(self, arn: str, old: dict[str, str], new: dict[str, str]) -> None:
         personalize = self.services.client("personalize")
         try:
             removed = sorted(set(old) - set(new))
@@ -60,32 +76,63 @@ class DatasetGroup(NativeType):
         except ClientError as error:
             raise ResourceFailed(str(error), physical_id=arn) from None
 
-    def delete(self, entry: ResourceRecord) -> None:
-        arn = entry["physical_id"]
-        try:
-            self.services.client("personalize").delete_dataset_group(datasetGroupArn=arn)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ResourceNotFoundException":
-                return
-            raise ResourceFailed(str(error)) from None
-        self._wait(arn, lambda status: status is None, "be deleted")
-
-    def _wait(self, arn: str, done: Callable[[str | None], bool], goal: str) -> str | None:
-        deadline = time.monotonic() + WAIT_SECONDS
+    def delete_and_wait(self, arn: str, delete: Callable[[], Any]) -> None:
+        """Delete, and return once the resource is gone. One still being created is waited for
+        first (Personalize refuses to delete it until then); any other refusal fails the delete."""
         while True:
             try:
-                described = self.services.client("personalize").describe_dataset_group(datasetGroupArn=arn)
-                status: str | None = described["datasetGroup"]["status"]
+                delete()
+                break
             except ClientError as error:
-                if error.response["Error"]["Code"] != "ResourceNotFoundException":
-                    raise
-                status = None
-            if done(status):
-                return status
-            if time.monotonic() > deadline:
-                raise ResourceFailed(f"dataset group {arn} did not {goal} in time (status {status})")
-            time.sleep(0.1)
+                if error_code(error) == NOT_FOUND:
+                    return
+                if error_code(error) != "ResourceInUseException":
+                    raise ResourceFailed(str(error), physical_id=arn) from None
+                status = self.wait(arn, lambda s: True, "")  # as it is now
+                if status is None:
+                    return
+                if status in ("CREATE PENDING", "CREATE IN_PROGRESS"):
+                    self.wait(arn, lambda s: s not in ("CREATE PENDING", "CREATE IN_PROGRESS"), "finish being created")
+                    continue
+                if status in ("DELETE PENDING", "DELETE IN_PROGRESS"):
+                    break
+                raise ResourceFailed(str(error), physical_id=arn) from None
+        self.wait(arn, lambda status: status is None, "be deleted")
 
 
-def _tags(properties: dict[str, Any]) -> dict[str, str]:
-    return {str(tag["Key"]): str(tag["Value"]) for tag in properties.get("Tags") or []}
+class DatasetGroup(PersonalizeType):
+    type_name = "AWS::Personalize::DatasetGroup"
+    replaced_by = frozenset({"Name", "Domain", "KmsKeyArn", "RoleArn"})
+    noun = "dataset group"
+
+    def describe_status(self, arn: str) -> str | None:
+        described = self.services.client("personalize").describe_dataset_group(datasetGroupArn=arn)
+        return str(described["datasetGroup"]["status"])
+
+    def create(self, request: ResourceRequest) -> Result:
+        properties = request.properties
+        call: dict[str, Any] = {"name": properties["Name"]}
+        for prop, param in (("Domain", "domain"), ("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn")):
+            if prop in properties:
+                call[param] = properties[prop]
+        if properties.get("Tags"):
+            call["tags"] = tag_list(properties)
+        try:
+            arn = str(self.services.client("personalize").create_dataset_group(**call)["datasetGroupArn"])
+        except ClientError as error:
+            raise ResourceFailed(str(error)) from None
+        self.wait_active(arn)
+        return arn, {"DatasetGroupArn": arn}
+
+    def update(self, request: ResourceRequest, current: ResourceRecord) -> Result:
+        old, new = current.get("properties", {}), request.properties
+        if any(old.get(name) != new.get(name) for name in self.replaced_by):
+            return self.create(request)
+        arn = current["physical_id"]
+        self.retag(arn, tags_of(old), tags_of(new))
+        return arn, {"DatasetGroupArn": arn}
+
+    def delete(self, entry: ResourceRecord) -> None:
+        arn = entry["physical_id"]
+        personalize = self.services.client("personalize")
+        self.delete_and_wait(arn, lambda: personalize.delete_dataset_group(datasetGroupArn=arn))
