@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -120,10 +121,13 @@ def template(
     }
 
 
-def test_schema_dataset_and_tracker_through_a_stack(endpoint: Endpoint) -> None:
+def test_schema_dataset_and_tracker_through_a_stack(endpoint: Endpoint, caplog: pytest.LogCaptureFixture) -> None:
     stacks, suffix = Stacks(endpoint), uuid.uuid4().hex[:6]
-    created = stacks.deploy(f"Data{suffix}", template(suffix, tags={"team": "a"}))
+    with caplog.at_level(logging.INFO):
+        created = stacks.deploy(f"Data{suffix}", template(suffix, tags={"team": "a"}))
     assert created["StackStatus"] == "CREATE_COMPLETE", stacks.failures(created["StackId"])
+    # the dataset's DatasetImportJob is not run, and the log says so
+    assert "Interactions: DatasetImportJob is not run" in caplog.text
     out = outputs(created)
     # Ref and GetAtt: the ARNs, and the tracker's trackingId
     assert (
@@ -138,6 +142,7 @@ def test_schema_dataset_and_tracker_through_a_stack(endpoint: Endpoint) -> None:
     )
     tracker = stacks.personalize.describe_event_tracker(eventTrackerArn=out["TrackerRef"])["eventTracker"]
     assert out["TrackerArn"] == tracker["eventTrackerArn"] and out["TrackingId"] == tracker["trackingId"]
+    assert out["TrackingId"] not in caplog.text  # a trackingId never reaches a log
     assert tracker["status"] == "ACTIVE" and tracker["name"] == "clicks"
     dataset = stacks.personalize.describe_dataset(datasetArn=out["DatasetArn"])["dataset"]
     assert (dataset["status"], dataset["schemaArn"]) == ("ACTIVE", out["SchemaArn"])
