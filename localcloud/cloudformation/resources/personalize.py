@@ -22,6 +22,7 @@ WAIT_SECONDS = 300
 class DatasetGroup(NativeType):
     type_name = "AWS::Personalize::DatasetGroup"
     replaced_by = frozenset({"Name", "Domain", "KmsKeyArn", "RoleArn"})
+    identifier = ("DatasetGroupArn",)
 
     def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
@@ -69,6 +70,21 @@ class DatasetGroup(NativeType):
                 return
             raise ResourceFailed(str(error)) from None
         self._wait(arn, lambda status: status is None, "be deleted")
+
+    def read(self, identifier: dict[str, str]) -> Result:
+        arn = identifier["DatasetGroupArn"]
+        try:
+            status = self.services.client("personalize").describe_dataset_group(datasetGroupArn=arn)["datasetGroup"][
+                "status"
+            ]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("ResourceNotFoundException", "InvalidInputException"):
+                raise self.not_found(identifier) from None
+            raise
+        if status != "ACTIVE":
+            # one being created, deleted, or that failed: nothing a stack can take over as it is
+            raise ResourceFailed(f"dataset group {arn} is {status}: only an ACTIVE dataset group can be imported")
+        return arn, {"DatasetGroupArn": arn}
 
     def _wait(self, arn: str, done: Callable[[str | None], bool], goal: str) -> str | None:
         deadline = time.monotonic() + WAIT_SECONDS
