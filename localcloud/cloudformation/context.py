@@ -9,7 +9,7 @@ gathered here so that none of them has to import another to reach them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,10 @@ class Deployment:
     import_existing: bool = False  # ImportExistingResources
     change_set_id: str = ""
     create: bool | None = None  # a CREATE change set's (None: create unless the stack is deployed)
+    # what a failed create does: ROLLBACK (delete what it made), DELETE (the stack too), DO_NOTHING
+    on_failure: str = "ROLLBACK"
+    # an IMPORT change set's: each resource it adopts (logical id -> the identifier of the resource)
+    imports: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,13 +1,17 @@
-"""How one stack is created or updated: the resources in dependency order, then rollback or cleanup.
+"""How one stack is created, updated or given existing resources (an import): the resources in
+dependency order, then rollback or cleanup.
 
 CloudFormation's rules, followed here:
 
 - a failed Create rolls the stack back: each created resource is deleted, a failed custom
   resource with the PhysicalResourceId of its FAILED answer, a cancelled one with an invented id;
-  the stack stays, in ROLLBACK_COMPLETE, until it is deleted;
+  the stack stays, in ROLLBACK_COMPLETE, until it is deleted (OnFailure DELETE deletes it too,
+  DO_NOTHING and DisableRollback leave it CREATE_FAILED with what it made);
 - an Update that answers a new PhysicalResourceId gets a cleanup Delete of the old one; a failed
   update is rolled back with Updates carrying the old properties (a custom resource's "old"
-  properties are then the failed attempt's);
+  properties are then the failed attempt's), unless DisableRollback leaves it UPDATE_FAILED;
+- an import reads each resource from its service and makes nothing; a failed one is forgotten
+  again, and the stack is as it was;
 - an export another stack imports may be neither changed nor removed.
 
 Independent resources take their step at the same time (`graph.run_graph`); what a step does to
@@ -82,21 +86,68 @@ class StackDeployment:
             lambda logical_id, cancel: self._operations.create(record, deployment, logical_id, cancel),
         )
         if failed or cancelled:
-            self._context.stack_event(
-                record, "ROLLBACK_IN_PROGRESS", _failed_reason(failed, "create") + "Rollback requested by user."
-            )
-            problems = self._operations.delete_all(record, list(record["resources"]), keep_retained=False)
-            if problems:
-                self._state.save()
-                self._context.stack_event(
-                    record, "ROLLBACK_FAILED", _failed_reason({p.split(":")[0]: p for p in problems}, "delete")
-                )
-                raise DeploymentFailed(f"{name}: ROLLBACK_FAILED: {'; '.join(problems)}")
-            record["outputs"], record["exports"] = {}, {}
-            self._context.stack_event(record, "ROLLBACK_COMPLETE")
-            raise DeploymentFailed(f"{name}: CREATE_FAILED: {_summary(failed)}")
+            self._fail_create(record, deployment, failed)
         self._finish(record, deployment)
         self._context.stack_event(record, "CREATE_COMPLETE")
+        return dict(record["outputs"])
+
+    def _fail_create(self, record: StackRecord, deployment: Deployment, failed: dict[str, Exception]) -> None:
+        """End a failed create as `on_failure` says: rolled back (ROLLBACK_COMPLETE), deleted with
+        its stack (DELETE_COMPLETE), or left as it is (CREATE_FAILED); DeploymentFailed."""
+        name, reason = record["stack_name"], _failed_reason(failed, "create")
+        if deployment.on_failure == "DO_NOTHING":
+            self._state.save()
+            self._context.stack_event(record, "CREATE_FAILED", reason.strip())
+            raise DeploymentFailed(f"{name}: CREATE_FAILED: {_summary(failed)}")
+        step = "DELETE" if deployment.on_failure == "DELETE" else "ROLLBACK"
+        self._context.stack_event(record, f"{step}_IN_PROGRESS", f"{reason}{step.title()} requested by user.")
+        problems = self._operations.delete_all(record, list(record["resources"]), keep_retained=False)
+        if problems:
+            self._state.save()
+            self._context.stack_event(
+                record, f"{step}_FAILED", _failed_reason({p.split(":")[0]: p for p in problems}, "delete")
+            )
+            raise DeploymentFailed(f"{name}: {step}_FAILED: {'; '.join(problems)}")
+        record["outputs"], record["exports"] = {}, {}
+        self._context.stack_event(record, f"{step}_COMPLETE")
+        raise DeploymentFailed(f"{name}: CREATE_FAILED: {_summary(failed)}")
+
+    def import_resources(self, deployment: Deployment) -> dict[str, str]:
+        """An IMPORT change set: each resource to import read from its service and recorded, in
+        dependency order; the rest of the stack as it was. A failed import forgets what was
+        imported (nothing was made, so nothing is deleted) and leaves the stack as it was."""
+        name = deployment.stack_name
+        with self._state.lock:
+            record = self._state.stacks.get(name) or new_record(name, self._context.settings)
+            self._state.stacks[name] = record
+        previous: StackRecord = json.loads(json.dumps(record))
+        if record.get("status") not in ("REVIEW_IN_PROGRESS", None):
+            record["last_updated_time"] = time.time()
+        self._context.stack_event(record, "IMPORT_IN_PROGRESS", USER_INITIATED)
+        adopt(record, deployment)
+        imports = list(deployment.imports)
+        failed, cancelled = run_graph(
+            imports,
+            dependencies(deployment.template, imports),
+            lambda logical_id, _cancel: self._operations.adopt(
+                record, deployment, logical_id, deployment.imports[logical_id]
+            ),
+        )
+        if failed or cancelled:
+            self._context.stack_event(record, "IMPORT_ROLLBACK_IN_PROGRESS", _failed_reason(failed, "import").strip())
+            for logical_id in imports:
+                entry = record["resources"].pop(logical_id, None)
+                if entry is not None:  # left out of the stack, and in its service as it was
+                    self._operations.emit(record, logical_id, entry["type"], "DELETE_SKIPPED", "", entry["physical_id"])
+            with self._state.lock:
+                for key in ("template", "template_body", "parameters", "description"):
+                    if key in previous:
+                        record[key] = previous[key]
+                self._state.save()
+            self._context.stack_event(record, "IMPORT_ROLLBACK_COMPLETE")
+            raise DeploymentFailed(f"{name}: IMPORT_FAILED: {_summary(failed)}")
+        self._finish(record, deployment)
+        self._context.stack_event(record, "IMPORT_COMPLETE")
         return dict(record["outputs"])
 
     def update(self, deployment: Deployment) -> dict[str, str]:
@@ -143,6 +194,11 @@ class StackDeployment:
             problem = reason = "; ".join(
                 exports.refusals(previous["exports"], new_exports, exports.importers(self._state.deployed(), name))
             )
+        if (failed or cancelled) and deployment.on_failure == "DO_NOTHING":
+            # DisableRollback: the stack stays as the failure left it, UPDATE_FAILED, for another try
+            self._state.save()
+            self._context.stack_event(record, "UPDATE_FAILED", reason.strip())
+            raise DeploymentFailed(f"{name}: UPDATE_FAILED: {problem}")
         if failed or cancelled or problem:
             self._context.stack_event(record, "UPDATE_ROLLBACK_IN_PROGRESS", reason)
             self._roll_back_update(record, previous, touched, attempted)

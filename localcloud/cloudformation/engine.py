@@ -2,11 +2,13 @@
 
 Every step is a stack event (the stack's own events carry its id as PhysicalResourceId), and the
 stack's status follows CloudFormation's: CREATE_IN_PROGRESS -> CREATE_COMPLETE or
-ROLLBACK_IN_PROGRESS -> ROLLBACK_COMPLETE; UPDATE_IN_PROGRESS ->
-UPDATE_COMPLETE_CLEANUP_IN_PROGRESS -> UPDATE_COMPLETE or UPDATE_ROLLBACK_IN_PROGRESS ->
-UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE; DELETE_IN_PROGRESS ->
-DELETE_COMPLETE. A destroy deletes in reverse dependency order, a Retain policy keeps the
-resource, and the deleted stack is still found by its stack id.
+ROLLBACK_IN_PROGRESS -> ROLLBACK_COMPLETE (or, as OnFailure asks, DELETE_IN_PROGRESS ->
+DELETE_COMPLETE, or CREATE_FAILED); UPDATE_IN_PROGRESS -> UPDATE_COMPLETE_CLEANUP_IN_PROGRESS ->
+UPDATE_COMPLETE or UPDATE_ROLLBACK_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS ->
+UPDATE_ROLLBACK_COMPLETE; IMPORT_IN_PROGRESS -> IMPORT_COMPLETE or IMPORT_ROLLBACK_IN_PROGRESS ->
+IMPORT_ROLLBACK_COMPLETE; DELETE_IN_PROGRESS -> DELETE_COMPLETE. A destroy deletes in reverse
+dependency order, a Retain policy keeps the resource, and the deleted stack is still found by its
+stack id.
 
 The engine reaches every service through `Services` (the endpoint), however it is driven: by
 the CloudFormation API's change sets (`run`), or by a test or benchmark with a cloud assembly's
@@ -30,6 +32,7 @@ from .deployment import StackDeployment, new_record
 from .errors import DeploymentFailed
 from .parameters import ParameterError, Settled, check_rules, settle
 from .resource_operations import ResourceOperations
+from .resources import NativeType
 from .response_server import ResponseServer
 from .services import Services
 from .settings import Progress, Settings
@@ -117,18 +120,27 @@ class StackEngine:
         return settled
 
     def run(self, deployment: Deployment) -> dict[str, str]:
-        """Create the stack, or update it (a stack that never was created is created afresh)."""
+        """Create the stack, or update it (a stack that never was created is created afresh), or
+        import existing resources into it (an IMPORT change set's `imports`)."""
         if deployment.parameters is None:
             try:
                 deployment.parameters = self.settle(deployment.stack_name, deployment.template, {})
             except ParameterError as error:
                 raise DeploymentFailed(f"{deployment.stack_name}: {error}") from None
+        if deployment.imports:
+            return self._deployment.import_resources(deployment)
         record = self.stacks.get(deployment.stack_name)
         if record is not None and record.get("status") == "ROLLBACK_COMPLETE":
             self.destroy(deployment.stack_name)  # as the CDK CLI deletes a stack that failed to create
             record = None
         if record is None or deployment.create or record.get("status") == "REVIEW_IN_PROGRESS":
-            return self._deployment.create(deployment)
+            try:
+                return self._deployment.create(deployment)
+            except DeploymentFailed:
+                failed = self.stacks.get(deployment.stack_name)
+                if failed is not None and failed.get("status") == "DELETE_COMPLETE":
+                    self._retire(failed)  # OnFailure DELETE: the stack went with its resources
+                raise
         return self._deployment.update(deployment)
 
     def wanted_resources(
@@ -137,15 +149,25 @@ class StackEngine:
         """The template's resources whose Condition holds (with these parameters, or the stack's)."""
         return self._deployment.wanted_resources(record, template, settled)
 
+    def native(self, resource_type: str, logical_id: str) -> NativeType:
+        """The unit that emulates `resource_type` (for an import, what reads an existing resource)."""
+        return self._context.native(resource_type, logical_id)
+
     def review_stack(self, stack_name: str, description: str = "") -> StackRecord:
         """A stack made by a CREATE change set, REVIEW_IN_PROGRESS until the change set runs."""
+        record = self.reserve(stack_name, "REVIEW_IN_PROGRESS", description)
+        self._context.stack_event(record, "REVIEW_IN_PROGRESS", USER_INITIATED)
+        return record
+
+    def reserve(self, stack_name: str, status: str, description: str = "") -> StackRecord:
+        """A new stack in `status`, before anything runs: what CreateStack answers (its StackId),
+        and what the caller's next DescribeStacks sees while the operation starts."""
         with self._state.lock:
             record = new_record(stack_name, self.settings)
-            record["status"] = "REVIEW_IN_PROGRESS"
+            record["status"] = status
             record["description"] = description
             self.stacks[stack_name] = record
             self._state.save()
-        self._context.stack_event(record, "REVIEW_IN_PROGRESS", USER_INITIATED)
         return record
 
     def destroy(self, stack_name: str) -> None:
@@ -183,6 +205,8 @@ class StackEngine:
             if status.startswith("DELETE")
             else "UPDATE_ROLLBACK_FAILED"
             if status.startswith("UPDATE")
+            else "IMPORT_ROLLBACK_FAILED"
+            if status.startswith("IMPORT")
             else "ROLLBACK_FAILED"
         )
         self._context.stack_event(record, failed, reason)

@@ -21,6 +21,10 @@ from .intrinsics import resolve
 from .resources import ResourceRequest
 from .state import ResourceRecord, StackRecord
 
+# What a stack delete or an update's cleanup keeps: RetainExceptOnCreate deletes only what a failed
+# create made (a rollback, which deletes without keeping).
+RETAINED = ("Retain", "RetainExceptOnCreate")
+
 
 def invented_id(stack: str, logical_id: str) -> str:
     """The id CloudFormation invents for a custom resource whose Create never answered."""
@@ -86,6 +90,27 @@ class ResourceOperations:
         self._state.store(record, logical_id, entry(physical_id, attributes))
         self.emit(record, logical_id, resource_type, "CREATE_COMPLETE", "", physical_id)
 
+    def adopt(self, record: StackRecord, deployment: Deployment, logical_id: str, identifier: dict[str, str]) -> None:
+        """Import an existing resource: read from its service (nothing is made), then recorded."""
+        definition = deployment.template["Resources"][logical_id]
+        resource_type = definition["Type"]
+        self.emit(record, logical_id, resource_type, "IMPORT_IN_PROGRESS")
+        try:
+            properties = self.resolve_properties(record, deployment, logical_id)
+            physical_id, attributes = self._context.native(resource_type, logical_id).read(identifier)
+        except Exception as error:
+            self.emit(record, logical_id, resource_type, "IMPORT_FAILED", str(error))
+            raise
+        entry: ResourceRecord = {
+            "type": resource_type,
+            "properties": properties,
+            "deletion_policy": definition.get("DeletionPolicy", "Delete"),
+            "physical_id": physical_id,
+            "attributes": attributes,
+        }
+        self._state.store(record, logical_id, entry)
+        self.emit(record, logical_id, resource_type, "IMPORT_COMPLETE", "", physical_id)
+
     def update(
         self,
         record: StackRecord,
@@ -148,7 +173,7 @@ class ResourceOperations:
             entry = resources[key]
             name = entry.get("logical_id", key)
             physical_id = str(entry["physical_id"])
-            if keep_retained and entry.get("deletion_policy") == "Retain":
+            if keep_retained and entry.get("deletion_policy") in RETAINED:
                 self.emit(record, name, entry["type"], "DELETE_SKIPPED", "", physical_id)
                 with self._state.lock:
                     resources.pop(key)

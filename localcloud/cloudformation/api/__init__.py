@@ -9,8 +9,11 @@ SSM parameter types, resources.
 
 - `dispatch.py`: `CloudFormationApi`, the table of actions and the error shapes;
 - `change_sets.py`: CreateChangeSet and the other change set operations, and DeleteStack;
+- `stacks.py`: CreateStack and UpdateStack, the stack operations without a change set;
+- `imports.py`: IMPORT change sets, existing resources adopted by a stack;
 - `describe.py`: the read operations, records turned into the API's shapes;
-- `template_source.py`: the template a request names (body, TemplateURL, previous);
+- `template_source.py`: the template a request names (body, TemplateURL, previous), checked and
+  its parameters settled, one way for every door;
 - `capabilities.py`: the IAM capabilities a template needs;
 - `operations.py`: stack operations in the background, and their end after a restart;
 - `records.py`, `engine.py`: stacks and change sets as requests name them; the engine's type.

@@ -3,7 +3,9 @@
 A change set is computed when it is created: CREATE_COMPLETE at once, or FAILED when it changes
 nothing. Executing it, or deleting a stack, starts the engine in the background (`Operations`);
 the stack's status changes before the answer, as the caller's next DescribeStacks must see it.
-A CREATE change set leaves its new stack in REVIEW_IN_PROGRESS until it is executed.
+A CREATE change set, or an IMPORT one for a new stack, leaves the stack in REVIEW_IN_PROGRESS
+until it is executed; what an IMPORT one may hold is `imports.py`'s business. CreateStack and
+UpdateStack (`stacks.py`) check a stack's status and plan its changes with the same functions.
 """
 
 from __future__ import annotations
@@ -14,15 +16,15 @@ from typing import Any
 
 from ..changes import resource_changes
 from ..context import Deployment
+from ..deployment import new_record
 from ..engine import StackEngine
-from ..errors import DeploymentFailed
 from ..intrinsics import TemplateError
-from ..parameters import ParameterError, Settled
+from ..parameters import Settled
 from ..query import ApiError, validation_error
 from ..resources import NATIVE_TYPES
 from ..settings import Settings
 from ..state import NOT_DEPLOYED, ChangeSetRecord, StackRecord
-from .capabilities import check_capabilities
+from .imports import IMPORT_REASON, check_imports, import_changes, only_imports, requested_imports, resources_to_import
 from .operations import Operations
 from .records import (
     CHANGE_SET_MEMBERS,
@@ -32,11 +34,14 @@ from .records import (
     find_stack,
     shown_parameters,
 )
-from .template_source import refuse_unrunnable, requested_template
+from .template_source import checked_template
 
 EMPTY_CHANGE_SET = (
     "The submitted information didn't contain changes. Submit different information to create a change set."
 )
+# Statuses from which no update may start (besides any *_IN_PROGRESS): a stack that failed to be
+# created or deleted can only be deleted.
+NOT_UPDATABLE = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED")
 
 
 def create_change_set(
@@ -55,23 +60,21 @@ def create_change_set(
             f"1 validation error detected: Value '{name}' at 'changeSetName' failed to satisfy constraint: "
             "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
         )
+    types, imports = requested_imports(request, change_set_type)
     record = _stack_to_change(engine, stack_name, name, change_set_type)
-    template, body = requested_template(engine, endpoint_url, request, record)
-    refuse_unrunnable(template)
-    check_capabilities(template, request.get("Capabilities", []))
-    given: dict[str, str | None] = {}
-    for parameter in request.get("Parameters", []):
-        key = parameter.get("ParameterKey", "")
-        given[key] = None if parameter.get("UsePreviousValue") else parameter.get("ParameterValue", "")
     logical_name = record["stack_name"] if record is not None else stack_name
-    try:
-        settled = engine.settle(logical_name, template, given)
-    except ParameterError as error:
-        raise validation_error(str(error)) from None
+    checked = checked_template(engine, endpoint_url, request, record, logical_name)
+    template, settled = checked.template, checked.settled
+    changes, empty = planned_changes(engine, record, logical_name, template, settled)
+    reason = EMPTY_CHANGE_SET if empty else None
+    if imports:
+        check_imports(engine, record, template, types, imports)
+        only_imports(changes, imports, template, record.get("template", {}) if record is not None else {})
+        changes, failure = import_changes(engine, template, imports)
+        empty, reason = bool(failure), failure or IMPORT_REASON
     # The new stack is made only now: a change set refused above leaves nothing behind, as in CloudFormation.
     if record is None:
         record = engine.review_stack(logical_name, str(template.get("Description", "")))
-    changes, empty = _changes(engine, record, template, settled)
     change_set: ChangeSetRecord = {
         "ChangeSetId": f"arn:aws:cloudformation:{settings.region}:{settings.account}:changeSet/{name}/{uuid.uuid4()}",
         "ChangeSetName": name,
@@ -82,7 +85,7 @@ def create_change_set(
         "CreationTime": created,
         "ExecutionStatus": "UNAVAILABLE" if empty else "AVAILABLE",
         "Status": "FAILED" if empty else "CREATE_COMPLETE",
-        "StatusReason": EMPTY_CHANGE_SET if empty else None,
+        "StatusReason": reason,
         "NotificationARNs": [],
         "Capabilities": request.get("Capabilities", []),
         "Tags": request.get("Tags", []),
@@ -91,7 +94,7 @@ def create_change_set(
         "ImportExistingResources": bool(request.get("ImportExistingResources", False)),
         "ChangeSetType": change_set_type,
         "template": template,
-        "template_body": body,
+        "template_body": checked.body,
         "settled": settled.as_record(),
         "client_token": token,
     }
@@ -101,8 +104,9 @@ def create_change_set(
 
 
 def _stack_to_change(engine: StackEngine, stack_name: str, name: str, change_set_type: str) -> StackRecord | None:
-    """The stack a change set named `name` may change: None for a CREATE of a new stack; refused
-    when the type, the stack's status or another change set of that name forbids it."""
+    """The stack a change set named `name` may change: None for a new stack (CREATE, or an IMPORT
+    that creates it); refused when the type, the stack's status or another change set of that
+    name forbids it."""
     record = engine.state.find(stack_name)
     if record is not None and record.get("status") == "DELETE_COMPLETE":
         record = None
@@ -114,14 +118,14 @@ def _stack_to_change(engine: StackEngine, stack_name: str, name: str, change_set
                 "AlreadyExistsException",
                 f"Stack [{stack_name}] already exists and cannot be created again with the changeSet [{name}].",
             )
-    elif change_set_type == "UPDATE":
+    elif change_set_type == "UPDATE" or (change_set_type == "IMPORT" and record is not None):
         if record is None:
             raise validation_error(f"Stack [{stack_name}] does not exist")
-        status = str(record.get("status", ""))
-        if status in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED") or (
-            status.endswith("_IN_PROGRESS")
-        ):
-            raise validation_error(f"Stack:{record['stack_id']} is in {status} state and can not be updated.")
+        if record.get("status") != "REVIEW_IN_PROGRESS" or change_set_type == "UPDATE":
+            refuse_unless_updatable(record)
+    elif change_set_type == "IMPORT":
+        if stack_name.startswith("arn:"):
+            raise validation_error("A stack to create is named by its name, not an ARN")
     else:
         raise validation_error(f"ChangeSetType {change_set_type} is not supported by the local cloud")
     if record is not None:
@@ -135,22 +139,32 @@ def _stack_to_change(engine: StackEngine, stack_name: str, name: str, change_set
     return record
 
 
-def _changes(
-    engine: StackEngine, record: StackRecord, template: dict[str, Any], settled: Settled
+def refuse_unless_updatable(record: StackRecord) -> None:
+    """CloudFormation's ValidationError for a stack whose status allows no update."""
+    status = str(record.get("status", ""))
+    if status in NOT_UPDATABLE or status.endswith("_IN_PROGRESS"):
+        raise validation_error(f"Stack:{record['stack_id']} is in {status} state and can not be updated.")
+
+
+def planned_changes(
+    engine: StackEngine, record: StackRecord | None, stack_name: str, template: dict[str, Any], settled: Settled
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The change set's Changes, and whether it changes nothing at all."""
-    deployed = record.get("resources", {}) if record.get("status") not in NOT_DEPLOYED else {}
+    """What deploying `template` would change, as DescribeChangeSet shows it (everything is an Add
+    for a stack not made yet), and whether it changes nothing at all."""
+    target = record if record is not None else new_record(stack_name, engine.settings)
+    deployed = target.get("resources", {}) if target.get("status") not in NOT_DEPLOYED else {}
     try:
-        wanted = engine.wanted_resources(record, template, settled)
+        wanted = engine.wanted_resources(target, template, settled)
     except TemplateError as error:
         raise validation_error(f"Template error: {error}") from None
-    old = Settled.from_record(record.get("parameters"))
+    old = Settled.from_record(target.get("parameters"))
     changed_parameters = {name for name, value in settled.resolved.items() if old.resolved.get(name) != value}
-    changes = resource_changes(record.get("template", {}), deployed, template, wanted, changed_parameters, _replaced_by)
+    changes = resource_changes(target.get("template", {}), deployed, template, wanted, changed_parameters, _replaced_by)
     same = (
         not changes
-        and record.get("status") not in NOT_DEPLOYED
-        and template.get("Outputs") == record.get("template", {}).get("Outputs")
+        and target.get("status") not in NOT_DEPLOYED
+        and record is not None
+        and template.get("Outputs") == target.get("template", {}).get("Outputs")
         and not changed_parameters
     )
     return changes, same
@@ -232,8 +246,11 @@ def execute_change_set(engine: StackEngine, request: dict[str, Any], *, operatio
             del engine.state.change_sets[other_id]
     record["capabilities"] = change_set["Capabilities"]
     record["tags"] = change_set["Tags"]
-    creating = change_set["ChangeSetType"] == "CREATE"
-    record["status"] = "CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS"
+    change_set_type = change_set["ChangeSetType"]
+    imports = resources_to_import(change_set) if change_set_type == "IMPORT" else {}
+    record["status"] = {"CREATE": "CREATE_IN_PROGRESS", "IMPORT": "IMPORT_IN_PROGRESS"}.get(
+        change_set_type, "UPDATE_IN_PROGRESS"
+    )
     engine.state.save()
     deployment = Deployment(
         record["stack_name"],
@@ -242,19 +259,15 @@ def execute_change_set(engine: StackEngine, request: dict[str, Any], *, operatio
         template_body=change_set["template_body"],
         import_existing=change_set["ImportExistingResources"],
         change_set_id=change_set["ChangeSetId"],
-        create=creating,
+        create=change_set_type == "CREATE",
+        on_failure="DO_NOTHING" if request.get("DisableRollback") else "ROLLBACK",
+        imports=imports,
     )
 
-    def execute() -> None:
-        try:
-            engine.run(deployment)
-            change_set["ExecutionStatus"] = "EXECUTE_COMPLETE"
-        except DeploymentFailed:
-            change_set["ExecutionStatus"] = "EXECUTE_FAILED"
-        finally:
-            engine.state.save()
+    def ended(succeeded: bool) -> None:
+        change_set["ExecutionStatus"] = "EXECUTE_COMPLETE" if succeeded else "EXECUTE_FAILED"
 
-    operations.start(f"execute-{record['stack_name']}", record["stack_id"], execute)
+    operations.deploy(record, deployment, ended)
     return {}
 
 

@@ -2,7 +2,8 @@
 yet deployed, each record turned into the shape CloudFormation's answer has.
 
 DescribeStacks, DescribeStackEvents, DescribeStackResource(s), ListStackResources, ListExports,
-ListStacks, GetTemplate, GetTemplateSummary and ValidateTemplate. Nothing here changes a record.
+ListStacks, GetTemplate, GetTemplateSummary (with the identifiers `cdk import` asks for) and
+ValidateTemplate. Nothing here changes a record.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..parameters import Settled
 from ..query import validation_error
 from ..state import ResourceStatus, StackRecord
 from .capabilities import capabilities_needed
+from .imports import identifier_summaries
 from .records import find_change_set, find_stack, shown_parameters, submitted_body
 from .template_source import refuse_unrunnable, requested_template
 
@@ -217,6 +219,7 @@ def get_template_summary(engine: StackEngine, request: dict[str, Any], *, endpoi
         "ResourceTypes": sorted({r["Type"] for r in template["Resources"].values()}),
         "Version": str(template.get("AWSTemplateFormatVersion", "2010-09-09")),
         "Metadata": json.dumps(template["Metadata"]) if "Metadata" in template else None,
+        "ResourceIdentifierSummaries": identifier_summaries(template),
     }
 
 

@@ -21,7 +21,7 @@ from ..query import ApiError, operation, read_input, write_error, write_output
 from ..response_server import ResponseServer
 from ..services import Services
 from ..settings import Settings
-from . import change_sets, describe
+from . import change_sets, describe, stacks
 from .operations import Operations
 
 LOG = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class CloudFormationApi:
             "DeleteChangeSet": partial(change_sets.delete_change_set, engine),
             "ExecuteChangeSet": partial(change_sets.execute_change_set, engine, operations=operations),
             "DeleteStack": partial(change_sets.delete_stack, engine, operations=operations),
+            "CreateStack": partial(stacks.create_stack, engine, endpoint_url=endpoint_url, operations=operations),
+            "UpdateStack": partial(stacks.update_stack, engine, endpoint_url=endpoint_url, operations=operations),
             "DescribeStacks": partial(describe.describe_stacks, engine),
             "ListStacks": partial(describe.list_stacks, engine),
             "ListExports": partial(describe.list_exports, engine),

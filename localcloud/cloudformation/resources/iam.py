@@ -29,6 +29,7 @@ def _code(error: ClientError) -> str:
 class Role(NativeType):
     type_name = "AWS::IAM::Role"
     replaced_by = frozenset({"RoleName", "Path"})
+    identifier = ("RoleName",)
 
     def create(self, request: ResourceRequest) -> Result:
         properties = request.properties
@@ -81,6 +82,16 @@ class Role(NativeType):
         except ClientError as error:
             if _code(error) != "NoSuchEntity":
                 raise ResourceFailed(str(error)) from None
+
+    def read(self, identifier: dict[str, str]) -> Result:
+        name = identifier["RoleName"]
+        try:
+            role = self.services.client("iam").get_role(RoleName=name)["Role"]
+        except ClientError as error:
+            if _code(error) == "NoSuchEntity":
+                raise self.not_found(identifier) from None
+            raise
+        return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
 
     def _attach(self, name: str, properties: dict[str, Any]) -> None:
         iam = self.services.client("iam")

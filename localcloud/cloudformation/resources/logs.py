@@ -14,6 +14,7 @@ from .base import NativeType, ResourceRequest, Result, generated_name
 class LogGroup(NativeType):
     type_name = "AWS::Logs::LogGroup"
     replaced_by = frozenset({"LogGroupName", "LogGroupClass"})
+    identifier = ("LogGroupName",)
 
     def create(self, request: ResourceRequest) -> Result:
         name = request.properties.get("LogGroupName") or generated_name(request, 512)
@@ -40,6 +41,14 @@ class LogGroup(NativeType):
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise ResourceFailed(str(error)) from None
+
+    def read(self, identifier: dict[str, str]) -> Result:
+        name = identifier["LogGroupName"]
+        pages = self.services.client("logs").get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name)
+        if not any(group["logGroupName"] == name for page in pages for group in page["logGroups"]):
+            raise self.not_found(identifier)
+        region, account = self.services.region, self.services.account
+        return name, {"Arn": f"arn:aws:logs:{region}:{account}:log-group:{name}:*"}
 
     def _retention(self, name: str, properties: dict[str, Any]) -> None:
         logs = self.services.client("logs")

@@ -59,6 +59,18 @@ class PersonalizeType(NativeType):
                 raise ResourceFailed(f"{self.noun} {arn} did not {goal} in time (status {status})", physical_id=arn)
             time.sleep(0.1)
 
+    def read_active(self, arn: str, identifier: dict[str, str]) -> None:
+        """For an import: the resource exists and is ACTIVE; one being created or deleted, or that
+        failed, is nothing a stack can take over as it is."""
+        try:
+            status = self.describe_status(arn)
+        except ClientError as error:
+            if error_code(error) in (NOT_FOUND, "InvalidInputException"):
+                raise self.not_found(identifier) from None
+            raise
+        if status != "ACTIVE":
+            raise ResourceFailed(f"{self.noun} {arn} is {status}: only an ACTIVE {self.noun} can be imported")
+
     def wait_active(self, arn: str) -> None:
         status = self.wait(arn, lambda s: s in ("ACTIVE", "CREATE FAILED"), "become ACTIVE")
         if status != "ACTIVE":
@@ -104,6 +116,7 @@ class DatasetGroup(PersonalizeType):
     type_name = "AWS::Personalize::DatasetGroup"
     replaced_by = frozenset({"Name", "Domain", "KmsKeyArn", "RoleArn"})
     noun = "dataset group"
+    identifier = ("DatasetGroupArn",)
 
     def describe_status(self, arn: str) -> str | None:
         described = self.services.client("personalize").describe_dataset_group(datasetGroupArn=arn)
@@ -136,3 +149,8 @@ class DatasetGroup(PersonalizeType):
         arn = entry["physical_id"]
         personalize = self.services.client("personalize")
         self.delete_and_wait(arn, lambda: personalize.delete_dataset_group(datasetGroupArn=arn))
+
+    def read(self, identifier: dict[str, str]) -> Result:
+        arn = identifier["DatasetGroupArn"]
+        self.read_active(arn, identifier)
+        return arn, {"DatasetGroupArn": arn}

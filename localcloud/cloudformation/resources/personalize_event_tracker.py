@@ -22,6 +22,7 @@ class EventTracker(PersonalizeType):
     type_name = "AWS::Personalize::EventTracker"
     replaced_by = frozenset({"Name", "DatasetGroupArn"})
     noun = "event tracker"
+    identifier = ("EventTrackerArn",)
 
     def describe_status(self, arn: str) -> str | None:
         described = self.services.client("personalize").describe_event_tracker(eventTrackerArn=arn)
@@ -55,3 +56,11 @@ class EventTracker(PersonalizeType):
         arn = entry["physical_id"]
         personalize = self.services.client("personalize")
         self.delete_and_wait(arn, lambda: personalize.delete_event_tracker(eventTrackerArn=arn))
+
+    def read(self, identifier: dict[str, str]) -> Result:
+        """An existing tracker, for `cdk import` (the README's move to the native type): its ARN
+        and trackingId, as its create would have answered them."""
+        arn = identifier["EventTrackerArn"]
+        self.read_active(arn, identifier)
+        described = self.services.client("personalize").describe_event_tracker(eventTrackerArn=arn)["eventTracker"]
+        return arn, {"EventTrackerArn": arn, "TrackingId": str(described["trackingId"])}

@@ -22,6 +22,7 @@ LOG = logging.getLogger(__name__)
 class Bucket(NativeType):
     type_name = "AWS::S3::Bucket"
     replaced_by = frozenset({"BucketName", "ObjectLockEnabled"})
+    identifier = ("BucketName",)
 
     def create(self, request: ResourceRequest) -> Result:
         name = str(request.properties.get("BucketName") or generated_name(request, 63).lower())
@@ -59,6 +60,16 @@ class Bucket(NativeType):
                     f"The bucket you tried to delete is not empty (Bucket: {entry['physical_id']})"
                 ) from None
             raise ResourceFailed(str(error)) from None
+
+    def read(self, identifier: dict[str, str]) -> Result:
+        name = identifier["BucketName"]
+        try:
+            self.services.client("s3").head_bucket(Bucket=name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchBucket"):
+                raise self.not_found(identifier) from None
+            raise
+        return name, self._attributes(name)
 
     def _configure(self, name: str, properties: dict[str, Any]) -> None:
         s3 = self.services.client("s3")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
 from ..errors import ResourceFailed
 from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result, generated_name
@@ -10,6 +12,7 @@ from .base import NativeType, ResourceRequest, Result, generated_name
 class Parameter(NativeType):
     type_name = "AWS::SSM::Parameter"
     replaced_by = frozenset({"Name"})
+    identifier = ("Name",)
 
     def create(self, request: ResourceRequest) -> Result:
         name = str(request.properties.get("Name") or generated_name(request, 2048))
@@ -25,6 +28,16 @@ class Parameter(NativeType):
 
     def delete(self, entry: ResourceRecord) -> None:
         self.services.delete_parameter(entry["physical_id"])
+
+    def read(self, identifier: dict[str, str]) -> Result:
+        name = identifier["Name"]
+        try:
+            found = self.services.client("ssm").get_parameter(Name=name)["Parameter"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("ParameterNotFound", "ValidationException"):
+                raise self.not_found(identifier) from None
+            raise
+        return name, {"Type": str(found["Type"]), "Value": str(found["Value"])}
 
     def _put(self, name: str, request: ResourceRequest) -> Result:
         properties = request.properties
