@@ -87,11 +87,20 @@ class _Output:
             return events
 
     def finish(self) -> list[tuple[int, str]]:
-        """The rest, once the process has ended."""
+        """The rest, once the process has ended; the pipe is closed, once.
+
+        Once only: an environment that ended during its invocation is finished then, and again
+        when it is closed, and by then its descriptor's number may belong to another thread's
+        socket or file.
+        """
         self._thread.join(timeout=5)
         events = self.take()
-        with contextlib.suppress(OSError):
-            os.close(self._fd)
+        with self._lock:
+            self.closed.set()
+            if self._fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(self._fd)
+                self._fd = -1
         return events
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from localcloud import lambda_runtime
 from localcloud.lambda_runtime import Environments
+from localcloud.lambda_runtime.environment import _Output
 
 FUNCTION = """
 import os, pathlib, sys, time
@@ -229,6 +230,21 @@ def test_shutdown_leaves_no_process(code, tmp_path):
     assert environments.processes() == []
     with pytest.raises(RuntimeError, match="shut down"):
         call(environments, code, {"n": 3})
+
+
+def test_an_environments_output_is_closed_once(tmp_path):
+    # An environment that ended during its invocation is finished then, and again when it is
+    # closed: the second time must not close what has taken its descriptor's number since.
+    read_end, write_end = os.pipe()
+    output = _Output(read_end)
+    os.write(write_end, b"last words\n")
+    os.close(write_end)
+    assert [line for _, line in output.finish()] == ["last words"]
+    with (tmp_path / "opened-since").open("w") as since:
+        assert since.fileno() == read_end  # POSIX: the lowest free number
+        assert output.finish() == []
+        since.write("still open")
+    assert (tmp_path / "opened-since").read_text() == "still open"
 
 
 def test_the_runtime_venv_has_the_runtime_interface_client():
