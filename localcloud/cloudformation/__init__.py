@@ -7,6 +7,7 @@
 - `resource_operations.py`: one resource's create, update or delete;
 - `resources/`: the native resource types, one small unit each, looked up by type;
 - `custom_resources.py`: custom resources, invoked as Lambda would (async, retries, ResponseURL);
+- `functions.py`: the functions stacks deploy, found as Lambda finds them, and invoked from their records;
 - `services.py`: the one seam to every service the engine deploys into (the endpoint);
 - `graph.py`: the dependency graph, and the runner that starts every ready resource at once;
 - `intrinsics.py`, `parameters.py`, `templates.py`, `changes.py`, `exports.py`: templates read,

@@ -2,31 +2,41 @@
 
 CloudFormation sends each request asynchronously to the provider function named by the
 ServiceToken, with a ResponseURL, and waits for an answer there: no answer within the
-ServiceTimeout is a failure. Lambda runs the function's bundled asset and retries a failed
-asynchronous invocation twice. These are kept apart from the native types: a custom resource
-is never emulated, its own code runs.
+ServiceTimeout is a failure. Lambda runs the function (`functions.py`, as its API does) and
+retries a failed asynchronous invocation twice. These are kept apart from the native types: a
+custom resource is never emulated, its own code runs.
+
+Nothing waits for an answer that cannot come: when every attempt has failed (an Init error, a
+crash, an exit, a timeout) and no answer is at the ResponseURL, the resource fails at once with
+the function's error; a function whose runtime the local cloud cannot run fails it before any
+attempt. An attempt that ended well without answering may still answer later (a poller), so then
+the ServiceTimeout stays the limit.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .. import lambda_runtime
 from .errors import Cancelled, ResourceFailed
-from .resources import ASSET_ATTRIBUTE, Result
+from .functions import DeployedFunction, Functions
+from .resources import Result
 from .response_server import ResponseServer
 from .services import Services
 from .settings import Settings
-from .state import ResourceRecord, StackRecord, StackState
+from .state import StackRecord, StackState
+
+LOG = logging.getLogger(__name__)
 
 CUSTOM_TYPES = ("AWS::CloudFormation::CustomResource",)
 DEFAULT_SERVICE_TIMEOUT = 3600.0
-LAMBDA_ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
+ANSWERED_FUNCTION_GRACE_SECONDS = 30.0
 
 
 def is_custom(resource_type: str) -> bool:
@@ -42,6 +52,12 @@ class Invocation:
     response_url: str
     attempts: list[lambda_runtime.Invocation] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
+    failure: str = ""  # why no attempt could be made, if none could
+
+    @property
+    def failed(self) -> bool:
+        """Every attempt made, and none ended well: the function will not answer any more."""
+        return self.done.is_set() and not any(attempt.status == "success" for attempt in self.attempts)
 
 
 class CustomResources:
@@ -51,7 +67,7 @@ class CustomResources:
         self._state = state
         self._responses = responses
         self._settings = settings
-        self._services = services
+        self.functions = Functions(state, services, settings, responses.certificate_file)
         self.invocations: list[Invocation] = []
 
     def create(
@@ -76,9 +92,15 @@ class CustomResources:
     ) -> Result:
         """Send one request the way CloudFormation does and wait for its answer at the ResponseURL."""
         service_token = str(properties.get("ServiceToken", ""))
-        function = self._state.function(service_token)
+        function = self.functions.find(service_token)
         if function is None:
             raise ResourceFailed(f"ServiceToken {service_token} is not a function of the local cloud")
+        if function.refusal:
+            if request_type == "Delete":
+                # Its Create could not run either, so it made nothing; a stack must be able to go.
+                LOG.warning("%s: Delete not sent, %s cannot run here (%s)", logical_id, function.name, function.runtime)
+                return physical_id or "", {}
+            raise ResourceFailed(f"Failed to invoke the custom resource's function {function.name}. {function.refusal}")
         event: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": properties["ServiceToken"],
@@ -93,20 +115,29 @@ class CustomResources:
         if old_properties is not None:
             event["OldResourceProperties"] = old_properties
         event["ResponseURL"] = self._responses.url_for(event)
-        for _ in range(deliveries):
-            self._start(function, logical_id, event)
+        started = [self._start(function, logical_id, event) for _ in range(deliveries)]
         service_timeout = self._settings.service_timeout or float(
             properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
         )
         deadline = time.monotonic() + service_timeout
         while True:
+            # read before the wait: an answer sent by the last attempt is in before it ends
+            failed = all(invocation.failed for invocation in started)
             answer = self._responses.wait_for_answer(event["ResponseURL"], timeout=0.05)
             if answer is not None:
                 break
             if cancel.is_set():
                 raise Cancelled(logical_id)
+            if failed:
+                raise ResourceFailed(no_answer_reason(function, event["RequestId"], started))
             if time.monotonic() > deadline:
                 raise ResourceFailed(f"no answer within ServiceTimeout ({service_timeout:g} s)")
+        # A handler returns right after it answers: let its attempt end, and its lines reach the log
+        # group, before the stack moves on. Otherwise a destroy deletes the log group while the last
+        # lines are written (which loses them, or makes the group again), and a reader of the logs
+        # finds them only later. Bounded: a function still busy after answering is not awaited.
+        for invocation in started:
+            invocation.done.wait(ANSWERED_FUNCTION_GRACE_SECONDS)
         if answer.problems:
             raise ResourceFailed("invalid answer: " + "; ".join(answer.problems))
         body = answer.body
@@ -119,51 +150,25 @@ class CustomResources:
             raise ResourceFailed(reason, physical_id=str(body.get("PhysicalResourceId", "")))
         return str(body["PhysicalResourceId"]), dict(body.get("Data") or {})
 
-    def _start(self, function: ResourceRecord, logical_id: str, event: dict[str, Any]) -> Invocation:
+    def _start(self, function: DeployedFunction, logical_id: str, event: dict[str, Any]) -> Invocation:
+        """The asynchronous invocation, in a thread: its attempts are written to the function's
+        log group as they end (the CDK CLI shows them beside a failed custom resource)."""
         invocation = Invocation(logical_id, event["RequestType"], event["ResponseURL"])
         with self._state.lock:
             self.invocations.append(invocation)
-        properties = function["properties"]
-        timeout = self._settings.function_timeout or float(properties.get("Timeout", 3))
-        # The function's own variables, then what points it at the local services with test keys;
-        # nothing of this process's environment (no AWS_PROFILE, no real keys) reaches it.
-        environment = {
-            **{k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()},
-            **self._services.function_environment(),
-            "SSL_CERT_FILE": str(self._responses.certificate_file),
-        }
+        payload = json.dumps(event).encode()
 
         def run() -> None:
             try:
-                for _attempt in range(1 + LAMBDA_ASYNC_RETRIES):
-                    result = lambda_runtime.invoke(
-                        Path(function["attributes"][ASSET_ATTRIBUTE]),
-                        event,
-                        handler=str(properties.get("Handler", "index.handler")),
-                        timeout_seconds=timeout,
-                        environment=environment,
-                        region=self._settings.region,
-                        function_name=str(function.get("physical_id") or "provider"),
-                        memory_mb=int(properties.get("MemorySize", 128)),
-                        log_group=str((properties.get("LoggingConfig") or {}).get("LogGroup") or ""),
-                    )
-                    invocation.attempts.append(result)
-                    self._write_logs(function, result)
-                    if result.status == "success":
-                        return
-                    # An error or a timeout: Lambda retries the asynchronous invocation.
-                    time.sleep(self._settings.lambda_retry_delay)
+                self.functions.invoke_with_retries(function, payload, invocation.attempts.append)
+            except Exception as error:  # the local cloud's own failure: the resource fails with it
+                LOG.exception("%s: the function %s could not be invoked", logical_id, function.name)
+                invocation.failure = f"{type(error).__name__}: {error}"
             finally:
                 invocation.done.set()
 
         threading.Thread(target=run, name=f"lambda-{logical_id}", daemon=True).start()
         return invocation
-
-    def _write_logs(self, function: ResourceRecord, invocation: lambda_runtime.Invocation) -> None:
-        """One invocation's lines in the function's log group, as Lambda writes them (the CDK CLI
-        shows them beside a failed custom resource)."""
-        group = lambda_runtime.log_group_of(function["physical_id"], function["properties"].get("LoggingConfig"))
-        lambda_runtime.write_to_cloudwatch(self._services.client("logs"), group, invocation.outcome)
 
     def wait_for_invocations(self, timeout: float = 120) -> None:
         """Wait until every Lambda invocation started has ended (cancelled ones go on running)."""
@@ -178,3 +183,19 @@ class CustomResources:
             for invocation in self.invocations
             if not any(not answer.problems for answer in self._responses.answers_to(invocation.response_url))
         ]
+
+
+def no_answer_reason(function: DeployedFunction, request_id: str, invocations: list[Invocation]) -> str:
+    """Why a custom resource failed when its function could not answer: the last attempt's error."""
+    attempts = [attempt for invocation in invocations for attempt in invocation.attempts]
+    if attempts:
+        error = attempts[-1].outcome.error or {}
+        what = f"{error.get('errorType', attempts[-1].status)}: {error.get('errorMessage', '')}".rstrip(": ")
+        told = f"its function {function.name} failed {len(attempts)} attempts without answering ({what})"
+    else:
+        failures = "; ".join(invocation.failure for invocation in invocations if invocation.failure)
+        told = f"its function {function.name} could not be invoked ({failures})"
+    return (
+        f"CloudFormation did not receive a response from your Custom Resource: {told}. "
+        f"Please check your logs for requestId [{request_id}] in {function.log_group}"
+    )

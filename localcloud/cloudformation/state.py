@@ -22,11 +22,12 @@ Where they are kept:
 # No `from __future__ import annotations`: the records' `NotRequired` keys are then known at run
 # time too (`__optional_keys__`), as a test of the files' shape reads them.
 import json
+import re
 import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 # Stacks whose resources and exports count: not a stack waiting for its first change set, nor
 # one whose creation was rolled back.
@@ -126,6 +127,35 @@ class StackEvent(TypedDict):
     ResourceProperties: NotRequired[str]  # JSON
 
 
+class FunctionName(NamedTuple):
+    """A FunctionName as Lambda reads it; a part not given is empty."""
+
+    name: str
+    qualifier: str
+    region: str
+    account: str
+
+
+# Lambda's NamespacedFunctionName (botocore's model): a name, an ARN or a partial ARN, each with
+# an optional qualifier (a version or an alias)
+_FUNCTION_NAME = re.compile(
+    r"(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?"
+    r"(?:(?P<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
+    r"(?:(?P<account>\d{12}):)?"
+    r"(?:function:)?"
+    r"(?P<name>[a-zA-Z0-9\-_.]+)"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9\-_]+))?"
+)
+
+
+def function_name_parts(text: str) -> FunctionName | None:
+    """The parts of a FunctionName, or None when Lambda's pattern refuses it."""
+    match = _FUNCTION_NAME.fullmatch(text)
+    if match is None:
+        return None
+    return FunctionName(match["name"], match["qualifier"] or "", match["region"] or "", match["account"] or "")
+
+
 class StackState:
     """Every stack of the local cloud, one lock for all of them, and their files."""
 
@@ -177,14 +207,34 @@ class StackState:
                 found.update(record.get("exports", {}))
             return found
 
-    def function(self, arn: str) -> ResourceRecord | None:
-        """The deployed AWS::Lambda::Function with this ARN, from any stack."""
-        with self.lock:
-            for record in self.stacks.values():
-                for entry in record["resources"].values():
-                    if entry["type"] == "AWS::Lambda::Function" and entry["attributes"].get("Arn") == arn:
-                        return entry.copy()
+    def function(self, name_or_arn: str) -> ResourceRecord | None:
+        """The AWS::Lambda::Function of any stack that Lambda would find by this FunctionName: its
+        name, its ARN or a partial ARN (`123456789012:function:name`), each unqualified or
+        qualified with `$LATEST` (the only version here)."""
+        wanted = function_name_parts(name_or_arn)
+        if wanted is None or wanted.qualifier not in ("", "$LATEST"):
+            return None
+        for entry in self.functions():
+            found = function_name_parts(str(entry["attributes"].get("Arn", "")))
+            if (
+                found is not None
+                and found.name == wanted.name
+                and wanted.region in ("", found.region)
+                and wanted.account in ("", found.account)
+            ):
+                return entry
         return None
+
+    def functions(self) -> list[ResourceRecord]:
+        """Every AWS::Lambda::Function of every stack (copies), as long as it exists: a replaced
+        one until its stack's cleanup deletes it."""
+        with self.lock:
+            return [
+                entry.copy()
+                for record in self.stacks.values()
+                for entry in record["resources"].values()
+                if entry["type"] == "AWS::Lambda::Function"
+            ]
 
     def find(self, name_or_id: str) -> StackRecord | None:
         """A stack by name (not deleted) or by stack id (deleted ones too)."""

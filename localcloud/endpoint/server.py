@@ -89,7 +89,6 @@ class Endpoint:
             {
                 **dict.fromkeys(MOTO_SERVICES, self.moto),
                 "personalize": self._personalize,
-                "lambda": LambdaService(),
             },
             admin=self._personalize.admin,
         )
@@ -104,6 +103,8 @@ class Endpoint:
             self.personalize.put_object = EndpointS3Writer(self.url, region)
         self.cloudformation = CloudFormationApi(self.url, state_dir, settings or Settings(region=region))
         self._router.services["cloudformation"] = CloudFormationService(self.cloudformation)
+        # Lambda's API runs the functions the stacks deploy, through the engine made at start()
+        self._router.services["lambda"] = LambdaService(lambda: self.cloudformation.engine)
         # a short poll: stop() waits for the serving loop to notice, and tests start and stop often
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="localcloud-endpoint", daemon=True

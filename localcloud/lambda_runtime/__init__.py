@@ -8,7 +8,8 @@ template. `invoke` runs one invocation in the process-wide `Environments` (as La
 concurrency is the account's). An "environment" here is always an execution environment; a
 process's environment variables are called variables.
 
-- `config.py`: `FunctionConfig`, what an environment is started for;
+- `config.py`: `FunctionConfig`, what an environment is started for, and which runtimes run here
+  (`python3.x`, each on the runtime venv's Python, which the function's first log says once);
 - `runtime_api.py`: the Runtime API one environment polls;
 - `environment.py`: one execution environment (its process, its output, one invocation at a time,
   and Lambda's START, END and REPORT lines);
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import FunctionConfig
+from .config import RUNTIME, FunctionConfig, UnsupportedRuntime, supports
 from .environment import Environment
 from .function_logs import log_group_of, write_to_cloudwatch
 from .outcome import Outcome, Status
@@ -42,16 +43,19 @@ DEFAULT_RUNTIME_PYTHON = REPOSITORY / ".venv-runtime" / "bin" / "python"
 __all__ = [
     "DEFAULT_CONCURRENCY_LIMIT",
     "DEFAULT_IDLE_SECONDS",
+    "RUNTIME",
     "Environment",
     "Environments",
     "FunctionConfig",
     "Invocation",
     "Outcome",
     "Status",
+    "UnsupportedRuntime",
     "environments",
     "invoke",
     "log_group_of",
     "runtime_python",
+    "supports",
     "write_to_cloudwatch",
 ]
 
@@ -113,7 +117,7 @@ def environments() -> Environments:
 
 def invoke(
     code_dir: Path,
-    event: Mapping[str, Any],
+    event: Mapping[str, Any] | bytes,
     *,
     handler: str = "index.handler",
     timeout_seconds: float = 900,
@@ -122,12 +126,15 @@ def invoke(
     function_name: str = "provider",
     memory_mb: int = 128,
     log_group: str = "",
+    runtime: str = RUNTIME,
     python: Path | None = None,
     service: Environments | None = None,
 ) -> Invocation:
     """Run one invocation to its end (or its timeout) in a warm environment of this function
-    configuration, or a new one; what it printed and how it ended. `environment` is the function's
-    environment variables (its template's `Environment.Variables`), as Lambda's API names them."""
+    configuration, or a new one; what it printed and how it ended. `event` is the payload, as JSON
+    bytes or a mapping; `environment` is the function's environment variables (its template's
+    `Environment.Variables`), as Lambda's API names them. UnsupportedRuntime for a runtime that is
+    not `python3.x`."""
     config = FunctionConfig(
         name=function_name,
         code_dir=Path(code_dir).resolve(),
@@ -138,8 +145,10 @@ def invoke(
         memory_mb=memory_mb,
         variables=tuple(sorted((environment or {}).items())),
         log_group=log_group,
+        runtime=runtime,
     )
-    outcome = (service or environments()).invoke(config, json.dumps(event).encode())
+    payload = event if isinstance(event, bytes) else json.dumps(event).encode()
+    outcome = (service or environments()).invoke(config, payload)
     output = "".join(line + "\n" for _, line in outcome.log_events)
     return Invocation(output=output, outcome=outcome)
 

@@ -20,8 +20,9 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
-from .config import RUNTIME, FunctionConfig
+from .config import FunctionConfig
 from .outcome import Outcome, Status
 from .runtime_api import PendingInvocation, RuntimeApi
 
@@ -33,12 +34,12 @@ INIT_HANG_SECONDS = 300.0
 class _Output:
     """An environment's stdout and stderr, read as it comes (a full pipe would stall the runtime)."""
 
-    def __init__(self, pipe: int) -> None:
+    def __init__(self, pipe: int, first: list[tuple[int, str]] | None = None) -> None:
         self._fd = pipe
         os.set_blocking(pipe, False)
         self._lock = threading.Lock()
         self._pending = b""
-        self._events: list[tuple[int, str]] = []
+        self._events: list[tuple[int, str]] = list(first or [])  # lines of ours, before anything it writes
         self.closed = threading.Event()
         self._thread = threading.Thread(target=self._pump, name="lambda-output", daemon=True)
         self._thread.start()
@@ -87,18 +88,30 @@ class _Output:
             return events
 
     def finish(self) -> list[tuple[int, str]]:
-        """The rest, once the process has ended."""
+        """The rest, once the process has ended; the pipe is closed, once.
+
+        Once only: an environment that ended during its invocation is finished then, and again
+        when it is closed, and by then its descriptor's number may belong to another thread's
+        socket or file.
+        """
         self._thread.join(timeout=5)
         events = self.take()
-        with contextlib.suppress(OSError):
-            os.close(self._fd)
+        with self._lock:
+            self.closed.set()
+            if self._fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(self._fd)
+                self._fd = -1
         return events
 
 
 class Environment:
-    """One execution environment: a runtime process and the Runtime API it polls."""
+    """One execution environment: a runtime process and the Runtime API it polls.
 
-    def __init__(self, config: FunctionConfig) -> None:
+    `note`: a line of the local cloud's own, first in the environment's log (before Init's output).
+    """
+
+    def __init__(self, config: FunctionConfig, note: str = "") -> None:
         self.config = config
         self.id = uuid.uuid4().hex
         self.log_stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + self.id
@@ -125,7 +138,7 @@ class Environment:
             )
         finally:
             os.close(write_end)
-        self.output = _Output(read_end)
+        self.output = _Output(read_end, [(int(time.time() * 1000), note)] if note else None)
         self.exited = threading.Event()
         threading.Thread(target=self._watch, name="lambda-environment", daemon=True).start()
 
@@ -139,7 +152,7 @@ class Environment:
             "TZ": ":UTC",
             "AWS_REGION": config.region,
             "AWS_DEFAULT_REGION": config.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME}",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
@@ -217,7 +230,7 @@ class Environment:
             request_id=request.request_id,
             status=status,
             response=request.response,
-            error=request.error,
+            error=_lambda_error(request, status, config),
             log_events=events,
             seconds=seconds,
             cold=cold,
@@ -246,6 +259,19 @@ class Environment:
         self.kill()
         self.api.close()
         self.output.finish()
+
+
+def _lambda_error(request: PendingInvocation, status: Status, config: FunctionConfig) -> dict[str, Any] | None:
+    """The error as Lambda's Invoke answers it: the runtime's own report (a handler's error, an Init
+    error), or Lambda's words for a runtime that exited or an invocation that timed out."""
+    rid = request.request_id
+    if status == "timeout":
+        message = f"RequestId: {rid} Error: Task timed out after {config.timeout_seconds:.2f} seconds"
+        return {"errorType": "Sandbox.Timedout", "errorMessage": message}
+    if status == "exit" and request.error is not None:
+        message = f"RequestId: {rid} Error: Runtime exited with error: {request.error['errorMessage']}"
+        return {"errorType": "Runtime.ExitError", "errorMessage": message}
+    return request.error
 
 
 def _report(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 # How an invocation ended, in the words of Lambda's REPORT line:
 # "success": the handler answered;
@@ -20,7 +20,9 @@ class Outcome:
     request_id: str
     status: Status
     response: bytes | None  # the handler's answer, for a success
-    error: dict[str, str] | None  # what the runtime reported (`errorType`, `errorMessage`...), otherwise
+    # otherwise, the error as Invoke answers it: what the runtime reported (`errorType`,
+    # `errorMessage`, `stackTrace`), or Lambda's own for an exit or a timeout
+    error: dict[str, Any] | None
     log_events: list[tuple[int, str]]  # (epoch ms, line) in the order written, START to REPORT
     seconds: float
     cold: bool  # the environment's first invocation: Init ran before it

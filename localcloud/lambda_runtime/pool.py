@@ -4,7 +4,8 @@
 starts a new one only when all are busy, up to the concurrency limit (past it, the invocation
 waits, as Lambda retries a throttled asynchronous invocation). An idle environment is reclaimed
 after `idle_seconds`, and at most `max_idle` are kept across functions; a configuration or code
-change retires the old configuration's environments.
+change retires the old configuration's environments. A function's first environment writes the
+runtime's note (`FunctionConfig.runtime_note`) first in its log, so the function's log says it once.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Environments:
         self._current: dict[str, FunctionConfig] = {}  # each function's configuration now
         self._busy: set[Environment] = set()
         self._starting = 0
+        self._noted: set[str] = set()  # the functions whose first environment said what runs them
         self.started = 0  # environments started, for tests and benchmarks
         self._closed = threading.Event()
         self._reaper: threading.Thread | None = None
@@ -59,6 +61,7 @@ class Environments:
     def _acquire(self, config: FunctionConfig) -> Environment:
         retired: list[Environment] = []
         environment: Environment | None = None
+        note = ""
         with self._lock:
             if self._closed.is_set():
                 raise RuntimeError("the Lambda environments are shut down")
@@ -74,6 +77,9 @@ class Environments:
                     break
                 if len(self._busy) + self._starting < self.concurrency_limit:
                     self._starting += 1
+                    if config.name not in self._noted:
+                        self._noted.add(config.name)
+                        note = config.runtime_note
                     break
                 self._lock.wait()
             self._start_reaper()
@@ -81,7 +87,7 @@ class Environments:
         if environment is not None:
             return environment
         try:
-            started = Environment(config)
+            started = Environment(config, note)
         finally:
             with self._lock:
                 self._starting -= 1

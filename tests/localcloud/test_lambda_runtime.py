@@ -16,6 +16,7 @@ import pytest
 
 from localcloud import lambda_runtime
 from localcloud.lambda_runtime import Environments
+from localcloud.lambda_runtime.environment import _Output
 
 FUNCTION = """
 import os, pathlib, sys, time
@@ -229,6 +230,56 @@ def test_shutdown_leaves_no_process(code, tmp_path):
     assert environments.processes() == []
     with pytest.raises(RuntimeError, match="shut down"):
         call(environments, code, {"n": 3})
+
+
+def test_another_python3_runtime_runs_here_and_its_first_environment_says_so(service, code, tmp_path):
+    first = call(service, code, {"n": 1}, function_name="older", runtime="python3.12")
+    warm = call(service, code, {"n": 2}, function_name="older", runtime="python3.12")
+    moved = tmp_path / "code-v2"
+    moved.mkdir()
+    (moved / "app.py").write_text(FUNCTION)
+    new_code = call(service, moved, {"n": 3}, function_name="older", runtime="python3.12")
+
+    assert [r.status for r in (first, warm, new_code)] == ["success"] * 3
+    note = "localcloud: this function's runtime python3.12 runs on Python 3.13 here"
+    assert first.output.splitlines()[0] == note  # before Init's output
+    assert note not in warm.output and note not in new_code.output  # once for the function
+    assert note not in call(service, code, {"n": 4}, function_name="current").output  # python3.13: nothing to say
+
+
+def test_a_runtime_other_than_python3_is_refused(service, code):
+    with pytest.raises(lambda_runtime.UnsupportedRuntime, match=r"not nodejs22\.x"):
+        call(service, code, {"n": 1}, runtime="nodejs22.x")
+    assert service.started == 0
+
+
+def test_exits_and_timeouts_are_reported_in_lambdas_words(service, code):
+    crashed = call(service, code, {"n": 1, "exit": True})
+    timed_out = call(service, code, {"n": 2, "hang": True}, timeout_seconds=1)
+
+    assert crashed.outcome.error == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {crashed.outcome.request_id} Error: Runtime exited with error: exit status 3",
+    }
+    assert timed_out.outcome.error == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {timed_out.outcome.request_id} Error: Task timed out after 1.00 seconds",
+    }
+
+
+def test_an_environments_output_is_closed_once(tmp_path):
+    # An environment that ended during its invocation is finished then, and again when it is
+    # closed: the second time must not close what has taken its descriptor's number since.
+    read_end, write_end = os.pipe()
+    output = _Output(read_end)
+    os.write(write_end, b"last words\n")
+    os.close(write_end)
+    assert [line for _, line in output.finish()] == ["last words"]
+    with (tmp_path / "opened-since").open("w") as since:
+        assert since.fileno() == read_end  # POSIX: the lowest free number
+        assert output.finish() == []
+        since.write("still open")
+    assert (tmp_path / "opened-since").read_text() == "still open"
 
 
 def test_the_runtime_venv_has_the_runtime_interface_client():
