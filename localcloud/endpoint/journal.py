@@ -1,9 +1,10 @@
 """What survives a restart of moto's services: a journal of the writes they accepted, replayed at start.
 
-Each successful write to one of moto's services (what counts as a write: `moto_catalog.py`) is
+Each successful write to one of moto's services (what counts as a write: `moto_catalog.py`), and
+each of moto's CloudFormation models a stack made, changed or deleted (`model_operations.py`), is
 appended, in the order moto ran it, as one JSON line: service, region, method, path, query,
-headers, and the seed moto's random generator drew the write's ids from. Bodies are kept apart
-under `blobs/<sha256>`, so the same asset uploaded twice is stored once. Not kept: the signature
+headers, and the seed moto's random generator drew the write's ids from. Bodies are kept apart under
+`blobs/<sha256>`, so the same asset uploaded twice is stored once. Not kept: the signature
 (Authorization, a pre-signed URL's X-Amz-* parameters, session tokens): replay signs with a
 placeholder key, which moto maps to its default account, 123456789012.
 

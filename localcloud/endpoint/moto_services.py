@@ -4,7 +4,8 @@ moto's server (`moto[server]`) is a WSGI application that routes by the same cre
 it is called here directly, with no second port and no second process. Which signing names go
 to it is moto's own list (`moto_catalog.py`). Its backends are process-global, so one endpoint at
 a time owns them (`Endpoint` enforces it). Writes are serialized and journaled (`journal.py`) so
-that they survive a restart; reads run concurrently.
+that they survive a restart; reads run concurrently. moto's CloudFormation models are run here
+too, as writes of the `localcloud-models` service (`model_operations.py`).
 
 Each write runs with moto's random generator seeded afresh, and the journal keeps the seed: moto
 draws its ids from that generator (an SNS subscription's ARN, a secret's suffix, a key id), so a
@@ -29,8 +30,10 @@ from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from ..cloudformation.resources.moto_models import MODEL_SERVICE
 from .http import AwsRequest, HttpResponse
 from .journal import Journal, build_request
+from .model_operations import run_model_operation
 from .moto_catalog import UNJOURNALED_SERVICES, moto_signing_names, writes_state
 from .protocols import operation_of, unsupported
 
@@ -38,8 +41,8 @@ LOG = logging.getLogger("localcloud.endpoint")
 
 
 def moto_services() -> frozenset[str]:
-    """The signing names this module answers: moto's services."""
-    return moto_signing_names()
+    """The signing names this module answers: moto's services, and its CloudFormation models'."""
+    return moto_signing_names() | {MODEL_SERVICE}
 
 
 def reset_moto() -> None:
@@ -93,6 +96,8 @@ class MotoServices:
         """
         if seed is not None:
             mock_random.seed(seed)
+        if request.service == MODEL_SERVICE:
+            return run_model_operation(request)
         captured: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -126,6 +131,8 @@ class MotoServices:
 
     @staticmethod
     def _writes_state(request: AwsRequest) -> bool:
+        if request.service == MODEL_SERVICE:
+            return True
         if request.service != "s3":
             return writes_state(request)
         if request.method not in ("PUT", "POST", "DELETE"):

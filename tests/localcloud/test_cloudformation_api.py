@@ -407,17 +407,17 @@ def test_the_bootstrap_version_parameter_and_its_rule(cloud: Cloud) -> None:
 
 
 def test_an_unsupported_resource_type_fails_and_the_stack_rolls_back(cloud: Cloud) -> None:
-    stack, name = unique("Queue"), f"/{unique('p')}"
+    stack, name = unique("Pipe"), f"/{unique('p')}"
     template = parameter_template(name, "v")
-    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue", "DependsOn": "Param"}
+    template["Resources"]["Pipe"] = {"Type": "AWS::Pipes::Pipe", "DependsOn": "Param"}
 
     described = cloud.deploy(stack, TemplateBody=template)
 
     assert described["StackStatus"] == "ROLLBACK_COMPLETE"
     (failed,) = [e for e in cloud.events(stack) if e["ResourceStatus"] == "CREATE_FAILED"]
-    assert failed["LogicalResourceId"] == "Queue"
+    assert failed["LogicalResourceId"] == "Pipe"
     reason = failed["ResourceStatusReason"]
-    assert "AWS::SQS::Queue" in reason and "AWS::SSM::Parameter" in reason and "Custom::*" in reason
+    assert "AWS::Pipes::Pipe" in reason and "AWS::SSM::Parameter" in reason and "Custom::*" in reason
     assert "Traceback" not in reason
     assert (
         error_of(lambda: cloud.client("ssm").get_parameter(Name=name)).response["Error"]["Code"] == "ParameterNotFound"

@@ -1,16 +1,19 @@
-"""What a restart on the same state directory keeps of moto's services."""
+"""What a restart on the same state directory keeps of moto's services and of the stacks made in them."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from localcloud.endpoint import Endpoint
 from localcloud.endpoint.http import AwsRequest
 from localcloud.endpoint.journal import build_request
 from localcloud.endpoint.moto_catalog import writes_state
+from tests.localcloud.stacks import Stacks
 
 
 def journaled_operations(state: Path) -> list[str]:
@@ -93,3 +96,55 @@ def test_stores_keep_their_data_queues_come_back_empty_and_ids_are_the_same(tmp_
             subscription
         ]
         assert second.client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"] == "s3cr3t"
+
+
+def shop_template() -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 45}},
+            "Table": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "BillingMode": "PAY_PER_REQUEST",
+                },
+            },
+            "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": "s3cr3t"}},
+        },
+        "Outputs": {
+            "QueueUrl": {"Value": {"Ref": "Queue"}},
+            "TableArn": {"Value": {"Fn::GetAtt": ["Table", "Arn"]}},
+            "Secret": {"Value": {"Ref": "Secret"}},
+        },
+    }
+
+
+def test_a_stack_of_moto_models_survives_a_restart_with_its_ids_and_can_be_destroyed(tmp_path):
+    state = tmp_path / "state"
+    with Endpoint(state_dir=state) as first:
+        outputs = Stacks(first).deploy("Shop", shop_template())
+        first.client("dynamodb").put_item(TableName=outputs["TableArn"].rsplit("/", 1)[1], Item={"pk": {"S": "a"}})
+
+    with Endpoint(state_dir=state) as second:
+        stacks = Stacks(second)
+        sqs, dynamodb = second.client("sqs"), second.client("dynamodb")
+        (described,) = stacks.cfn.describe_stacks(StackName="Shop")["Stacks"]
+        assert {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]} == outputs
+        attributes = sqs.get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["VisibilityTimeout"])
+        assert attributes["Attributes"]["VisibilityTimeout"] == "45"
+        table = outputs["TableArn"].rsplit("/", 1)[1]
+        assert dynamodb.describe_table(TableName=table)["Table"]["TableArn"] == outputs["TableArn"]
+        assert dynamodb.scan(TableName=table)["Count"] == 1
+        assert second.client("secretsmanager").describe_secret(SecretId=outputs["Secret"])["ARN"] == outputs["Secret"]
+
+        stacks.destroy("Shop")
+        assert sqs.list_queues().get("QueueUrls", []) == []
+        assert dynamodb.list_tables()["TableNames"] == []
+        assert second.client("secretsmanager").list_secrets()["SecretList"] == []
+
+    # and the destruction is kept too
+    with Endpoint(state_dir=state) as third:
+        assert third.client("dynamodb").list_tables()["TableNames"] == []
+        with pytest.raises(ClientError, match=r"NonExistentQueue|QueueDoesNotExist"):
+            third.client("sqs").get_queue_attributes(QueueUrl=outputs["QueueUrl"])
