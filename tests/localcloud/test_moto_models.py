@@ -321,7 +321,24 @@ def test_a_secret_is_generated_updated_and_destroyed(endpoint, stacks):
         secrets.describe_secret(SecretId=outputs["Arn"])
 
 
-# --- what moto lacks ------------------------------------------------------------------------------
+# --- what the local cloud does not emulate -------------------------------------------------------
+
+
+def test_a_type_no_one_emulates_is_refused_when_the_change_set_is_made(stacks):
+    template = queue_template()
+    template["Resources"]["Bus"] = {"Type": "AWS::Pipes::Pipe", "Properties": {}}
+
+    with pytest.raises(ClientError) as refused:
+        stacks.change_set("Shop", template)
+
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Message"].startswith(
+        "The local cloud does not emulate resource types: [AWS::Pipes::Pipe]; it emulates "
+    )
+    assert "AWS::SQS::Queue" in error["Message"] and "Custom::*" in error["Message"]
+    with pytest.raises(ClientError, match="does not exist"):
+        stacks.cfn.describe_stacks(StackName="Shop")
 
 
 def test_an_attribute_moto_lacks_fails_the_resource_and_the_rollback_deletes_it(endpoint, stacks):
