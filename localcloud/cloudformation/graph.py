@@ -85,12 +85,18 @@ def check_template(template: Mapping[str, Any], emulated: Collection[str] | None
 
 def _refuse_not_emulated(resources: Mapping[str, Any], emulated: Collection[str]) -> None:
     """A type CloudFormation has and the local cloud does not emulate: refused now, by name, rather
-    than failing its resource at deploy time and rolling the stack back."""
+    than failing its resource at deploy time and rolling the stack back.
+
+    A resource under a Condition is left to deploy time: the parameters are not settled yet, and
+    a template whose optional part the local cloud lacks still deploys without it.
+    """
     missing = sorted(
         {
             str(resource["Type"])
             for resource in resources.values()
-            if not CUSTOM_TYPE.match(resource["Type"]) and resource["Type"] not in emulated
+            if not CUSTOM_TYPE.match(resource["Type"])
+            and resource["Type"] not in emulated
+            and "Condition" not in resource
         }
     )
     if missing:

@@ -226,6 +226,12 @@ def test_a_well_formed_type_the_local_cloud_does_not_emulate_is_refused_by_name(
     )
 
 
+def test_a_resource_under_a_condition_is_left_to_deploy_time() -> None:
+    template = {"Resources": {"Pipe": {"Type": "AWS::Pipes::Pipe", "Condition": "WithPipes"}}}
+
+    check_template(template, {"AWS::SQS::Queue"})
+
+
 def test_a_malformed_type_is_refused_as_cloudformation_refuses_it_before_the_local_clouds_own_check() -> None:
     template = {"Resources": {"A": {"Type": "AWS::Nope"}, "B": {"Type": "AWS::Pipes::Pipe"}}}
 
