@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -29,8 +29,7 @@ PSEUDO_PARAMETERS = frozenset(
     }
 )
 # The shape of a type in CloudFormation's registry, and of a custom resource's. A well-formed type
-# the local cloud does not emulate passes here: it fails when its resource is created, naming
-# the types that are emulated.
+# the local cloud does not emulate is refused with a message of its own (`check_template`).
 RESOURCE_TYPE = re.compile(r"^(AWS|Alexa)::[A-Za-z0-9]+::[A-Za-z0-9]+(::[A-Za-z0-9]+)?$")
 CUSTOM_TYPE = re.compile(r"^Custom::[A-Za-z0-9_@-]+$")
 
@@ -50,9 +49,10 @@ class Cancelled(Exception):
     """A node's action stopped because another node failed while it was in progress."""
 
 
-def check_template(template: Mapping[str, Any]) -> None:
-    """TemplateRefused if the template's resources cannot run: a type that cannot exist, a
-    reference to nothing the template declares, or resources that depend on each other in a circle."""
+def check_template(template: Mapping[str, Any], emulated: Collection[str] | None = None) -> None:
+    """TemplateRefused if the template's resources cannot run: a type that cannot exist, or that
+    is not in `emulated` (the types the local cloud emulates; None: any type), a reference to
+    nothing the template declares, or resources that depend on each other in a circle."""
     resources: Mapping[str, Any] = template.get("Resources", {})
     unrecognized = sorted(
         {
@@ -63,6 +63,8 @@ def check_template(template: Mapping[str, Any]) -> None:
     )
     if unrecognized:
         raise TemplateRefused(f"Template format error: Unrecognized resource types: [{', '.join(unrecognized)}]")
+    if emulated is not None:
+        _refuse_not_emulated(resources, emulated)
     declared = set(resources) | set(template.get("Parameters") or {}) | PSEUDO_PARAMETERS
     unresolved: set[str] = set()
     for resource in resources.values():
@@ -79,6 +81,29 @@ def check_template(template: Mapping[str, Any]) -> None:
     circular = _in_circles(graph)
     if circular:
         raise CircularDependency(circular)
+
+
+def _refuse_not_emulated(resources: Mapping[str, Any], emulated: Collection[str]) -> None:
+    """A type CloudFormation has and the local cloud does not emulate: refused now, by name, rather
+    than failing its resource at deploy time and rolling the stack back.
+
+    A resource under a Condition is left to deploy time: the parameters are not settled yet, and
+    a template whose optional part the local cloud lacks still deploys without it.
+    """
+    missing = sorted(
+        {
+            str(resource["Type"])
+            for resource in resources.values()
+            if not CUSTOM_TYPE.match(resource["Type"])
+            and resource["Type"] not in emulated
+            and "Condition" not in resource
+        }
+    )
+    if missing:
+        raise TemplateRefused(
+            f"The local cloud does not emulate resource types: [{', '.join(missing)}]; it emulates "
+            f"{', '.join(sorted(emulated))} and Custom::*"
+        )
 
 
 def dependencies(template: Mapping[str, Any], wanted: Iterable[str] | None = None) -> dict[str, set[str]]:

@@ -156,3 +156,34 @@ def references(value: Any) -> list[str]:
         for item in value:
             found += references(item)
     return found
+
+
+def attributes_read(template: dict[str, Any], logical_id: str) -> frozenset[str]:
+    """The attributes of `logical_id` the template reads with Fn::GetAtt or in a Fn::Sub, in its
+    resources' properties and its outputs."""
+    fragments = [resource.get("Properties", {}) for resource in template.get("Resources", {}).values()]
+    fragments += list(template.get("Outputs", {}).values())
+    return frozenset(attribute for fragment in fragments for lid, attribute in _get_atts(fragment) if lid == logical_id)
+
+
+def _get_atts(value: Any) -> list[tuple[str, str]]:
+    """(logical id, attribute) of every Fn::GetAtt and `${Id.Attribute}` in a fragment."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, argument in value.items():
+            if key == "Fn::GetAtt":
+                parts = argument if isinstance(argument, list) else str(argument).split(".", 1)
+                if len(parts) == 2 and isinstance(parts[0], str) and isinstance(parts[1], str):
+                    found.append((parts[0], parts[1]))
+            elif key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else (argument[0] if argument else "")
+                for name in re.findall(r"\$\{([^}!]+)\}", str(text)):
+                    name = name.strip()
+                    if "." in name and not name.startswith("AWS::"):
+                        lid, attribute = name.split(".", 1)
+                        found.append((lid, attribute))
+            found += _get_atts(argument)
+    elif isinstance(value, list):
+        for item in value:
+            found += _get_atts(item)
+    return found

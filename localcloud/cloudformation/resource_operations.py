@@ -17,7 +17,7 @@ from .context import Deployment, EngineContext
 from .custom_resources import is_custom
 from .errors import Cancelled, ResourceFailed
 from .graph import dependencies, run_graph
-from .intrinsics import resolve
+from .intrinsics import attributes_read, resolve
 from .resources import ResourceRequest
 from .state import ResourceRecord, StackRecord
 
@@ -68,7 +68,13 @@ class ResourceOperations:
             if is_custom(resource_type):
                 physical_id, attributes = self._custom.create(record, logical_id, properties, cancel)
             else:
-                request = ResourceRequest(stack, logical_id, properties, deployment.import_existing)
+                request = ResourceRequest(
+                    stack,
+                    logical_id,
+                    properties,
+                    deployment.import_existing,
+                    attribute_names=attributes_read(deployment.template, logical_id),
+                )
                 physical_id, attributes = self._context.native(resource_type, logical_id).create(request)
         except Cancelled:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
@@ -136,7 +142,13 @@ class ResourceOperations:
                     old_properties=current["properties"],
                 )
             else:
-                request = ResourceRequest(stack, logical_id, properties, deployment.import_existing)
+                request = ResourceRequest(
+                    stack,
+                    logical_id,
+                    properties,
+                    deployment.import_existing,
+                    attribute_names=attributes_read(deployment.template, logical_id),
+                )
                 physical_id, attributes = self._context.native(resource_type, logical_id).update(request, current)
         except Exception as error:
             self.emit(record, logical_id, resource_type, "UPDATE_FAILED", str(error), current["physical_id"])

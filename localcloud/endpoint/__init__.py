@@ -2,8 +2,10 @@
 
 Each request goes to the service named in its SigV4 credential scope:
 
-- `s3`, `sts`, `ssm`, `iam`, `logs`, `ecr`: moto, in this process (`moto_services.py`), its
-  writes journaled so that they survive a restart (`journal.py`);
+- every service moto emulates (`s3`, `sts`, `sqs`, `dynamodb`... by moto's own list,
+  `moto_catalog.py`): moto, in this process (`moto_services.py`), its writes journaled so that
+  they survive a restart (`journal.py`); and `localcloud-models`, moto's CloudFormation models
+  run for the stack engine (`model_operations.py`);
 - `personalize` (control plane and PutEvents): ours, `localcloud/personalize/`, mounted by `personalize.py`;
 - `cloudformation`: our stack engine's query API (`cloudformation.py`);
 - `lambda`: not emulated yet, answered in Lambda's error shape (`lambda_api.py`);

@@ -1,7 +1,9 @@
 """What survives a restart of moto's services: a journal of the writes they accepted, replayed at start.
 
-Each successful write to S3, SSM, IAM, Logs or ECR is appended, in the order moto ran it, as one
-JSON line: service, region, method, path, query, headers. Bodies are kept apart under
+Each successful write to one of moto's services (what counts as a write: `moto_catalog.py`), and
+each of moto's CloudFormation models a stack made, changed or deleted (`model_operations.py`), is
+appended, in the order moto ran it, as one JSON line: service, region, method, path, query,
+headers, and the seed moto's random generator drew the write's ids from. Bodies are kept apart under
 `blobs/<sha256>`, so the same asset uploaded twice is stored once. Not kept: the signature
 (Authorization, a pre-signed URL's X-Amz-* parameters, session tokens): replay signs with a
 placeholder key, which moto maps to its default account, 123456789012.
@@ -9,8 +11,9 @@ placeholder key, which moto maps to its default account, 123456789012.
 Why a journal rather than pickling moto's backends: moto's API is stable across its releases and
 its objects are not (a pickle from one moto version need not load in the next, and S3 objects hold
 locks and spooled files); and a line appended per write survives a crash, where a snapshot taken
-at stop would not. The price: ids that moto generates (an IAM RoleId, an S3 VersionId, a
-timestamp) are generated again at replay and differ from the first run's.
+at stop would not. The price: what moto takes from the clock (a creation time) differs after a
+replay. Ids drawn from moto's random generator (an IAM RoleId, an S3 VersionId) are the same,
+since the replay seeds it as the first run did.
 """
 
 from __future__ import annotations
@@ -62,9 +65,10 @@ class Entry:
     query: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     body: str = ""  # the blob's sha256, "" for none
+    seed: int | None = None  # moto's random generator's, for the same ids at replay (None: not seeded)
 
     @classmethod
-    def of(cls, request: AwsRequest, body_digest: str) -> Entry:
+    def of(cls, request: AwsRequest, body_digest: str, seed: int | None = None) -> Entry:
         headers = {name: value for name, value in request.headers.items() if name not in UNKEPT_HEADERS}
         return cls(
             service=request.service,
@@ -74,6 +78,7 @@ class Entry:
             query=unsigned_query(request.query),
             headers=headers,
             body=body_digest,
+            seed=seed,
         )
 
 
@@ -114,14 +119,14 @@ class Journal:
         self._lock = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
 
-    def record(self, request: AwsRequest) -> None:
-        """Append a write that moto accepted."""
-        entry = Entry.of(request, self._store(request.body) if request.body else "")
+    def record(self, request: AwsRequest, seed: int | None = None) -> None:
+        """Append a write that moto accepted (with the seed its ids were drawn from)."""
+        entry = Entry.of(request, self._store(request.body) if request.body else "", seed)
         line = json.dumps(asdict(entry), separators=(",", ":")) + "\n"
         with self._lock, self._file.open("a", encoding="utf-8") as journal:
             journal.write(line)
 
-    def replay(self, send: Callable[[AwsRequest], HttpResponse]) -> int:
+    def replay(self, send: Callable[[AwsRequest, int | None], HttpResponse]) -> int:
         """Send every write again, in order; the number replayed. A refused one is logged and skipped."""
         if not self._file.exists():
             return 0
@@ -148,7 +153,7 @@ class Journal:
                 headers=entry.headers,
                 body=body,
             )
-            response = send(request)
+            response = send(request, entry.seed)
             if response.status >= 300:
                 LOG.warning(
                     "journal line %d (%s %s %s) refused on replay: HTTP %d",

@@ -1,9 +1,17 @@
-"""S3, STS, SSM, IAM, CloudWatch Logs and ECR: moto's emulators, in this process, as WSGI.
+"""Every service moto emulates (but those that stay ours), in this process, as WSGI.
 
 moto's server (`moto[server]`) is a WSGI application that routes by the same credential scope;
-it is called here directly, with no second port and no second process. Its backends are
-process-global, so one endpoint at a time owns them (`Endpoint` enforces it). Writes are
-serialized and journaled (`journal.py`) so that they survive a restart; reads run concurrently.
+it is called here directly, with no second port and no second process. Which signing names go
+to it is moto's own list (`moto_catalog.py`). Its backends are process-global, so one endpoint at
+a time owns them (`Endpoint` enforces it). Writes are serialized and journaled (`journal.py`) so
+that they survive a restart; reads run concurrently. moto's CloudFormation models are run here
+too, as writes of the `localcloud-models` service (`model_operations.py`).
+
+Each write runs with moto's random generator seeded afresh, and the journal keeps the seed: moto
+draws its ids from that generator (an SNS subscription's ARN, a secret's suffix, a key id), so a
+replay makes the same ids, and what refers to them (a stack's resources, a later write) still
+finds them. (A message sent in the same instant from another thread can draw from it too; the
+ids of that one write then differ after a restart, as they all did before.)
 """
 
 from __future__ import annotations
@@ -11,38 +19,30 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import threading
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import unescape
 
 from moto.core.base_backend import AccountSpecificBackend
+from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from ..cloudformation.resources.moto_models import MODEL_SERVICE
 from .http import AwsRequest, HttpResponse
 from .journal import Journal, build_request
+from .model_operations import run_model_operation
+from .moto_catalog import UNJOURNALED_SERVICES, moto_signing_names, writes_state
 from .protocols import operation_of, unsupported
 
 LOG = logging.getLogger("localcloud.endpoint")
 
-MOTO_SERVICES = frozenset({"s3", "sts", "ssm", "iam", "logs", "ecr"})
-# STS hands out credentials and answers who is calling: nothing to keep across a restart.
-UNJOURNALED_SERVICES = frozenset({"sts"})
-# Operations that read: every other operation of a journaled service is a write.
-READ_PREFIXES = (
-    "Get",
-    "List",
-    "Describe",
-    "Filter",
-    "Lookup",
-    "Simulate",
-    "Test",
-    "Validate",
-    "BatchGet",
-    "BatchCheck",
-    "Search",
-)
+
+def moto_services() -> frozenset[str]:
+    """The signing names this module answers: moto's services, and its CloudFormation models'."""
+    return moto_signing_names() | {MODEL_SERVICE}
 
 
 def reset_moto() -> None:
@@ -83,13 +83,21 @@ class MotoServices:
         if self.journal is None or request.service in UNJOURNALED_SERVICES or not self._writes_state(request):
             return self.call(request)
         with self._writes:
-            response = self.call(request)
+            seed = secrets.randbits(64)
+            response = self.call(request, seed)
             if 200 <= response.status < 300:
-                self._record(request, response)
+                self._record(request, response, seed)
             return response
 
-    def call(self, request: AwsRequest) -> HttpResponse:
-        """moto's answer, read whole; what moto has not implemented answers 501 in the service's shape."""
+    def call(self, request: AwsRequest, seed: int | None = None) -> HttpResponse:
+        """moto's answer, read whole; what moto has not implemented answers 501 in the service's shape.
+
+        `seed`: moto's random generator is seeded with it first (a write, or its replay).
+        """
+        if seed is not None:
+            mock_random.seed(seed)
+        if request.service == MODEL_SERVICE:
+            return run_model_operation(request)
         captured: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -106,17 +114,27 @@ class MotoServices:
                     close()
         except NotImplementedError:
             # moto raises this for an operation it lacks; Flask, in debug mode, lets it through
-            operation = operation_of(request)
-            LOG.warning("unsupported: %s %s (moto lacks it), answered 501", request.service, operation)
-            return unsupported(request, f"{request.service} {operation}")
-        return HttpResponse(captured["status"], body, dict(captured["headers"]))
+            return self._lacked(request)
+        headers = dict(captured["headers"])
+        if captured["status"] in (404, 405) and _routing_error_page(headers, body):
+            # moto's Flask found no route: a REST operation moto lacks (its own "not found"s are the service's)
+            return self._lacked(request)
+        return HttpResponse(captured["status"], body, headers)
+
+    @staticmethod
+    def _lacked(request: AwsRequest) -> HttpResponse:
+        operation = operation_of(request)
+        LOG.warning("unsupported: %s %s (moto lacks it), answered 501", request.service, operation)
+        return unsupported(request, f"{request.service} {operation}")
 
     # --- what is kept ------------------------------------------------------------------------
 
     @staticmethod
     def _writes_state(request: AwsRequest) -> bool:
+        if request.service == MODEL_SERVICE:
+            return True
         if request.service != "s3":
-            return not operation_of(request).startswith(READ_PREFIXES)
+            return writes_state(request)
         if request.method not in ("PUT", "POST", "DELETE"):
             return False
         keys = {pair.split("=")[0] for pair in request.query.split("&") if pair}
@@ -126,14 +144,14 @@ class MotoServices:
             return True
         return not ({"uploads", "uploadId", "select"} & keys)
 
-    def _record(self, request: AwsRequest, response: HttpResponse) -> None:
+    def _record(self, request: AwsRequest, response: HttpResponse, seed: int) -> None:
         assert self.journal is not None
         if request.service == "s3" and request.method == "POST" and "uploadId=" in request.query:
             completed = self._completed_object(request, response)
             if completed is not None:
                 self.journal.record(completed)
             return
-        self.journal.record(request)
+        self.journal.record(request, seed)
 
     def _completed_object(self, request: AwsRequest, response: HttpResponse) -> AwsRequest | None:
         """The object a completed multipart upload made, as one PutObject."""
@@ -149,3 +167,9 @@ class MotoServices:
         got = self.call(build_request("s3", request.region, "GET", path))
         headers = {name: value for name, value in got.headers.items() if name.lower() == "content-type"}
         return build_request("s3", request.region, "PUT", path, headers=headers, body=got.body)
+
+
+def _routing_error_page(headers: dict[str, str], body: bytes) -> bool:
+    """werkzeug's HTML page for a URL or method no route of moto's serves."""
+    content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), "")
+    return content_type.startswith("text/html") and body.lstrip().lower().startswith(b"<!doctype html>")

@@ -29,7 +29,7 @@ from .bootstrap import QUALIFIER, pre_bootstrap
 from .cloudformation import CloudFormationService
 from .journal import Journal
 from .lambda_api import LambdaService
-from .moto_services import MOTO_SERVICES, MotoServices, reset_moto
+from .moto_services import MotoServices, moto_services, reset_moto
 from .personalize import EndpointS3Writer, PersonalizeService
 from .router import Router
 
@@ -87,7 +87,7 @@ class Endpoint:
         self.moto = MotoServices(Journal(state_dir / "aws") if state_dir else None)
         self._router = Router(
             {
-                **dict.fromkeys(MOTO_SERVICES, self.moto),
+                **dict.fromkeys(moto_services(), self.moto),
                 "personalize": self._personalize,
             },
             admin=self._personalize.admin,

@@ -406,25 +406,22 @@ def test_the_bootstrap_version_parameter_and_its_rule(cloud: Cloud) -> None:
     assert updated["StackStatus"] == "UPDATE_COMPLETE"
 
 
-def test_an_unsupported_resource_type_fails_and_the_stack_rolls_back(cloud: Cloud) -> None:
-    stack, name = unique("Queue"), f"/{unique('p')}"
+def test_a_type_the_local_cloud_does_not_emulate_is_refused_when_the_change_set_is_made(cloud: Cloud) -> None:
+    stack, name = unique("Pipe"), f"/{unique('p')}"
     template = parameter_template(name, "v")
-    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue", "DependsOn": "Param"}
+    template["Resources"]["Pipe"] = {"Type": "AWS::Pipes::Pipe", "DependsOn": "Param"}
 
-    described = cloud.deploy(stack, TemplateBody=template)
+    refused = error_of(lambda: cloud.change_set(stack, TemplateBody=template))
 
-    assert described["StackStatus"] == "ROLLBACK_COMPLETE"
-    (failed,) = [e for e in cloud.events(stack) if e["ResourceStatus"] == "CREATE_FAILED"]
-    assert failed["LogicalResourceId"] == "Queue"
-    reason = failed["ResourceStatusReason"]
-    assert "AWS::SQS::Queue" in reason and "AWS::SSM::Parameter" in reason and "Custom::*" in reason
-    assert "Traceback" not in reason
+    assert refused.response["Error"]["Code"] == "ValidationError"
+    message = refused.response["Error"]["Message"]
+    assert message.startswith("The local cloud does not emulate resource types: [AWS::Pipes::Pipe]; it emulates ")
+    assert "AWS::SSM::Parameter" in message and "AWS::SQS::Queue" in message and "Custom::*" in message
+    # refused before anything is made: no stack, no parameter
+    assert error_of(lambda: cloud.cfn.describe_stacks(StackName=stack)).response["Error"]["Code"] == "ValidationError"
     assert (
         error_of(lambda: cloud.client("ssm").get_parameter(Name=name)).response["Error"]["Code"] == "ParameterNotFound"
     )
-    # a stack that failed to create is deleted before it is created again, as the CLI does it
-    cloud.cfn.delete_stack(StackName=stack)
-    assert cloud.settled(described["StackId"])["StackStatus"] == "DELETE_COMPLETE"
 
 
 YAML_TEMPLATE = """

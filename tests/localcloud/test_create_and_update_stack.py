@@ -64,8 +64,12 @@ def parameter_template(name: str, value: str | dict[str, Any] = "v1", *, failing
         "Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": name, "Type": "String", "Value": value}}
     }
     if failing:
-        # a type the local cloud does not emulate: its create fails once Param is made
-        resources["Queue"] = {"Type": "AWS::SQS::Queue", "DependsOn": "Param", "Properties": {}}
+        # a second parameter of the same name: its create fails ("already exists") once Param is made
+        resources["Clash"] = {
+            "Type": "AWS::SSM::Parameter",
+            "DependsOn": "Param",
+            "Properties": {"Name": name, "Type": "String", "Value": "clash"},
+        }
     return json.dumps({"Resources": resources, "Outputs": {"Value": {"Value": {"Fn::GetAtt": ["Param", "Value"]}}}})
 
 
@@ -251,7 +255,7 @@ def test_on_failure_delete_takes_the_stack_with_it(endpoint, cfn):
         for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
         if e["ResourceStatus"] == "DELETE_IN_PROGRESS" and e["LogicalResourceId"] == stack
     ]
-    assert reason == ["The following resource(s) failed to create: [Queue]. Delete requested by user."]
+    assert reason == ["The following resource(s) failed to create: [Clash]. Delete requested by user."]
     assert error_of(lambda: cfn.describe_stacks(StackName=stack))["Message"] == f"Stack with id {stack} does not exist"
     assert not endpoint.client("ssm").get_parameters(Names=[name])["Parameters"]
 
@@ -261,14 +265,14 @@ def test_disable_rollback_leaves_a_failed_create_as_it_is(endpoint, cfn):
     cfn.create_stack(StackName=stack, TemplateBody=parameter_template(name, failing=True), DisableRollback=True)
     failed = settled(cfn, stack)
     assert failed["StackStatus"] == "CREATE_FAILED"
-    assert failed["StackStatusReason"] == "The following resource(s) failed to create: [Queue]."
+    assert failed["StackStatusReason"] == "The following resource(s) failed to create: [Clash]."
     # what was made stays, for the next try
     assert endpoint.client("ssm").get_parameter(Name=name)["Parameter"]["Value"] == "v1"
     resources = {
         r["LogicalResourceId"]: r["ResourceStatus"]
         for r in cfn.describe_stack_resources(StackName=stack)["StackResources"]
     }
-    assert resources == {"Param": "CREATE_COMPLETE", "Queue": "CREATE_FAILED"}
+    assert resources == {"Param": "CREATE_COMPLETE", "Clash": "CREATE_FAILED"}
 
     # and a fixed template updates it
     cfn.update_stack(StackName=stack, TemplateBody=parameter_template(name, "v2"))

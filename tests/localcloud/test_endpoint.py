@@ -230,10 +230,10 @@ def test_a_lambda_operation_the_local_cloud_lacks_answers_rest_json_errors_namin
 @pytest.mark.parametrize(
     ("service", "operation", "code"),
     [
-        ("sqs", "list_queues", "UnknownOperationException"),  # JSON 1.0
-        ("sns", "list_topics", "InvalidAction"),  # query
-        ("route53", "list_hosted_zones", "NotImplemented"),  # REST-XML
-        ("ec2", "describe_vpcs", "InvalidAction"),  # EC2's own query dialect
+        ("apprunner", "list_services", "UnknownOperationException"),  # JSON 1.0, a service moto lacks
+        ("cloudsearch", "describe_domains", "InvalidAction"),  # query, a service moto lacks
+        ("route53", "list_cidr_collections", "NotImplemented"),  # REST-XML, an operation moto has no route for
+        ("ec2", "list_images_in_recycle_bin", "InvalidAction"),  # EC2's own query dialect
         ("ssm", "get_ops_summary", "UnknownOperationException"),  # a service moto has, an operation it lacks
     ],
 )

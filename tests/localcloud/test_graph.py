@@ -205,9 +205,35 @@ def test_an_unrecognized_type_is_refused_and_listed_sorted() -> None:
     )
 
 
-def test_well_formed_types_pass_even_those_the_local_cloud_does_not_emulate() -> None:
+def test_well_formed_types_pass_when_no_list_of_emulated_types_is_given() -> None:
     types = ["AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::CloudFormation::CustomResource", "Custom::My-Thing_1"]
     types += ["Alexa::ASK::Skill", "AWS::Some::Module::MODULE"]
     template = {"Resources": {f"R{index}": {"Type": resource_type} for index, resource_type in enumerate(types)}}
 
     check_template(template)
+
+
+def test_a_well_formed_type_the_local_cloud_does_not_emulate_is_refused_by_name() -> None:
+    types = ["AWS::SQS::Queue", "Custom::Tracker", "AWS::Pipes::Pipe", "Alexa::ASK::Skill", "AWS::Pipes::Pipe"]
+    template = {"Resources": {f"R{index}": {"Type": resource_type} for index, resource_type in enumerate(types)}}
+
+    with pytest.raises(TemplateRefused) as raised:
+        check_template(template, {"AWS::SQS::Queue", "AWS::S3::Bucket"})
+
+    assert str(raised.value) == (
+        "The local cloud does not emulate resource types: [AWS::Pipes::Pipe, Alexa::ASK::Skill]; "
+        "it emulates AWS::S3::Bucket, AWS::SQS::Queue and Custom::*"
+    )
+
+
+def test_a_resource_under_a_condition_is_left_to_deploy_time() -> None:
+    template = {"Resources": {"Pipe": {"Type": "AWS::Pipes::Pipe", "Condition": "WithPipes"}}}
+
+    check_template(template, {"AWS::SQS::Queue"})
+
+
+def test_a_malformed_type_is_refused_as_cloudformation_refuses_it_before_the_local_clouds_own_check() -> None:
+    template = {"Resources": {"A": {"Type": "AWS::Nope"}, "B": {"Type": "AWS::Pipes::Pipe"}}}
+
+    with pytest.raises(TemplateRefused, match=r"^Template format error: Unrecognized resource types: \[AWS::Nope\]$"):
+        check_template(template, {"AWS::SQS::Queue"})

@@ -21,7 +21,7 @@ from ..engine import StackEngine
 from ..intrinsics import TemplateError
 from ..parameters import Settled
 from ..query import ApiError, validation_error
-from ..resources import NATIVE_TYPES
+from ..resources import resource_types
 from ..settings import Settings
 from ..state import NOT_DEPLOYED, ChangeSetRecord, StackRecord
 from .imports import IMPORT_REASON, check_imports, import_changes, only_imports, requested_imports, resources_to_import
@@ -171,7 +171,7 @@ def planned_changes(
 
 
 def _replaced_by(resource_type: str) -> frozenset[str]:
-    native = NATIVE_TYPES.get(resource_type)
+    native = resource_types().get(resource_type)
     return native.replaced_by if native is not None else frozenset()
 
 

@@ -18,6 +18,7 @@ from ..engine import StackEngine
 from ..graph import TemplateRefused, check_template
 from ..parameters import ParameterError, Settled
 from ..query import validation_error
+from ..resources import emulated_types
 from ..state import NOT_DEPLOYED, StackRecord
 from ..templates import TemplateFormatError, parse_template, s3_location
 from .capabilities import check_capabilities
@@ -75,9 +76,10 @@ def checked_template(
 
 def refuse_unrunnable(template: dict[str, Any]) -> None:
     """CloudFormation's ValidationError for a template it would not start: an unrecognized type,
-    an unresolved reference, resources that depend on each other in a circle."""
+    one the local cloud does not emulate, an unresolved reference, resources that depend on each
+    other in a circle."""
     try:
-        check_template(template)
+        check_template(template, emulated_types())
     except TemplateRefused as error:
         raise validation_error(str(error)) from None
 

@@ -52,6 +52,8 @@ class ResourceRequest:
     properties: dict[str, Any]
     # ImportExistingResources: a named resource that exists already is taken over, not refused
     import_existing: bool = False
+    # the attributes the template reads with Fn::GetAtt (in properties, Fn::Sub and Outputs)
+    attribute_names: frozenset[str] = frozenset()
 
 
 class ResourceNotFound(ResourceFailed):
