@@ -35,14 +35,37 @@ def test_the_demo_runs_the_cdk_cli_on_a_local_cloud_of_its_own(tmp_path):
     # the CLI's own display (much of it on stderr): bootstrap, the deploy's progress, the destroy
     assert "Environment aws://123456789012/us-east-1 bootstrapped" in cli
     assert re.search(r"CREATE_COMPLETE\s+\| Custom::PersonalizeEventTracker", cli), cli
+    assert re.search(r"CREATE_COMPLETE\s+\| AWS::Personalize::Dataset", cli), cli
     assert "PersonalizeEventTrackerDemo: destroyed" in cli
-    # the demo's own lines: the trackingId from the outputs file, masked; the event; nothing left
+    # the demo's own lines: the outputs from the outputs file, the trackingId masked
     (shown,) = re.findall(r"^  TrackingId = (\S+)", out, re.MULTILINE)
     assert re.fullmatch(r"[0-9a-f]{4}\*{32}", shown), shown
-    assert "PutEvents with that trackingId: accepted by the local Personalize" in out
-    assert "After destroy: 0 stacks, 0 dataset groups, 0 event trackers, 0 IAM roles, 0 log groups left" in out
-    assert re.search(r"Timings: bootstrap \d+\.\d s, deploy \d+\.\d s, destroy \d+\.\d s", out)
+    (function,) = re.findall(r"^  IngestFunctionName = (\S+)", out, re.MULTILINE)
+    (bucket,) = re.findall(r"^  ExportBucketName = (\S+)", out, re.MULTILINE)
+    # the events, through the ingest function, then exported back from the dataset to the bucket
+    assert f"Invoked {function} with 4 events: it sent 4 with PutEvents" in out
+    assert re.search(rf"its CSV files in s3://{bucket}/exports/demo-export-[0-9a-f]{{8}}/ hold:", out), out
+    exported = re.findall(r"^  \d\d:\d\d:\d\d  (\S+)  (\S+)  (\S+)$", out, re.MULTILINE)
+    assert exported == [
+        ("demo-user", "item-42", "click"),
+        ("demo-user", "item-7", "click"),
+        ("demo-user", "item-42", "click"),
+        ("demo-user", "item-42", "purchase"),
+    ]
+    assert "All 4 events sent are in the export." in out
+    assert f"Emptied s3://{bucket} (1 object), so that the stack can delete it" in out
+    # nothing left
+    assert (
+        "After destroy: 0 stacks, 0 dataset groups, 0 datasets, 0 schemas, 0 event trackers, 0 buckets, "
+        "0 IAM roles, 0 log groups left"
+    ) in out
+    assert re.search(
+        r"Timings: bootstrap \d+\.\d s, deploy \d+\.\d s, events \d+\.\d s, export \d+\.\d s, destroy", out
+    )
     assert "[WARNING]" not in cli and "deprecated" not in cli
+    # the CLI shows the deploy's outputs as they are; from the outputs file on, nothing shows the trackingId
+    (tracking_id,) = re.findall(r"PersonalizeEventTrackerDemo\.TrackingId = (\S+)", cli)
+    assert tracking_id not in out.split("Outputs, from the --outputs-file:", 1)[1]
 
 
 def test_a_background_local_cloud_keeps_its_state_across_a_restart(tmp_path):

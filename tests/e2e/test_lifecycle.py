@@ -12,10 +12,29 @@ def test_example_app_deploy_use_destroy(harness, example_assembly):
     (tracker,) = harness.trackers()
     assert tracker["status"] == "ACTIVE"
     assert tracker["name"] == "clickstream"
-    assert outputs == {"TrackingId": tracker["trackingId"]}
+    assert outputs["TrackingId"] == tracker["trackingId"]
     assert tracker["tags"]["project"] == "clickstream-demo"
     stack_id = harness.engine.stacks["PersonalizeEventTrackerDemo"]["stack_id"]
     assert tracker["tags"]["personalize-event-tracker:stack-id"] == stack_id
+    # AND the rest of the ingest path is there, named by the outputs: the Interactions dataset in
+    # the tracker's group, the ingest function, the export bucket and the role exports use
+    assert sorted(outputs) == [
+        "ExportBucketName",
+        "ExportRoleArn",
+        "IngestFunctionName",
+        "InteractionsDatasetArn",
+        "TrackingId",
+    ]
+    (dataset,) = harness.service.snapshot()["datasets"]
+    assert dataset["datasetArn"] == outputs["InteractionsDatasetArn"]
+    assert (dataset["datasetType"], dataset["datasetGroupArn"]) == ("Interactions", tracker["datasetGroupArn"])
+    resources = harness.engine.stacks["PersonalizeEventTrackerDemo"]["resources"]
+    (ingest,) = [r for i, r in resources.items() if i.startswith("IngestFunction") and r["type"].endswith("Function")]
+    assert ingest["physical_id"] == outputs["IngestFunctionName"]
+    s3 = harness.endpoint.client("s3")
+    s3.head_bucket(Bucket=outputs["ExportBucketName"])
+    role_name = outputs["ExportRoleArn"].rsplit("/", 1)[1]
+    assert harness.endpoint.client("iam").get_role(RoleName=role_name)["Role"]["Arn"] == outputs["ExportRoleArn"]
     # AND events sent with that trackingId are accepted
     events = harness.endpoint.client("personalize-events")
     import datetime
@@ -23,13 +42,15 @@ def test_example_app_deploy_use_destroy(harness, example_assembly):
     events.put_events(
         trackingId=outputs["TrackingId"],
         sessionId="s",
+        userId="u",
         eventList=[{"eventType": "click", "sentAt": datetime.datetime.now(datetime.timezone.utc), "itemId": "i"}],
     )
     assert [e["eventTrackerArn"] for e in harness.service.events] == [tracker["eventTrackerArn"]]
     # WHEN it is destroyed THEN nothing is left
     harness.engine.destroy("PersonalizeEventTrackerDemo")
     state = harness.service.snapshot()
-    assert (state["eventTrackers"], state["datasetGroups"]) == ([], [])
+    assert (state["eventTrackers"], state["datasetGroups"], state["datasets"], state["schemas"]) == ([], [], [], [])
+    assert outputs["ExportBucketName"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert harness.requests() == ["Create", "Delete"]
 
 

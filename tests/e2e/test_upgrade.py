@@ -1,7 +1,11 @@
 """Updating a deployed stack from the single-file handler to the handler package (issue 18).
 
-Until then the function ran `index.handler`: one `index.py` at the asset's root. The stack
-deployed with that template and asset is updated to this checkout's, on the same local cloud.
+Until then the function ran `index.handler`: one `index.py` at the asset's root. The example app
+as it was at that commit is synthesized twice: with that commit's library, and with this
+checkout's. The stack deployed from the first is updated to the second, on the same local cloud:
+a user upgrading the library under an unchanged app. The app stays the old commit's on both sides,
+so what today's example app has gained since (an ingest function, a dataset, a bucket) changes
+nothing here: only the library does.
 """
 
 from __future__ import annotations
@@ -47,22 +51,39 @@ def export_commit(commit: str, target: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
 
 
-def synthesize_single_file_release(out: Path) -> None:
+def library_from(sources: Path, target: Path) -> Path:
+    """The library laid out as its wheel installs it, from `sources` (a checkout): the directory to
+    put first on the path, so it is imported instead of the one installed in the venv."""
+    library = target / "personalize_event_tracker"
+    shutil.copytree(sources / "constructs" / "personalize_event_tracker", library)
+    shutil.copytree(sources / "lambda" / "event_tracker", library / "_handler")
+    return target
+
+
+def synthesize_single_file_app(out: Path, library_sources: Path | None) -> None:
+    """The example app of SINGLE_FILE_COMMIT, with that commit's library (`library_sources` None)
+    or with the library of `library_sources`."""
     with tempfile.TemporaryDirectory() as sources:
         checkout = Path(sources) / "checkout"
         export_commit(SINGLE_FILE_COMMIT, checkout)
-        # The library laid out as its wheel installs it, from that commit's sources: first on the
-        # path, it is imported instead of this checkout's (installed in the venv in editable mode).
-        library = Path(sources) / "library" / "personalize_event_tracker"
-        shutil.copytree(checkout / "constructs" / "personalize_event_tracker", library)
-        shutil.copytree(checkout / "lambda" / "event_tracker", library / "_handler")
-        synthesize(out, cwd=checkout, env={"PYTHONPATH": str(library.parent)})
+        library = library_from(library_sources or checkout, Path(sources) / "library")
+        synthesize(out, cwd=checkout, env={"PYTHONPATH": str(library)})
 
 
 @pytest.fixture(scope="session")
 def single_file_assembly() -> Path:
     """The example app synthesized by the real CLI from SINGLE_FILE_COMMIT (built once, cached)."""
-    return cached("example-app-single-file", [SINGLE_FILE_COMMIT], synthesize_single_file_release)
+    return cached("example-app-single-file", [SINGLE_FILE_COMMIT], lambda out: synthesize_single_file_app(out, None))
+
+
+@pytest.fixture(scope="session")
+def upgraded_assembly() -> Path:
+    """The same app with this checkout's library (built once per change of the library, cached)."""
+    return cached(
+        "example-app-single-file-upgraded",
+        [SINGLE_FILE_COMMIT],
+        lambda out: synthesize_single_file_app(out, REPOSITORY),
+    )
 
 
 def provider_function(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -94,9 +115,9 @@ def same_files(one: Path, other: Path) -> bool:
 
 
 def test_updating_from_the_single_file_handler_replaces_the_code_and_keeps_the_tracker(
-    harness, single_file_assembly, example_assembly
+    harness, single_file_assembly, upgraded_assembly
 ):
-    old, new = find_stack(single_file_assembly, STACK), find_stack(example_assembly, STACK)
+    old, new = find_stack(single_file_assembly, STACK), find_stack(upgraded_assembly, STACK)
     function_id, old_function = provider_function(old.template)
     _, new_function = provider_function(new.template)
     old_asset = old.asset(old_function["Properties"]["Code"]["S3Key"]).source
@@ -114,7 +135,7 @@ def test_updating_from_the_single_file_handler_replaces_the_code_and_keeps_the_t
     before = harness.tracker(arn)
     assert before["status"] == "ACTIVE" and first == {"TrackingId": before["trackingId"]}
 
-    # WHEN the stack is updated to the handler package
+    # WHEN the stack is updated to the handler package (the same app, this checkout's library)
     second = harness.engine.deploy(new)
 
     # THEN the function's code and handler string are the new ones

@@ -91,17 +91,30 @@ def test_a_sub_variable_and_a_parameter_are_not_resources_to_wait_for() -> None:
     assert dependencies(template) == {"Role": set(), "Param": set()}
 
 
-def test_the_example_app_is_accepted_and_its_tracker_starts_after_what_it_uses(tmp_path: Path) -> None:
+def test_the_example_app_is_accepted_and_each_resource_starts_after_what_it_uses(tmp_path: Path) -> None:
     template = build_app(outdir=str(tmp_path)).synth().get_stack_by_name(STACK_NAME).template
     check_template(template)
-    types = {logical_id: resource["Type"] for logical_id, resource in template["Resources"].items()}
+    resources = template["Resources"]
+    (tracker,) = [i for i, r in resources.items() if r["Type"] == "Custom::PersonalizeEventTracker"]
+    (provider,) = [i for i in resources if i.startswith("PersonalizeEventTrackerProviderFunction")]
+    (ingest,) = [i for i, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and i != provider]
+    (bucket,) = [i for i, r in resources.items() if r["Type"] == "AWS::S3::Bucket"]
+    (bucket_policy,) = [i for i, r in resources.items() if r["Type"] == "AWS::S3::BucketPolicy"]
 
     order, failed = start_order(template)
 
     assert failed == {}
-    kinds = [types[logical_id] for logical_id in order]
-    assert kinds.index("AWS::Lambda::Function") < kinds.index("Custom::PersonalizeEventTracker")
-    assert kinds.index("AWS::Personalize::DatasetGroup") < kinds.index("Custom::PersonalizeEventTracker")
+    assert sorted(order) == sorted(resources)
+    for later, earlier in [
+        (tracker, provider),
+        (tracker, "DatasetGroup"),
+        ("InteractionsDataset", "DatasetGroup"),
+        ("InteractionsDataset", "InteractionsSchema"),
+        # the ingest function's TRACKING_ID is the tracker's attribute
+        (ingest, tracker),
+        (bucket_policy, bucket),
+    ]:
+        assert order.index(earlier) < order.index(later), (later, earlier)
 
 
 # --- circles -----------------------------------------------------------------------------------
