@@ -130,6 +130,8 @@ class Endpoint:
             self._thread.start()
             self._started = True
             self.cloudformation.start()
+            # the mappings the stacks held when the endpoint last stopped poll again
+            self.cloudformation.engine.event_sources.reconcile()
         except BaseException:
             self._release()
             raise
@@ -140,6 +142,7 @@ class Endpoint:
             self._server.server_close()  # made but never started (or start failed): free the port
             return
         try:
+            self.cloudformation.engine.event_sources.stop()
             self.cloudformation.stop()
         finally:
             self._release()
