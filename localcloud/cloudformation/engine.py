@@ -72,6 +72,7 @@ class StackEngine:
         self._operations = ResourceOperations(self._context)
         self._deployment = StackDeployment(self._context, self._operations)
         self._custom = custom
+        self.functions = custom.functions  # the stacks' functions, for deliveries to Lambda
         # the pollers of the stacks' event source mappings, started by whoever serves the engine
         self.event_sources = EventSources(self._state, custom.functions, services)
         self._listeners.append(self.event_sources.on_event)

@@ -160,3 +160,65 @@ def test_a_kinesis_fed_function_receives_a_batch(endpoint: Endpoint) -> None:
 
     stacks.destroy("KinesisFed")
     wait_for(lambda: not poller_threads(outputs["MappingId"]))
+
+
+def test_a_topic_delivers_a_published_message_to_a_subscribed_function(endpoint: Endpoint) -> None:
+    stacks = Stacks(endpoint)
+    listener = """
+import json, boto3
+
+
+def handler(event, context):
+    (record,) = event["Records"]
+    boto3.client("ssm").put_parameter(
+        Name="/sns-received/" + record["Sns"]["MessageId"], Value=json.dumps(record), Type="String"
+    )
+"""
+    resources = {
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "fed-topic"}},
+        "Listener": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Runtime": "python3.13",
+                "Handler": "index.handler",
+                "Role": ROLE,
+                "Timeout": 30,
+                "Code": {"ZipFile": listener},
+            },
+        },
+        "Subscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": {
+                "TopicArn": {"Ref": "Topic"},
+                "Protocol": "lambda",
+                "Endpoint": {"Fn::GetAtt": ["Listener", "Arn"]},
+            },
+        },
+    }
+    outputs = {"TopicArn": {"Value": {"Ref": "Topic"}}, "SubscriptionArn": {"Value": {"Ref": "Subscription"}}}
+    deployed = stacks.deploy("SnsFed", {"Resources": resources, "Outputs": outputs})
+    published = endpoint.client("sns").publish(
+        TopicArn=deployed["TopicArn"],
+        Message="hello",
+        Subject="greeting",
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "test"}},
+    )
+    ssm = endpoint.client("ssm")
+    name = "/sns-received/" + published["MessageId"]
+
+    def delivered() -> bool:
+        return bool(ssm.get_parameters(Names=[name])["Parameters"])
+
+    wait_for(delivered)
+    record = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    assert record["EventSource"] == "aws:sns"
+    assert record["EventSubscriptionArn"] == deployed["SubscriptionArn"]
+    sns = record["Sns"]
+    assert (sns["Type"], sns["TopicArn"], sns["Subject"], sns["Message"]) == (
+        "Notification",
+        deployed["TopicArn"],
+        "greeting",
+        "hello",
+    )
+    assert sns["MessageAttributes"] == {"kind": {"Type": "String", "Value": "test"}}
+    stacks.destroy("SnsFed")
