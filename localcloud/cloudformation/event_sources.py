@@ -217,6 +217,26 @@ class EventSources:
                     self._pollers[mapping_id] = Poller(entry, self._functions, self._services)
                     self._pollers[mapping_id].start()
 
+    def configuration(self, mapping: ResourceRecord) -> dict[str, Any]:
+        """What GetEventSourceMapping and ListEventSourceMappings show of a mapping."""
+        properties, attributes = mapping["properties"], mapping["attributes"]
+        source = str(properties["EventSourceArn"])
+        function = self._functions.find(str(properties["FunctionName"]))
+        enabled = str(properties.get("Enabled", True)).lower() != "false"
+        answer: dict[str, Any] = {
+            "UUID": mapping["physical_id"],
+            "EventSourceArn": source,
+            "FunctionArn": function.arn if function is not None else str(properties["FunctionName"]),
+            "BatchSize": int(properties.get("BatchSize") or (10 if source_service(source) == "sqs" else 100)),
+            "MaximumBatchingWindowInSeconds": int(properties.get("MaximumBatchingWindowInSeconds") or 0),
+            "State": "Enabled" if enabled else "Disabled",
+            "StateTransitionReason": "USER_INITIATED",
+            "EventSourceMappingArn": attributes.get("EventSourceMappingArn", ""),
+        }
+        if source_service(source) == "kinesis":
+            answer["StartingPosition"] = str(properties.get("StartingPosition") or "LATEST")
+        return answer
+
     def running(self) -> list[str]:
         """The mapping ids whose pollers run."""
         with self._lock:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from localcloud.endpoint import Endpoint
 
@@ -125,9 +126,24 @@ def test_an_sqs_fed_function_receives_a_batch_and_the_messages_are_deleted(endpo
 
     wait_for(empty)
 
+    lambda_ = endpoint.client("lambda")
+    described = lambda_.get_event_source_mapping(UUID=outputs["MappingId"])
+    assert (described["EventSourceArn"], described["BatchSize"], described["State"]) == (
+        outputs["SourceArn"],
+        5,
+        "Enabled",
+    )
+    listed = lambda_.list_event_source_mappings(EventSourceArn=outputs["SourceArn"])["EventSourceMappings"]
+    assert [mapping["UUID"] for mapping in listed] == [outputs["MappingId"]]
+    by_function = lambda_.list_event_source_mappings(FunctionName=described["FunctionArn"])["EventSourceMappings"]
+    assert [mapping["UUID"] for mapping in by_function] == [outputs["MappingId"]]
+
     stacks.destroy("SqsFed")
     wait_for(lambda: not poller_threads(outputs["MappingId"]))
     assert outputs["MappingId"] not in endpoint.cloudformation.engine.event_sources.running()
+    with pytest.raises(ClientError) as gone:
+        endpoint.client("lambda").get_event_source_mapping(UUID=outputs["MappingId"])
+    assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_a_failed_sqs_batch_stays_in_the_queue(endpoint: Endpoint) -> None:
