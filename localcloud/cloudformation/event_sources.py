@@ -200,7 +200,7 @@ class EventSources:
     def reconcile(self) -> None:
         """Start a poller for each enabled mapping without one, restart one whose properties
         changed, stop those whose mapping is gone or disabled."""
-        with self._lock:
+        with self._lock:  # the whole of it: two reconciles never act on different readings
             if self._stopped:
                 return
             wanted = {
