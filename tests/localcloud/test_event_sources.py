@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud.cloudformation.event_sources import KINESIS_ATTEMPTS
 from localcloud.endpoint import Endpoint
 
 from .stacks import Stacks
@@ -238,3 +239,38 @@ def handler(event, context):
     )
     assert sns["MessageAttributes"] == {"kind": {"Type": "String", "Value": "test"}}
     stacks.destroy("SnsFed")
+
+
+def test_a_failed_kinesis_batch_is_retried_a_bounded_number_of_times_then_the_stream_moves_on(
+    endpoint: Endpoint,
+) -> None:
+    failing = """
+import base64, boto3
+
+
+def handler(event, context):
+    data = [base64.b64decode(record["kinesis"]["data"]).decode() for record in event["Records"]]
+    boto3.client("ssm").put_parameter(
+        Name="/attempts/" + context.aws_request_id, Value=",".join(data), Type="String"
+    )
+    if "fail" in data:
+        raise ValueError("this batch fails")
+"""
+    stacks = Stacks(endpoint)
+    stream = {"Type": "AWS::Kinesis::Stream", "Properties": {"Name": "failing-stream", "ShardCount": 1}}
+    body = template(stream, BatchSize=1, StartingPosition="TRIM_HORIZON")
+    body["Resources"]["Recorder"]["Properties"]["Code"] = {"ZipFile": failing}
+    outputs = stacks.deploy("KinesisFailing", body)
+    kinesis = endpoint.client("kinesis")
+    for data in ("fail", "after"):
+        kinesis.put_record(StreamName="failing-stream", Data=data.encode(), PartitionKey="key")
+    ssm = endpoint.client("ssm")
+
+    def attempts() -> list[str]:
+        pages = ssm.get_paginator("get_parameters_by_path").paginate(Path="/attempts/")
+        return sorted(parameter["Value"] for page in pages for parameter in page["Parameters"])
+
+    wait_for(lambda: "after" in attempts())
+    assert attempts() == ["after"] + ["fail"] * KINESIS_ATTEMPTS
+    stacks.destroy("KinesisFailing")
+    wait_for(lambda: not poller_threads(outputs["MappingId"]))
