@@ -30,6 +30,7 @@ from .context import USER_INITIATED, Deployment, EngineContext
 from .custom_resources import CustomResources, Invocation
 from .deployment import StackDeployment, new_record
 from .errors import DeploymentFailed
+from .event_sources import EventSources
 from .parameters import ParameterError, Settled, check_rules, settle
 from .resource_operations import ResourceOperations
 from .resources import NativeType
@@ -71,6 +72,10 @@ class StackEngine:
         self._operations = ResourceOperations(self._context)
         self._deployment = StackDeployment(self._context, self._operations)
         self._custom = custom
+        self.functions = custom.functions  # the stacks' functions, for deliveries to Lambda
+        # the pollers of the stacks' event source mappings, started by whoever serves the engine
+        self.event_sources = EventSources(self._state, custom.functions, services)
+        self._listeners.append(self.event_sources.on_event)
 
     @property
     def stacks(self) -> dict[str, StackRecord]:

@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from .intrinsics import references
+from .lambda_deliveries import undelivered
 
 PSEUDO_PARAMETERS = frozenset(
     {
@@ -51,7 +52,8 @@ class Cancelled(Exception):
 
 def check_template(template: Mapping[str, Any], emulated: Collection[str] | None = None) -> None:
     """TemplateRefused if the template's resources cannot run: a type that cannot exist, or that
-    is not in `emulated` (the types the local cloud emulates; None: any type), a reference to
+    is not in `emulated` (the types the local cloud emulates, and then a delivery to Lambda it
+    does not make; None: any type and any delivery), a reference to
     nothing the template declares, or resources that depend on each other in a circle."""
     resources: Mapping[str, Any] = template.get("Resources", {})
     unrecognized = sorted(
@@ -64,6 +66,9 @@ def check_template(template: Mapping[str, Any], emulated: Collection[str] | None
     if unrecognized:
         raise TemplateRefused(f"Template format error: Unrecognized resource types: [{', '.join(unrecognized)}]")
     if emulated is not None:
+        refused = undelivered(resources)  # before the types: it names what would not arrive
+        if refused:
+            raise TemplateRefused("; ".join(refused))
         _refuse_not_emulated(resources, emulated)
     declared = set(resources) | set(template.get("Parameters") or {}) | PSEUDO_PARAMETERS
     unresolved: set[str] = set()

@@ -57,6 +57,8 @@ class LambdaService:
             "GetFunction": self._get_function,
             "GetFunctionConfiguration": self._get_function_configuration,
             "ListFunctions": self._list_functions,
+            "GetEventSourceMapping": self._get_event_source_mapping,
+            "ListEventSourceMappings": self._list_event_source_mappings,
         }
 
     @property
@@ -140,6 +142,26 @@ class LambdaService:
         if start + page < len(everything):
             answer["NextMarker"] = base64.urlsafe_b64encode(functions[-1].name.encode()).decode()
         return _json(answer)
+
+    def _get_event_source_mapping(self, request: AwsRequest) -> HttpResponse:
+        wanted = request.path.rstrip("/").rpartition("/")[2]
+        sources = self._engine().event_sources
+        for mapping in sources.mappings():
+            if mapping["physical_id"] == wanted:
+                return _json(sources.configuration(mapping))
+        raise LambdaError(404, "ResourceNotFoundException", "The resource you requested does not exist.")
+
+    def _list_event_source_mappings(self, request: AwsRequest) -> HttpResponse:
+        """Every mapping of the stacks (one page), of a source and a function when the query names them."""
+        query, sources = request.query_parameters(), self._engine().event_sources
+        function = self.functions.find(query["FunctionName"]) if query.get("FunctionName") else None
+        found = [sources.configuration(mapping) for mapping in sources.mappings()]
+        if query.get("EventSourceArn"):
+            found = [mapping for mapping in found if mapping["EventSourceArn"] == query["EventSourceArn"]]
+        if query.get("FunctionName"):
+            arn = function.arn if function is not None else ""
+            found = [mapping for mapping in found if mapping["FunctionArn"] == arn]
+        return _json({"EventSourceMappings": sorted(found, key=lambda mapping: str(mapping["UUID"]))})
 
     # --- what every operation on one function reads --------------------------------------------
 

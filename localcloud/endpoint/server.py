@@ -25,6 +25,7 @@ from ..cloudformation.api import CloudFormationApi
 from ..cloudformation.settings import Settings
 from ..local_env import ACCOUNT, TEST_KEYS, local_client
 from ..personalize import Delays, Personalize
+from . import sns_delivery
 from .bootstrap import QUALIFIER, pre_bootstrap
 from .cloudformation import CloudFormationService
 from .journal import Journal
@@ -130,6 +131,9 @@ class Endpoint:
             self._thread.start()
             self._started = True
             self.cloudformation.start()
+            # the mappings the stacks held when the endpoint last stopped poll again
+            self.cloudformation.engine.event_sources.reconcile()
+            sns_delivery.install(sns_delivery.SnsToLambda(lambda: self.cloudformation.engine.functions))
         except BaseException:
             self._release()
             raise
@@ -140,6 +144,8 @@ class Endpoint:
             self._server.server_close()  # made but never started (or start failed): free the port
             return
         try:
+            sns_delivery.install(None)
+            self.cloudformation.engine.event_sources.stop()
             self.cloudformation.stop()
         finally:
             self._release()

@@ -53,6 +53,9 @@ def test_every_type_a_cdk_app_of_trackers_and_its_bootstrap_renders_is_emulated(
         "AWS::SQS::QueuePolicy",
         "AWS::SNS::Subscription",
         "AWS::SecretsManager::Secret",
+        # Lambda's satellites: moto's look the function up in moto's own Lambda
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::Permission",
     }
 
 

@@ -16,6 +16,7 @@ from .base import NativeType, ResourceRequest, Result, generated_name
 from .cdk import Metadata
 from .ecr import Repository
 from .iam import ManagedPolicy, Policy, Role
+from .lambda_event_sources import EventSourceMapping, Permission
 from .lambda_function import ASSET_ATTRIBUTE, Function
 from .logs import LogGroup
 from .moto_models import moto_types
@@ -35,12 +36,14 @@ NATIVE_TYPES: dict[str, type[NativeType]] = {
         BucketPolicy,
         Dataset,
         DatasetGroup,
+        EventSourceMapping,
         EventTracker,
         Function,
         LogGroup,
         ManagedPolicy,
         Metadata,
         Parameter,
+        Permission,
         Policy,
         QueuePolicy,
         Repository,
