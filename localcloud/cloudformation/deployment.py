@@ -138,7 +138,7 @@ class StackDeployment:
             for logical_id in imports:
                 entry = record["resources"].pop(logical_id, None)
                 if entry is not None:  # left out of the stack, and in its service as it was
-                    self._operations.emit(record, logical_id, entry["type"], "DELETE_SKIPPED", "", entry["physical_id"])
+                    self._context.emit(record, logical_id, entry["type"], "DELETE_SKIPPED", "", entry["physical_id"])
             with self._state.lock:
                 for key in ("template", "template_body", "parameters", "description"):
                     if key in previous:
@@ -174,7 +174,7 @@ class StackDeployment:
             try:
                 properties = self._operations.resolve_properties(record, deployment, logical_id)
             except TemplateError as error:
-                self._operations.emit(record, logical_id, old["type"], "UPDATE_FAILED", str(error), old["physical_id"])
+                self._context.emit(record, logical_id, old["type"], "UPDATE_FAILED", str(error), old["physical_id"])
                 raise
             if properties == old["properties"]:
                 return
@@ -248,7 +248,7 @@ class StackDeployment:
                     # the replacement made by the failed update
                     self._context.native(current["type"], logical_id).delete(current)
                 record["resources"][logical_id] = old
-                self._operations.emit(record, logical_id, old["type"], "UPDATE_COMPLETE", "", old["physical_id"])
+                self._context.emit(record, logical_id, old["type"], "UPDATE_COMPLETE", "", old["physical_id"])
         for key in ("template", "template_body", "parameters", "outputs", "exports", "description"):
             if key in previous:
                 record[key] = previous[key]
@@ -262,7 +262,7 @@ class StackDeployment:
         current: ResourceRecord,
         attempted: dict[str, dict[str, Any]],
     ) -> None:
-        self._operations.emit(record, logical_id, old["type"], "UPDATE_IN_PROGRESS", "", current["physical_id"])
+        self._context.emit(record, logical_id, old["type"], "UPDATE_IN_PROGRESS", "", current["physical_id"])
         try:
             # CloudFormation's rollback Update: the old properties are the failed attempt's.
             answer_id, data = self._custom.invoke(
@@ -275,14 +275,14 @@ class StackDeployment:
                 old_properties=attempted.get(logical_id, current["properties"]),
             )
         except (ResourceFailed, Cancelled) as error:
-            self._operations.emit(record, logical_id, old["type"], "UPDATE_FAILED", str(error), current["physical_id"])
+            self._context.emit(record, logical_id, old["type"], "UPDATE_FAILED", str(error), current["physical_id"])
             return
         if answer_id != current["physical_id"]:
             stale: ResourceRecord = {**current, "logical_id": logical_id}
             staged: StackRecord = {**record, "resources": {f"{logical_id}#stale": stale}}
             self._operations.delete_all(staged, [f"{logical_id}#stale"], keep_retained=False)
         record["resources"][logical_id] = {**old, "physical_id": answer_id, "attributes": data}
-        self._operations.emit(record, logical_id, old["type"], "UPDATE_COMPLETE", "", answer_id)
+        self._context.emit(record, logical_id, old["type"], "UPDATE_COMPLETE", "", answer_id)
 
     def _finish(self, record: StackRecord, deployment: Deployment) -> None:
         record["outputs"], record["exports"] = self._outputs(record, deployment.template)

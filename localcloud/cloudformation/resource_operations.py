@@ -38,6 +38,7 @@ class ResourceOperations:
         self._context = context
         self._state = context.state
         self._custom = context.custom
+        self._emit = context.emit  # every step is a stack event
 
     def resolve_properties(self, record: StackRecord, deployment: Deployment, logical_id: str) -> dict[str, Any]:
         definition = deployment.template["Resources"][logical_id]
@@ -51,7 +52,7 @@ class ResourceOperations:
         definition = deployment.template["Resources"][logical_id]
         resource_type = definition["Type"]
         stack = record["stack_name"]
-        self.emit(record, logical_id, resource_type, "CREATE_IN_PROGRESS")
+        self._emit(record, logical_id, resource_type, "CREATE_IN_PROGRESS")
         properties: dict[str, Any] = {}  # until they are resolved
 
         def entry(physical_id: str, attributes: dict[str, Any]) -> ResourceRecord:
@@ -80,7 +81,7 @@ class ResourceOperations:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
             invented = invented_id(stack, logical_id)
             self._state.store(record, logical_id, entry(invented, {}))
-            self.emit(record, logical_id, resource_type, "CREATE_FAILED", "Resource creation cancelled", invented)
+            self._emit(record, logical_id, resource_type, "CREATE_FAILED", "Resource creation cancelled", invented)
             raise
         except ResourceFailed as error:
             physical_id = ""
@@ -88,24 +89,24 @@ class ResourceOperations:
                 # The rollback Delete carries the FAILED answer's id; with no answer, an invented one.
                 physical_id = error.physical_id or invented_id(stack, logical_id)
                 self._state.store(record, logical_id, entry(physical_id, {}))
-            self.emit(record, logical_id, resource_type, "CREATE_FAILED", str(error), physical_id)
+            self._emit(record, logical_id, resource_type, "CREATE_FAILED", str(error), physical_id)
             raise
         except Exception as error:
-            self.emit(record, logical_id, resource_type, "CREATE_FAILED", str(error))
+            self._emit(record, logical_id, resource_type, "CREATE_FAILED", str(error))
             raise
         self._state.store(record, logical_id, entry(physical_id, attributes))
-        self.emit(record, logical_id, resource_type, "CREATE_COMPLETE", "", physical_id)
+        self._emit(record, logical_id, resource_type, "CREATE_COMPLETE", "", physical_id)
 
     def adopt(self, record: StackRecord, deployment: Deployment, logical_id: str, identifier: dict[str, str]) -> None:
         """Import an existing resource: read from its service (nothing is made), then recorded."""
         definition = deployment.template["Resources"][logical_id]
         resource_type = definition["Type"]
-        self.emit(record, logical_id, resource_type, "IMPORT_IN_PROGRESS")
+        self._emit(record, logical_id, resource_type, "IMPORT_IN_PROGRESS")
         try:
             properties = self.resolve_properties(record, deployment, logical_id)
             physical_id, attributes = self._context.native(resource_type, logical_id).read(identifier)
         except Exception as error:
-            self.emit(record, logical_id, resource_type, "IMPORT_FAILED", str(error))
+            self._emit(record, logical_id, resource_type, "IMPORT_FAILED", str(error))
             raise
         entry: ResourceRecord = {
             "type": resource_type,
@@ -115,7 +116,7 @@ class ResourceOperations:
             "attributes": attributes,
         }
         self._state.store(record, logical_id, entry)
-        self.emit(record, logical_id, resource_type, "IMPORT_COMPLETE", "", physical_id)
+        self._emit(record, logical_id, resource_type, "IMPORT_COMPLETE", "", physical_id)
 
     def update(
         self,
@@ -129,7 +130,7 @@ class ResourceOperations:
         current = record["resources"][logical_id]
         resource_type = current["type"]
         stack = record["stack_name"]
-        self.emit(record, logical_id, resource_type, "UPDATE_IN_PROGRESS", "", current["physical_id"])
+        self._emit(record, logical_id, resource_type, "UPDATE_IN_PROGRESS", "", current["physical_id"])
         try:
             if is_custom(resource_type):
                 physical_id, attributes = self._custom.invoke(
@@ -151,7 +152,7 @@ class ResourceOperations:
                 )
                 physical_id, attributes = self._context.native(resource_type, logical_id).update(request, current)
         except Exception as error:
-            self.emit(record, logical_id, resource_type, "UPDATE_FAILED", str(error), current["physical_id"])
+            self._emit(record, logical_id, resource_type, "UPDATE_FAILED", str(error), current["physical_id"])
             raise
         replaced = bool(physical_id != current["physical_id"])
         entry: ResourceRecord = {
@@ -162,7 +163,7 @@ class ResourceOperations:
             "deletion_policy": deployment.template["Resources"][logical_id].get("DeletionPolicy", "Delete"),
         }
         self._state.store(record, logical_id, entry)
-        self.emit(record, logical_id, resource_type, "UPDATE_COMPLETE", "replaced" if replaced else "", physical_id)
+        self._emit(record, logical_id, resource_type, "UPDATE_COMPLETE", "replaced" if replaced else "", physical_id)
         return replaced
 
     def delete_all(self, record: StackRecord, logical_ids: list[str], *, keep_retained: bool) -> list[str]:
@@ -186,21 +187,21 @@ class ResourceOperations:
             name = entry.get("logical_id", key)
             physical_id = str(entry["physical_id"])
             if keep_retained and entry.get("deletion_policy") in RETAINED:
-                self.emit(record, name, entry["type"], "DELETE_SKIPPED", "", physical_id)
+                self._emit(record, name, entry["type"], "DELETE_SKIPPED", "", physical_id)
                 with self._state.lock:
                     resources.pop(key)
                 return
-            self.emit(record, name, entry["type"], "DELETE_IN_PROGRESS", "", physical_id)
+            self._emit(record, name, entry["type"], "DELETE_IN_PROGRESS", "", physical_id)
             try:
                 self.delete_one(record, name, entry)
             except Exception as error:
-                self.emit(record, name, entry["type"], "DELETE_FAILED", str(error), physical_id)
+                self._emit(record, name, entry["type"], "DELETE_FAILED", str(error), physical_id)
                 problems.append(f"{name}: {error}")
                 raise
             with self._state.lock:
                 resources.pop(key)
                 self._state.save()
-            self.emit(record, name, entry["type"], "DELETE_COMPLETE", "", physical_id)
+            self._emit(record, name, entry["type"], "DELETE_COMPLETE", "", physical_id)
 
         # A failed delete stops the ones depending on it: they are kept, as CloudFormation keeps them.
         run_graph(list(reversed(targets)), dependents, delete)
@@ -213,14 +214,3 @@ class ResourceOperations:
             )
         else:
             self._context.native(entry["type"], logical_id).delete(entry)
-
-    def emit(
-        self,
-        record: StackRecord,
-        logical_id: str,
-        resource_type: str,
-        status: str,
-        reason: str = "",
-        physical_id: str = "",
-    ) -> None:
-        self._context.emit(record, logical_id, resource_type, status, reason, physical_id)

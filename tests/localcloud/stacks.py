@@ -5,13 +5,46 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from localcloud.endpoint import Endpoint
 
 SETTLED = ("_COMPLETE", "_FAILED")
+HANG_GUARD_SECONDS = 120.0  # only a guard against a hang: nothing here measures a duration
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def settled(cfn: Any, stack: str, timeout: float = HANG_GUARD_SECONDS) -> dict[str, Any]:
+    """The stack (by name or id) once its operation is over, polled as the CLI polls it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        (found,) = cfn.describe_stacks(StackName=stack)["Stacks"]
+        status = found["StackStatus"]
+        if status.endswith(SETTLED) and not status.endswith("CLEANUP_IN_PROGRESS"):
+            return dict(found)
+        assert time.monotonic() < deadline, f"stack still {status}"
+        time.sleep(0.05)
+
+
+def events(cfn: Any, stack: str) -> list[dict[str, Any]]:
+    """The stack's events, oldest first."""
+    pages = cfn.get_paginator("describe_stack_events").paginate(StackName=stack)
+    return list(reversed([event for page in pages for event in page["StackEvents"]]))
+
+
+def error_of(call: Callable[[], Any]) -> dict[str, Any]:
+    """The error a call answers (it must fail)."""
+    with pytest.raises(ClientError) as raised:
+        call()
+    return dict(raised.value.response["Error"])
 
 
 class Stacks:
@@ -50,15 +83,8 @@ class Stacks:
         self.cfn.delete_stack(StackName=described["StackId"])
         assert self.settled(described["StackId"])["StackStatus"] == "DELETE_COMPLETE", self.failures(stack)
 
-    def settled(self, stack_id: str, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            (stack,) = self.cfn.describe_stacks(StackName=stack_id)["Stacks"]
-            status = stack["StackStatus"]
-            if status.endswith(SETTLED) and not status.endswith("CLEANUP_IN_PROGRESS"):
-                return dict(stack)
-            assert time.monotonic() < deadline, f"stack still {status}"
-            time.sleep(0.05)
+    def settled(self, stack_id: str, timeout: float = HANG_GUARD_SECONDS) -> dict[str, Any]:
+        return settled(self.cfn, stack_id, timeout)
 
     def failures(self, stack: str) -> list[str]:
         """The reasons of the stack's failed events, for an assertion's message."""

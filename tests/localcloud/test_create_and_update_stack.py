@@ -5,18 +5,14 @@ in CloudFormation's words."""
 from __future__ import annotations
 
 import json
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from localcloud.endpoint import Endpoint
 
-TERMINAL = ("_COMPLETE", "_FAILED")
-HANG_GUARD_SECONDS = 120  # only a guard against a hang: nothing here measures a duration
+from .stacks import error_of, events, settled, unique
 
 
 @pytest.fixture(scope="module")
@@ -30,33 +26,8 @@ def cfn(endpoint: Endpoint) -> Any:
     return endpoint.client("cloudformation", attempts=1)
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-def settled(cfn: Any, stack: str) -> dict[str, Any]:
-    """The stack once its operation is over (polled as the CLI polls it)."""
-    deadline = time.monotonic() + HANG_GUARD_SECONDS
-    while True:
-        (found,) = cfn.describe_stacks(StackName=stack)["Stacks"]
-        status = found["StackStatus"]
-        if status.endswith(TERMINAL) and not status.endswith("CLEANUP_IN_PROGRESS"):
-            return dict(found)
-        assert time.monotonic() < deadline, f"stack still {status}"
-        time.sleep(0.1)
-
-
 def stack_statuses(cfn: Any, stack: str) -> list[str]:
-    events = [
-        e for page in cfn.get_paginator("describe_stack_events").paginate(StackName=stack) for e in page["StackEvents"]
-    ]
-    return [e["ResourceStatus"] for e in reversed(events) if e["ResourceType"] == "AWS::CloudFormation::Stack"]
-
-
-def error_of(call: Callable[[], Any]) -> dict[str, Any]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    return dict(raised.value.response["Error"])
+    return [e["ResourceStatus"] for e in events(cfn, stack) if e["ResourceType"] == "AWS::CloudFormation::Stack"]
 
 
 def parameter_template(name: str, value: str | dict[str, Any] = "v1", *, failing: bool = False) -> str:

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from localcloud.endpoint import Endpoint
 
-TERMINAL = ("_COMPLETE", "_FAILED")
-HANG_GUARD_SECONDS = 120  # only a guard against a hang: nothing here measures a duration
+from .stacks import HANG_GUARD_SECONDS, error_of, events, settled, unique
+
 IMPORT_REASON = (
     "Verify that resources and their properties defined in the template match the intended "
     "configuration of the resource import to avoid unexpected changes."
@@ -33,33 +31,6 @@ def endpoint() -> Iterator[Endpoint]:
 @pytest.fixture(scope="module")
 def cfn(endpoint: Endpoint) -> Any:
     return endpoint.client("cloudformation", attempts=1)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-def settled(cfn: Any, stack: str) -> dict[str, Any]:
-    deadline = time.monotonic() + HANG_GUARD_SECONDS
-    while True:
-        (found,) = cfn.describe_stacks(StackName=stack)["Stacks"]
-        status = found["StackStatus"]
-        if status.endswith(TERMINAL) and not status.endswith("CLEANUP_IN_PROGRESS"):
-            return dict(found)
-        assert time.monotonic() < deadline, f"stack still {status}"
-        time.sleep(0.1)
-
-
-def events(cfn: Any, stack: str) -> list[dict[str, Any]]:
-    """The stack's events, oldest first."""
-    pages = cfn.get_paginator("describe_stack_events").paginate(StackName=stack)
-    return list(reversed([event for page in pages for event in page["StackEvents"]]))
-
-
-def error_of(call: Callable[[], Any]) -> dict[str, Any]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    return dict(raised.value.response["Error"])
 
 
 def parameter(name: str, value: str, **attributes: Any) -> dict[str, Any]:
