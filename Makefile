@@ -93,9 +93,16 @@ $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
 
+# What Lambda's Node.js runtimes provide a function besides Node (the venv's Node 24): the AWS SDK
+# for JavaScript v3 clients, pinned by their own lockfile, on the functions' module path.
+NODE_RUNTIME := localcloud/lambda_runtime/nodejs
+$(STAMPS)/npm-runtime: $(NODE_RUNTIME)/package.json $(NODE_RUNTIME)/package-lock.json $(STAMPS)/venv
+	npm ci --prefix $(NODE_RUNTIME) --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
 # The venvs and node_modules are independent of each other but for Node.js (from the main venv):
 # they are built side by side.
-SETUP_STAMPS = $(STAMPS)/venv $(RUNTIME_STAMP) $(STAMPS)/npm
+SETUP_STAMPS = $(STAMPS)/venv $(RUNTIME_STAMP) $(STAMPS)/npm $(STAMPS)/npm-runtime
 setup:
 	@$(PARALLEL_MAKE) $(SETUP_STAMPS)
 
@@ -170,4 +177,4 @@ bench: setup
 
 clean:
 	-test -x $(BIN)/python && $(LOCALCLOUD) down
-	rm -rf $(VENV) $(RUNTIME_VENV) $(OLDEST_VENV) node_modules cdk.out .localcloud $(STAMPS) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(RUNTIME_VENV) $(OLDEST_VENV) node_modules $(NODE_RUNTIME)/node_modules cdk.out .localcloud $(STAMPS) build dist *.egg-info .pytest_cache
