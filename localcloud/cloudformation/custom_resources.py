@@ -9,8 +9,9 @@ custom resource is never emulated, its own code runs.
 Nothing waits for an answer that cannot come: when every attempt has failed (an Init error, a
 crash, an exit, a timeout) and no answer is at the ResponseURL, the resource fails at once with
 the function's error; a function whose runtime the local cloud cannot run fails it before any
-attempt. An attempt that ended well without answering may still answer later (a poller), so then
-the ServiceTimeout stays the limit.
+attempt. An attempt that ended well without answering may have handed the answer on (to a queue,
+another function), so the resource fails only after `Settings.unanswered_grace`, saying the
+answer never reached the ResponseURL; CloudFormation would wait out the ServiceTimeout.
 """
 
 from __future__ import annotations
@@ -53,6 +54,14 @@ class Invocation:
     attempts: list[lambda_runtime.Invocation] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     failure: str = ""  # why no attempt could be made, if none could
+    ended_at: float = 0.0  # monotonic, once done
+
+    @property
+    def ended_unanswered_at(self) -> float | None:
+        """When its last attempt ended, if one ended well (monotonic); None while it runs."""
+        if not self.done.is_set() or not any(attempt.status == "success" for attempt in self.attempts):
+            return None
+        return self.ended_at
 
     @property
     def failed(self) -> bool:
@@ -130,6 +139,9 @@ class CustomResources:
                 raise Cancelled(logical_id)
             if failed:
                 raise ResourceFailed(no_answer_reason(function, event["RequestId"], started))
+            ended = [invocation.ended_unanswered_at for invocation in started]
+            if all(ended) and time.monotonic() - max(e or 0.0 for e in ended) > self._settings.unanswered_grace:
+                raise ResourceFailed(unanswered_reason(function, event["RequestId"], self._settings.unanswered_grace))
             if time.monotonic() > deadline:
                 raise ResourceFailed(f"no answer within ServiceTimeout ({service_timeout:g} s)")
         # A handler returns right after it answers: let its attempt end, and its lines reach the log
@@ -165,6 +177,7 @@ class CustomResources:
                 LOG.exception("%s: the function %s could not be invoked", logical_id, function.name)
                 invocation.failure = f"{type(error).__name__}: {error}"
             finally:
+                invocation.ended_at = time.monotonic()
                 invocation.done.set()
 
         threading.Thread(target=run, name=f"lambda-{logical_id}", daemon=True).start()
@@ -197,5 +210,15 @@ def no_answer_reason(function: DeployedFunction, request_id: str, invocations: l
         told = f"its function {function.name} could not be invoked ({failures})"
     return (
         f"CloudFormation did not receive a response from your Custom Resource: {told}. "
+        f"Please check your logs for requestId [{request_id}] in {function.log_group}"
+    )
+
+
+def unanswered_reason(function: DeployedFunction, request_id: str, grace: float) -> str:
+    """Why a custom resource failed when its function ended well but its answer never arrived."""
+    return (
+        "CloudFormation did not receive a response from your Custom Resource: "
+        f"its function {function.name} ended {grace:g} s ago without a response reaching the ResponseURL. "
+        "A response must be PUT to the ResponseURL as given, its scheme, host and port included. "
         f"Please check your logs for requestId [{request_id}] in {function.log_group}"
     )

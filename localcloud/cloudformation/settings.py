@@ -18,3 +18,9 @@ class Settings:
     # fault injection: deliver each custom resource Create twice
     duplicate_creates: bool = False
     lambda_retry_delay: float = 1.0
+    # How long a custom resource waits for its answer once every attempt of its function has
+    # ended without one. CloudFormation would wait out the ServiceTimeout (an hour by default);
+    # an answer sent anywhere but the ResponseURL (to port 443 by a client that ignores the URL's
+    # port, say) never arrives, so the local cloud says so sooner. The grace leaves room for a
+    # function that hands the answer on (to a queue, another function).
+    unanswered_grace: float = 60.0

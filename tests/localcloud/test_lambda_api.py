@@ -75,6 +75,26 @@ def handler(event, context):
     urllib.request.urlopen(request, timeout=30).read()
 """
 
+# What a hand-written handler does that sends its answer with https.request({hostname, path}): the
+# URL's port is dropped, so the answer goes to port 443, where nothing listens; the error is logged.
+ANSWERS_TO_PORT_443 = """
+import json, urllib.parse, urllib.request
+
+
+def handler(event, context):
+    url = urllib.parse.urlsplit(event["ResponseURL"])
+    answer = {
+        "Status": "SUCCESS", "PhysicalResourceId": "thing-1", "StackId": event["StackId"],
+        "RequestId": event["RequestId"], "LogicalResourceId": event["LogicalResourceId"],
+    }
+    target = f"https://{url.hostname}{url.path}?{url.query}"
+    try:
+        request = urllib.request.Request(target, data=json.dumps(answer).encode(), method="PUT")
+        urllib.request.urlopen(request, timeout=5)
+    except OSError as error:
+        print("could not send the response:", type(error).__name__)
+"""
+
 
 def function(name: str, code: dict[str, Any], runtime: str = "python3.13", **properties: Any) -> dict[str, Any]:
     return {
@@ -155,7 +175,7 @@ def zipped(source: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[Cloud]:
-    with Endpoint(settings=Settings(lambda_retry_delay=0.1)) as endpoint:
+    with Endpoint(settings=Settings(lambda_retry_delay=0.1, unanswered_grace=0.5)) as endpoint:
         running = Cloud(endpoint)
         running.zip = zipped(FUNCTION)
         bucket, key = assets_bucket(endpoint.account, endpoint.region), f"{uuid.uuid4().hex}.zip"
@@ -475,6 +495,28 @@ def test_an_answer_from_a_retry_is_taken(cloud):
     cloud.endpoint.cloudformation.engine.wait_for_invocations()  # the retry ends after it answered
     (invocation,) = [i for i in cloud.endpoint.cloudformation.engine.invocations if i.logical_id == "Late"]
     assert [attempt.status for attempt in invocation.attempts] == ["error", "success"]
+
+
+def test_a_custom_resource_whose_answer_cannot_arrive_fails_saying_so_instead_of_waiting_an_hour(cloud):
+    # GIVEN a function that sends its answer to port 443 instead of the ResponseURL's port, and ends well
+    provider = function("answers-elsewhere", {"ZipFile": ANSWERS_TO_PORT_443})
+    resources = {"Provider": provider, "Lost": custom("Provider")}
+
+    # WHEN it deploys (its ServiceTimeout is an hour)
+    stack = cloud.deploy("AnswersElsewhere", resources)
+
+    # THEN the resource failed once the function had ended unanswered, saying where the answer must go
+    (failed,) = [e for e in cloud.events("AnswersElsewhere") if e["ResourceStatus"] == "CREATE_FAILED"]
+    reason = failed["ResourceStatusReason"]
+    assert reason.startswith("CloudFormation did not receive a response from your Custom Resource")
+    assert "ended 0.5 s ago without a response reaching the ResponseURL" in reason
+    assert "its scheme, host and port included" in reason
+    assert any("could not send the response: URLError" in line for line in cloud.log_lines("answers-elsewhere"))
+    # and the rollback's Delete, answered the same way, could not be answered either (as in CloudFormation)
+    assert (stack["StackStatus"], stack["StackStatusReason"]) == (
+        "ROLLBACK_FAILED",
+        "The following resource(s) failed to delete: [Lost]. ",
+    )
 
 
 # --- reading a FunctionName -------------------------------------------------------------------------------
