@@ -1,15 +1,21 @@
-"""Lambda's Python runtime, run as Lambda runs it: the real runtime interface client against a
-Runtime API the local cloud serves, in environments kept warm between invocations.
+"""Lambda's Python and Node.js runtimes, run as Lambda runs them: a runtime interface client
+against a Runtime API the local cloud serves, in environments kept warm between invocations.
 
-The interpreter comes from a dedicated runtime venv that holds boto3 and awslambdaric and nothing
-else of the project's, so an asset that forgot a dependency fails here as it would in Lambda. The
-code directory is the task root; the handler string, variables, memory and timeout come from the
-template. `invoke` runs one invocation in the process-wide `Environments` (as Lambda's
-concurrency is the account's). An "environment" here is always an execution environment; a
-process's environment variables are called variables.
+Python functions run on a dedicated runtime venv that holds boto3 and awslambdaric and nothing
+else of the project's, so an asset that forgot a dependency fails here as it would in Lambda;
+Node.js functions run on the project venv's Node.js 24 through our own bootstrap, with the AWS SDK
+for JavaScript v3 on their module path as Lambda's Node.js runtimes have it. The code directory is
+the task root; the handler string, variables, memory and timeout come from the template. `invoke`
+runs one invocation in the process-wide `Environments` (as Lambda's concurrency is the account's).
+An "environment" here is always an execution environment; a process's environment variables are
+called variables.
 
 - `config.py`: `FunctionConfig`, what an environment is started for, and which runtimes run here
-  (`python3.x`, each on the runtime venv's Python, which the function's first log says once);
+  (`python3.x` on the runtime venv's Python, `nodejs18.x` to `nodejs24.x` on Node.js 24; a
+  function's first log says so once when its runtime names another version);
+- `runtimes.py`: each family's interpreter, command line and variables;
+- `nodejs/bootstrap.js`: the Node.js runtime client (the Runtime API, handler loading, Lambda's
+  log lines and error shapes, the port-443 redirect on loopback);
 - `runtime_api.py`: the Runtime API one environment polls;
 - `environment.py`: one execution environment (its process, its output, one invocation at a time,
   and Lambda's START, END and REPORT lines);
@@ -23,7 +29,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import sys
 import threading
 from collections.abc import Mapping
@@ -31,18 +36,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import RUNTIME, FunctionConfig, UnsupportedRuntime, supports
+from .config import NODE_RUNTIME, RUNTIME, FunctionConfig, UnsupportedRuntime, family_of, supports
 from .environment import Environment
 from .function_logs import log_group_of, write_to_cloudwatch
 from .outcome import Outcome, Status
 from .pool import DEFAULT_CONCURRENCY_LIMIT, DEFAULT_IDLE_SECONDS, Environments
-
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
-DEFAULT_RUNTIME_PYTHON = REPOSITORY / ".venv-runtime" / "bin" / "python"
+from .runtimes import runtime_node, runtime_python
 
 __all__ = [
     "DEFAULT_CONCURRENCY_LIMIT",
     "DEFAULT_IDLE_SECONDS",
+    "NODE_RUNTIME",
     "RUNTIME",
     "Environment",
     "Environments",
@@ -54,6 +58,7 @@ __all__ = [
     "environments",
     "invoke",
     "log_group_of",
+    "runtime_node",
     "runtime_python",
     "supports",
     "write_to_cloudwatch",
@@ -94,13 +99,6 @@ class Invocation:
         return json.loads(self.outcome.response)
 
 
-def runtime_python() -> Path:
-    path = Path(os.environ.get("LOCALCLOUD_RUNTIME_PYTHON", DEFAULT_RUNTIME_PYTHON))
-    if not path.exists():
-        raise FileNotFoundError(f"no Lambda runtime venv at {path}: run `make setup`")
-    return path
-
-
 _ENVIRONMENTS: Environments | None = None
 _ENVIRONMENTS_LOCK = threading.Lock()
 
@@ -127,25 +125,32 @@ def invoke(
     memory_mb: int = 128,
     log_group: str = "",
     runtime: str = RUNTIME,
-    python: Path | None = None,
+    interpreter: Path | None = None,
+    loopback_443_port: int = 0,
     service: Environments | None = None,
 ) -> Invocation:
     """Run one invocation to its end (or its timeout) in a warm environment of this function
     configuration, or a new one; what it printed and how it ended. `event` is the payload, as JSON
     bytes or a mapping; `environment` is the function's environment variables (its template's
-    `Environment.Variables`), as Lambda's API names them. UnsupportedRuntime for a runtime that is
-    not `python3.x`."""
+    `Environment.Variables`), as Lambda's API names them. `interpreter` replaces the family's
+    (`runtime_python()`, `runtime_node()`); `loopback_443_port`, for a Node.js function, is where
+    its HTTPS requests to 127.0.0.1 or localhost on port 443 go instead. UnsupportedRuntime for a
+    runtime that runs on neither."""
+    family = family_of(runtime)
+    if family is None:
+        raise UnsupportedRuntime(runtime)
     config = FunctionConfig(
         name=function_name,
         code_dir=Path(code_dir).resolve(),
         handler=handler,
         timeout_seconds=timeout_seconds,
-        python=python or runtime_python(),
+        interpreter=interpreter or (runtime_node() if family == "nodejs" else runtime_python()),
         region=region,
         memory_mb=memory_mb,
         variables=tuple(sorted((environment or {}).items())),
         log_group=log_group,
         runtime=runtime,
+        loopback_443_port=loopback_443_port,
     )
     payload = event if isinstance(event, bytes) else json.dumps(event).encode()
     outcome = (service or environments()).invoke(config, payload)

@@ -1,11 +1,12 @@
 """One execution environment, as Lambda runs it.
 
-An environment is `python -m awslambdaric <handler>` in the runtime venv, polling a Runtime API
-of its own (`runtime_api.py`): Init (the handler module's import and its clients) runs once, when
-it starts, and the process, with its module state, then serves one invocation after another.
-Its stdout and stderr are read as they come; each invocation's lines are framed by START, END and
-REPORT, as Lambda frames them. A timed-out invocation kills its environment; which environment
-serves which invocation is `pool.py`'s business.
+An environment is its runtime family's runtime client (`runtimes.py`: awslambdaric in the runtime
+venv, or our Node.js bootstrap), polling a Runtime API of its own (`runtime_api.py`): Init (the
+handler module's import and its clients) runs once, when it starts, and the process, with its
+module state, then serves one invocation after another. Its stdout and stderr are read as they
+come; each invocation's lines are framed by START, END and REPORT, as Lambda frames them. A
+timed-out invocation kills its environment; which environment serves which invocation is
+`pool.py`'s business.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from . import runtimes
 from .config import FunctionConfig
 from .outcome import Outcome, Status
 from .runtime_api import PendingInvocation, RuntimeApi
@@ -126,10 +128,7 @@ class Environment:
         fcntl.fcntl(read_end, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
         try:
             self.process = subprocess.Popen(
-                # -s -B: no user site, and the task root stays as staged (Lambda's /var/task is
-                # read-only); -m puts the working directory, the task root, first on the path, as
-                # Lambda's bootstrap puts /var/task.
-                [str(config.python), "-s", "-B", "-m", "awslambdaric", config.handler],
+                runtimes.command(config),
                 stdin=subprocess.DEVNULL,
                 stdout=write_end,
                 stderr=write_end,
@@ -144,10 +143,9 @@ class Environment:
 
     def _variables(self) -> dict[str, str]:
         """The runtime process's environment variables: what Lambda sets, then the function's own,
-        and nothing of this process's (no real keys, no Python setup)."""
+        and nothing of this process's (no real keys, no Python or Node.js setup)."""
         config = self.config
         return {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "TZ": ":UTC",
             "AWS_REGION": config.region,
@@ -162,8 +160,8 @@ class Environment:
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
             "AWS_LAMBDA_RUNTIME_API": self.api.address,
             "LAMBDA_TASK_ROOT": str(config.code_dir),
-            "LAMBDA_RUNTIME_DIR": str(Path(config.python).parent.parent),
             "_HANDLER": config.handler,
+            **runtimes.variables(config),
             **dict(config.variables),
         }
 

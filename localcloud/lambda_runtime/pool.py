@@ -71,6 +71,8 @@ class Environments:
             self._current[config.name] = config
             pool = self._pools.setdefault(config, _Pool())
             while True:
+                while pool.idle and not pool.idle[-1].alive:
+                    retired.append(pool.idle.pop())  # its runtime ended while idle (a crash of its own)
                 if pool.idle:
                     environment = pool.idle.pop()
                     self._busy.add(environment)

@@ -247,9 +247,9 @@ def test_another_python3_runtime_runs_here_and_its_first_environment_says_so(ser
     assert note not in call(service, code, {"n": 4}, function_name="current").output  # python3.13: nothing to say
 
 
-def test_a_runtime_other_than_python3_is_refused(service, code):
-    with pytest.raises(lambda_runtime.UnsupportedRuntime, match=r"not nodejs22\.x"):
-        call(service, code, {"n": 1}, runtime="nodejs22.x")
+def test_a_runtime_neither_python3_nor_nodejs_is_refused(service, code):
+    with pytest.raises(lambda_runtime.UnsupportedRuntime, match=r"not java21"):
+        call(service, code, {"n": 1}, runtime="java21")
     assert service.started == 0
 
 
