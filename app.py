@@ -5,7 +5,8 @@
   EVENT_TYPE) and one event tracker, its trackingId an output;
 - an ingest function (Python, inline code) that sends the batch of events it is invoked with to
   that tracker with PutEvents;
-- a bucket that dataset export jobs write to, and the role Personalize uses to write there.
+- a bucket that dataset export jobs write to, emptied when the stack is destroyed, and the role
+  Personalize uses to write there.
 
 Its outputs (TrackingId, IngestFunctionName, InteractionsDatasetArn, ExportBucketName,
 ExportRoleArn) are what `make demo` reads to send events and export them back.
@@ -186,9 +187,10 @@ class ClickstreamStack(cdk.Stack):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
-            # Destroyed with the stack once empty. Not auto_delete_objects: its custom resource is a
-            # Node.js function; whoever destroys the stack empties the bucket first (`make demo` does).
+            # Destroyed with the stack, emptied first by aws-cdk-lib's auto-delete custom resource
+            # (a Node.js function): exports are copies that an export job writes again on demand.
             removal_policy=cdk.RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
         )
         acknowledge(bucket, {"AwsSolutions-S1": ACCESS_LOGS_REASON})
         exports = bucket.arn_for_objects(f"{EXPORT_PREFIX}*")

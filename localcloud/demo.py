@@ -8,7 +8,8 @@
    sends them to the tracker with PutEvents;
 5. a dataset export job of the Interactions dataset to the app's bucket, waited for, and its CSV
    files read back from S3: every event sent must be there;
-6. the bucket emptied, `cdk destroy --force`, then what is left, counted through the AWS APIs;
+6. `cdk destroy --force` (the bucket emptied by its auto-delete custom resource, a Node.js
+   function), then what is left, counted through the AWS APIs;
 7. the local cloud stopped.
 """
 
@@ -125,26 +126,6 @@ def read_exported_events(endpoint_url: str, bucket: str, folder: str) -> list[Ev
     return events
 
 
-def empty_bucket(endpoint_url: str, bucket: str) -> int:
-    """Delete every object (and every version of one) in the bucket; how many were deleted.
-
-    CloudFormation cannot delete a bucket that holds objects: `cdk destroy` would fail with
-    "The bucket you tried to delete is not empty". The app does not use auto_delete_objects,
-    whose custom resource is a Node.js function.
-    """
-    s3 = local_client("s3", endpoint_url)
-    deleted = 0
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        objects = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
-        ]
-        if objects:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-            deleted += len(objects)
-    return deleted
-
-
 def what_is_left(endpoint_url: str, stack_name: str) -> dict[str, int]:
     """What the app's stack could have left behind, as the APIs list it (the demo's local cloud
     holds nothing else, but for the CDK's own bootstrap bucket)."""
@@ -162,8 +143,20 @@ def what_is_left(endpoint_url: str, stack_name: str) -> dict[str, int]:
         # CloudFormation names a bucket <stack>-<logical id>-<suffix>, in lower case
         "buckets": sum(1 for b in buckets if b["Name"].startswith(f"{stack_name.lower()}-")),
         "IAM roles": sum(1 for r in roles if r["RoleName"].startswith(stack_name)),
-        "log groups": sum(1 for g in groups if stack_name in g["logGroupName"]),
+        # the stack's own; not those Lambda makes for a function that names no log group (aws-cdk-lib's
+        # auto-delete function names none), which outlive the function, in AWS as here
+        "log groups": sum(1 for g in groups if stack_name in g["logGroupName"] and not lambda_made(g["logGroupName"])),
     }
+
+
+def lambdas_own_log_groups(endpoint_url: str, stack_name: str) -> list[str]:
+    """The log groups Lambda made for the stack's functions that name none: Lambda's, not the stack's."""
+    groups = local_client("logs", endpoint_url).describe_log_groups()["logGroups"]
+    return [g["logGroupName"] for g in groups if stack_name in g["logGroupName"] and lambda_made(g["logGroupName"])]
+
+
+def lambda_made(log_group: str) -> bool:
+    return log_group.startswith("/aws/lambda/")
 
 
 def use_the_app(
@@ -201,8 +194,7 @@ def _send_and_export(
     if missing:
         raise DemoFailed(f"{len(missing)} of the events sent are not in the export: {sorted(missing)}")
     print(f"All {len(payload['events'])} events sent are in the export.")
-    deleted = empty_bucket(url, bucket)
-    print(f"Emptied s3://{bucket} ({deleted} object{'' if deleted == 1 else 's'}), so that the stack can delete it")
+    print("The bucket keeps them; `cdk destroy` empties it (auto_delete_objects, a Node.js function) and deletes it.")
 
 
 def run(stack_name: str, *, show_secrets: bool = False, app_dir: Path = REPOSITORY) -> int:
@@ -247,6 +239,8 @@ def run(stack_name: str, *, show_secrets: bool = False, app_dir: Path = REPOSITO
             cdk("destroy", "destroy", stack_name, "--force")
             left = what_is_left(cloud.url, stack_name)
             print("\nAfter destroy: " + ", ".join(f"{count} {what}" for what, count in left.items()) + " left")
+            kept = lambdas_own_log_groups(cloud.url, stack_name)
+            print(f"Lambda's own log groups, which outlive their functions as in AWS: {len(kept)}")
             print("Timings: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items()))
             if any(left.values()):
                 raise DemoFailed("the destroy left something behind")

@@ -76,7 +76,7 @@ class CustomResources:
         self._state = state
         self._responses = responses
         self._settings = settings
-        self.functions = Functions(state, services, settings, responses.certificate_file)
+        self.functions = Functions(state, services, settings, responses)
         self.invocations: list[Invocation] = []
 
     def create(

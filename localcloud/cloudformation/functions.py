@@ -4,7 +4,8 @@ Lambda's API (`endpoint/lambda_api.py`) and custom resources (`custom_resources.
 function through `Functions`, so what the function sees cannot drift between them: its code
 directory, handler, runtime, timeout and memory from its record, its own variables, then what
 points it at the local cloud and only there (the endpoint, test keys, the certificate of the
-ResponseURL), and nothing of this process's environment. Each invocation runs in the process's
+ResponseURL, whose server also stands for loopback's port 443), and nothing of this process's
+environment. Each invocation runs in the process's
 warm environments (`lambda_runtime`), and its lines, failed ones too, go to the function's log
 group. An asynchronous invocation is retried twice after a failure, as Lambda retries it.
 """
@@ -28,6 +29,7 @@ from .resources.lambda_function import (
     CODE_SIZE_ATTRIBUTE,
     LAST_MODIFIED_ATTRIBUTE,
 )
+from .response_server import ResponseServer
 from .services import Services
 from .settings import Settings
 from .state import ResourceRecord, StackState
@@ -71,7 +73,7 @@ class DeployedFunction:
     @property
     def refusal(self) -> str:
         """Why the local cloud cannot run it, in InvalidRuntimeException's words; empty when it can."""
-        here = f"{RUNTIME_NOT_SUPPORTED}: the local cloud runs python3.x functions only"
+        here = f"{RUNTIME_NOT_SUPPORTED}: the local cloud runs python3.x and nodejs18.x to nodejs24.x functions only"
         if self.package_type == "Image":
             return f"{here}, and {self.name} is a container image"
         if not lambda_runtime.supports(self.runtime):
@@ -172,11 +174,11 @@ def _mtime(path: Path) -> float:
 class Functions:
     """Every function the stacks deploy, found as Lambda finds them, and run as Lambda runs them."""
 
-    def __init__(self, state: StackState, services: Services, settings: Settings, certificate_file: Path) -> None:
+    def __init__(self, state: StackState, services: Services, settings: Settings, responses: ResponseServer) -> None:
         self._state = state
         self._services = services
         self._settings = settings
-        self._certificate_file = certificate_file
+        self._responses = responses
 
     @property
     def region(self) -> str:
@@ -214,7 +216,7 @@ class Functions:
         return {
             **function.variables,
             **self._services.function_environment(),
-            "SSL_CERT_FILE": str(self._certificate_file),
+            "SSL_CERT_FILE": str(self._responses.certificate_file),
         }
 
     def invoke(self, function: DeployedFunction, payload: bytes) -> lambda_runtime.Invocation:
@@ -232,6 +234,9 @@ class Functions:
             memory_mb=function.memory,
             log_group=str((function.properties.get("LoggingConfig") or {}).get("LogGroup") or ""),
             runtime=function.runtime,
+            # aws-cdk-lib's Node.js handlers send their answer with https.request({hostname, path}),
+            # which drops the ResponseURL's port: port 443 on loopback is the ResponseURL's server
+            loopback_443_port=self._responses.port,
         )
         lambda_runtime.write_to_cloudwatch(self._services.client("logs"), function.log_group, invocation.outcome)
         return invocation

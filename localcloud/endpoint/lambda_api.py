@@ -65,8 +65,7 @@ class LambdaService:
     def functions(self) -> Functions:
         if self._functions is None:
             engine = self._engine()
-            certificate = engine.responses.certificate_file
-            self._functions = Functions(engine.state, engine.services, engine.settings, certificate)
+            self._functions = Functions(engine.state, engine.services, engine.settings, engine.responses)
         return self._functions
 
     def __call__(self, request: AwsRequest) -> HttpResponse:

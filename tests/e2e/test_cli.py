@@ -53,12 +53,14 @@ def test_the_demo_runs_the_cdk_cli_on_a_local_cloud_of_its_own(tmp_path):
         ("demo-user", "item-42", "purchase"),
     ]
     assert "All 4 events sent are in the export." in out
-    assert f"Emptied s3://{bucket} (1 object), so that the stack can delete it" in out
+    assert "`cdk destroy` empties it (auto_delete_objects, a Node.js function) and deletes it." in out
     # nothing left
     assert (
         "After destroy: 0 stacks, 0 dataset groups, 0 datasets, 0 schemas, 0 event trackers, 0 buckets, "
         "0 IAM roles, 0 log groups left"
     ) in out
+    # the auto-delete function names no log group: Lambda made one, which outlives it
+    assert "Lambda's own log groups, which outlive their functions as in AWS: 1" in out
     assert re.search(
         r"Timings: bootstrap \d+\.\d s, deploy \d+\.\d s, events \d+\.\d s, export \d+\.\d s, destroy", out
     )

@@ -95,6 +95,18 @@ def handler(event, context):
         print("could not send the response:", type(error).__name__)
 """
 
+NODE_FUNCTION = """
+const calls = [];  // module state: what the warm environment keeps between invocations
+
+exports.handler = async (event, context) => {
+  calls.push(context.awsRequestId);
+  console.log("event", JSON.stringify(event));
+  if (event.throw) throw new TypeError(event.throw);
+  if (event.hang) await new Promise(() => setInterval(() => {}, 1000));
+  return { event, calls: calls.length, node: process.versions.node.split(".")[0], region: process.env.AWS_REGION };
+};
+"""
+
 
 def function(name: str, code: dict[str, Any], runtime: str = "python3.13", **properties: Any) -> dict[str, Any]:
     return {
@@ -188,7 +200,8 @@ def cloud() -> Iterator[Cloud]:
                 "FromS3": function("from-s3", {"S3Bucket": bucket, "S3Key": key}, MemorySize=256, Timeout=30),
                 "Slow": function("slow", {"ZipFile": FUNCTION}, Timeout=1),
                 "Older": function("older", {"ZipFile": FUNCTION}, runtime="python3.12"),
-                "Node": function("node", {"ZipFile": "exports.handler = async () => 1;"}, runtime="nodejs22.x"),
+                "Node": function("node", {"ZipFile": NODE_FUNCTION}, runtime="nodejs22.x", Timeout=1),
+                "Java": function("java", {"ZipFile": "class Handler {}"}, runtime="java21"),
             },
         )
         assert stack["StackStatus"] == "CREATE_COMPLETE", stack
@@ -412,12 +425,13 @@ def test_list_functions_pages_with_marker_and_max_items(cloud):
         if not marker:
             break
 
-    assert [len(names) for names in pages] == [2, 2, 1]
-    assert [name for names in pages for name in names] == ["echo", "from-s3", "node", "older", "slow"]
+    assert [len(names) for names in pages] == [2, 2, 2]
+    assert [name for names in pages for name in names] == ["echo", "from-s3", "java", "node", "older", "slow"]
     paginated = cloud.lambda_.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 3})
     assert [f["FunctionName"] for page in paginated for f in page["Functions"]] == [
         "echo",
         "from-s3",
+        "java",
         "node",
         "older",
         "slow",
@@ -438,35 +452,64 @@ def test_a_python312_function_runs_here_and_its_log_says_so_once(cloud):
     assert cloud.lambda_.get_function_configuration(FunctionName="older")["Runtime"] == "python3.12"
 
 
-def test_a_nodejs_function_deploys_and_its_invoke_fails_naming_its_runtime(cloud):
-    assert cloud.lambda_.get_function(FunctionName="node")["Configuration"]["Runtime"] == "nodejs22.x"
+def test_a_nodejs_function_runs_on_node_24_warm_and_its_log_says_so_once(cloud):
+    _, first = invoke(cloud, "node", {"n": 1})
+    _, second = invoke(cloud, "node", {"n": 2})
 
-    status, code, message = error_of(cloud.lambda_.invoke, FunctionName="node", Payload=b"{}")
+    assert (first["event"], first["calls"], first["node"], first["region"]) == ({"n": 1}, 1, "24", "us-east-1")
+    assert second["calls"] == 2  # the same warm environment
+    lines = cloud.log_lines("node")
+    assert [line for line in lines if line.startswith("localcloud: ")] == [
+        "localcloud: this function's runtime nodejs22.x runs on Node.js 24 here"
+    ]
+    assert any(re.fullmatch(r"\S+Z\t[0-9a-f-]{36}\tINFO\tevent \{\"n\":1\}", line) for line in lines), lines
+
+
+def test_a_nodejs_handlers_error_answers_unhandled_with_nodes_error(cloud):
+    answer, error = invoke(cloud, "node", {"throw": "not a click"})
+
+    assert answer["FunctionError"] == "Unhandled"
+    assert (error["errorType"], error["errorMessage"]) == ("TypeError", "not a click")
+    assert isinstance(error["trace"], list) and error["trace"][0].startswith("TypeError: not a click")
+
+
+def test_a_nodejs_handler_that_never_answers_times_out(cloud):
+    answer, error = invoke(cloud, "node", {"hang": True})
+
+    assert answer["FunctionError"] == "Unhandled"
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in error["errorMessage"]
+
+
+def test_a_java_function_deploys_and_its_invoke_fails_naming_its_runtime(cloud):
+    assert cloud.lambda_.get_function(FunctionName="java")["Configuration"]["Runtime"] == "java21"
+
+    status, code, message = error_of(cloud.lambda_.invoke, FunctionName="java", Payload=b"{}")
 
     assert (status, code) == (502, "InvalidRuntimeException")
     assert message.startswith("The runtime or runtime version specified is not supported")
-    assert "nodejs22.x" in message
+    assert "java21" in message
 
 
 # --- custom resources whose function cannot answer ---------------------------------------------------------
 
 
-def test_a_custom_resource_of_a_nodejs_function_fails_the_stack_at_once(cloud):
-    # GIVEN what `s3.Bucket(auto_delete_objects=True)` deploys: a nodejs function behind a custom resource
+def test_a_custom_resource_of_a_java_function_fails_the_stack_at_once(cloud):
+    # GIVEN a custom resource whose provider is a function of a runtime the local cloud does not run
     resources = {
-        "Provider": function("auto-delete", {"ZipFile": "exports.handler = async () => 1;"}, runtime="nodejs22.x"),
-        "AutoDelete": custom("Provider", "Custom::S3AutoDeleteObjects"),
+        "Provider": function("java-provider", {"ZipFile": "class Handler {}"}, runtime="java21"),
+        "Thing": custom("Provider", "Custom::JavaThing"),
     }
 
     # WHEN it deploys (waited for far less than its ServiceTimeout of an hour)
-    stack = cloud.deploy("AutoDelete", resources)
+    stack = cloud.deploy("JavaProvider", resources)
 
     # THEN it failed before any invocation, naming the runtime, and the stack rolled back
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    (failed,) = [e for e in cloud.events("AutoDelete") if e["ResourceStatus"] == "CREATE_FAILED"]
-    assert failed["LogicalResourceId"] == "AutoDelete"
-    assert "runtime is nodejs22.x" in failed["ResourceStatusReason"]
-    assert not [i for i in cloud.endpoint.cloudformation.engine.invocations if i.logical_id == "AutoDelete"]
+    (failed,) = [e for e in cloud.events("JavaProvider") if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed["LogicalResourceId"] == "Thing"
+    assert "runtime is java21" in failed["ResourceStatusReason"]
+    assert not [i for i in cloud.endpoint.cloudformation.engine.invocations if i.logical_id == "Thing"]
 
 
 def test_a_custom_resource_whose_function_fails_init_fails_with_the_init_error(cloud):
