@@ -18,5 +18,7 @@ The parts, each a package with its map in its `__init__.py`:
 - `cloudformation/`: CloudFormation's query API and the stack engine, its native resource types
   and custom resources;
 - `personalize/`: Amazon Personalize, with a clock, rate limits and faults a test controls;
-- `lambda_runtime/`: Lambda's Python runtime, awslambdaric in warm execution environments.
+- `lambda_runtime/`: Lambda's Python runtime, awslambdaric in warm execution environments;
+- `statedir/`: the state directory: files whole after any kill, a version marker, one server at
+  a time, and no write from a server that has stopped.
 """
