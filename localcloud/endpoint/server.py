@@ -174,6 +174,7 @@ class Endpoint:
         if self.state is not None:
             self.state.fence.close()
         if self._started:
+            self.cloudformation.responses.stop()  # its port, and its key's temporary directory
             self._release()
 
     def _release(self) -> None:
