@@ -19,5 +19,7 @@ The parts, each a package with its map in its `__init__.py`:
   and custom resources;
 - `personalize/`: Amazon Personalize, with a clock, rate limits and faults a test controls;
 - `lambda_runtime/`: Lambda's Python and Node.js runtimes (awslambdaric; our Node.js bootstrap) in warm
-  execution environments.
+  execution environments;
+- `statedir/`: the state directory: files whole after any kill, a version marker, one server at
+  a time, and no write from a server that has stopped.
 """

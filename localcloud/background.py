@@ -2,7 +2,9 @@
 
 `serve` writes `<state-dir>/endpoint.json` (its URL and process id) once it answers, and removes
 it when it stops; that file is how `up`, `down`, `cdk` and `outputs` find it. `up` starts `serve`
-as a detached process whose output goes to `<state-dir>/serve.log`.
+as a detached process whose output goes to `<state-dir>/serve.log`. A live server also holds the
+directory's lock (`statedir/lock.py`): `up` refuses a directory held by a server that does not
+answer (starting, stopping, or stuck), touching nothing, and `down` stops such a one too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import statedir
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 ENDPOINT_FILE = "endpoint.json"
@@ -41,8 +45,7 @@ class Running:
 
 def record(state_dir: Path, url: str) -> None:
     """Called by `serve` once it answers: where it is, for the other commands."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / ENDPOINT_FILE).write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    statedir.replace_file(state_dir / ENDPOINT_FILE, json.dumps({"url": url, "pid": os.getpid()}).encode())
 
 
 def forget(state_dir: Path) -> None:
@@ -74,6 +77,9 @@ def start(state_dir: Path, *, port: int = 4566, delays: str = "demo") -> Running
     already = running(state_dir)
     if already is not None:
         return already
+    holder = statedir.holder(state_dir)
+    if holder is not None:  # alive, and not answering: starting, stopping, or stuck
+        raise statedir.DirectoryBusy(state_dir, holder)
     forget(state_dir)  # a file left by a local cloud that did not stop cleanly
     state_dir.mkdir(parents=True, exist_ok=True)
     command = ["serve", "--port", str(port), "--state-dir", str(state_dir.resolve()), "--delays", delays]
@@ -101,17 +107,19 @@ def start(state_dir: Path, *, port: int = 4566, delays: str = "demo") -> Running
 
 
 def stop(state_dir: Path) -> bool:
-    """Stop the local cloud serving `state_dir`; False when none was running."""
+    """Stop the local cloud of `state_dir`: the one that answers, or else the live process that
+    holds the directory without answering; False when there is none."""
     cloud = running(state_dir)
-    if cloud is None:
+    pid = cloud.pid if cloud is not None else statedir.holder(state_dir)
+    if not pid:  # None: no holder; 0: a holder still starting, not yet known by its pid
         forget(state_dir)
         return False
-    os.kill(cloud.pid, signal.SIGTERM)
+    os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GUARD_SECONDS
-    while _alive(cloud.pid) and time.monotonic() < deadline:
+    while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _alive(cloud.pid):
-        os.kill(cloud.pid, signal.SIGKILL)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
     forget(state_dir)
     return True
 

@@ -18,13 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shlex
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
 
-from . import background, demo
+from . import background, demo, lambda_runtime
 from .cdk_cli import run_cdk
 from .endpoint import Endpoint
 from .local_env import local_client, local_environment
@@ -32,28 +34,57 @@ from .personalize import DELAY_PRESETS
 
 DEFAULT_STATE_DIR = Path(".localcloud")
 EXAMPLE_STACK = "PersonalizeEventTrackerDemo"
+LOG = logging.getLogger("localcloud")
 
 
 def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], verbose: bool) -> int:
-    """The whole endpoint until SIGINT or SIGTERM; prints where it is and what a client exports."""
+    """The whole endpoint until SIGINT or SIGTERM; prints where it is and what a client exports.
+
+    Refused, having touched nothing, when the port is busy or another local cloud holds the state
+    directory (RuntimeError: PortInUse, DirectoryBusy, IncompatibleState). Once serving, it never
+    returns: told to stop, it halts the endpoint (the state fenced first), kills every Lambda
+    environment, and ends the process at once. Waiting for the stack operations' threads could
+    take as long as a custom resource's ServiceTimeout, and the interpreter's own exit would wait
+    for them, with the state still writable; they are abandoned instead, their operations left in
+    progress in the state, for the next start to conclude.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if verbose:
         logging.getLogger("localcloud.endpoint").setLevel(logging.DEBUG)
+    endpoint = Endpoint(port=port, state_dir=state_dir, delays=DELAY_PRESETS[delays]).start()
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
-    with Endpoint(port=port, state_dir=state_dir, delays=DELAY_PRESETS[delays]) as endpoint:
+    status = 1
+    try:
         endpoint.personalize.set_faults(**faults)
         for line in endpoint.banner():
             print(line, flush=True)
         print("Ctrl-C (or SIGTERM) stops it.", flush=True)
         background.record(state_dir, endpoint.url)
-        try:
-            stopped.wait()
-        finally:
-            background.forget(state_dir)
-    print("Local cloud stopped.", flush=True)
-    return 0
+        stopped.wait()
+        status = 0
+    except Exception:
+        LOG.exception("the local cloud failed")
+    finally:
+        _halt(endpoint, state_dir, status)
+
+
+def _halt(endpoint: Endpoint, state_dir: Path, status: int) -> NoReturn:
+    """`serve`'s end: the endpoint halted, every Lambda environment killed, the process gone."""
+    try:
+        background.forget(state_dir)
+        endpoint.halt()
+        lambda_runtime.environments().shutdown()
+        print("Local cloud stopped.", flush=True)
+    except BaseException:
+        LOG.exception("the local cloud did not stop cleanly")
+        status = 1
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)  # abandoning the threads is the point (see `serve`)
 
 
 def print_env(state_dir: Path) -> int:
@@ -133,3 +164,5 @@ def main(argv: list[str] | None = None) -> int:
     except (background.NotRunning, demo.DemoFailed, RuntimeError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before `serve` serves, or during a command that waits
+        return 130

@@ -185,6 +185,9 @@ def run_graph(
                 elif isinstance(error, Exception):
                     failed[node] = error
                     cancel.set()
+                elif error is not None:  # the thread is told to end (a fenced state: StateFenced)
+                    cancel.set()
+                    raise error
                 else:
                     done.add(node)
     stuck = [node for node in nodes if node not in started]

@@ -17,6 +17,10 @@ Where they are kept:
 - `deleted`: DELETE_COMPLETE stacks by stack id, still found by their ARN, and `change_sets`, by
   change set id: in `<stem>-history.json` beside it;
 - events: per stack id, oldest first, appended to `<stem>-events.jsonl`.
+
+The two whole files are written aside and renamed, and each event is appended with fsync
+(`statedir.files`): a kill leaves each file as it was before or after a write, and at most a torn
+last event line, which the next start drops and reports.
 """
 
 # No `from __future__ import annotations`: the records' `NotRequired` keys are then known at run
@@ -28,6 +32,8 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any, NamedTuple, NotRequired, TypedDict
+
+from ..statedir import AppendLog, WholeFile
 
 # Stacks whose resources and exports count: not a stack waiting for its first change set, nor
 # one whose creation was rolled back.
@@ -165,29 +171,30 @@ class StackState:
         self.deleted: dict[str, StackRecord] = {}
         self.change_sets: dict[str, ChangeSetRecord] = {}
         self.events: dict[str, list[StackEvent]] = {}
-        self._state_file = state_file
-        self._history_file = state_file.with_name(f"{state_file.stem}-history.json") if state_file else None
-        self._events_file = state_file.with_name(f"{state_file.stem}-events.jsonl") if state_file else None
-        if state_file is not None and state_file.exists():
-            self.stacks = json.loads(state_file.read_text())
-        if self._history_file is not None and self._history_file.exists():
-            history = json.loads(self._history_file.read_text())
-            self.deleted, self.change_sets = history["deleted"], history["change_sets"]
-        if self._events_file is not None and self._events_file.exists():
-            for line in self._events_file.read_text().splitlines():
-                if line.strip():
-                    event: StackEvent = json.loads(line)
-                    self.events.setdefault(event["StackId"], []).append(event)
+        self._state_file = WholeFile(state_file) if state_file else None
+        self._history_file = WholeFile(state_file.with_name(f"{state_file.stem}-history.json")) if state_file else None
+        self._events_file = (
+            AppendLog(state_file.with_name(f"{state_file.stem}-events.jsonl"), "the stack events")
+            if state_file
+            else None
+        )
+        if self._state_file is not None:
+            self.stacks = self._state_file.read_json() or {}
+        if self._history_file is not None:
+            history = self._history_file.read_json()
+            if history is not None:
+                self.deleted, self.change_sets = history["deleted"], history["change_sets"]
+        if self._events_file is not None:
+            event: StackEvent
+            for event in self._events_file.read():
+                self.events.setdefault(event["StackId"], []).append(event)
 
     def save(self) -> None:
+        """Write the stacks and the history, each whole, when it changed."""
         if self._state_file is not None and self._history_file is not None:
             with self.lock:
-                self._state_file.parent.mkdir(parents=True, exist_ok=True)
-                history = {"deleted": self.deleted, "change_sets": self.change_sets}
-                for path, content in ((self._state_file, self.stacks), (self._history_file, history)):
-                    temporary = path.with_suffix(".tmp")
-                    temporary.write_text(json.dumps(content, indent=1))
-                    temporary.replace(path)
+                self._state_file.write_json(self.stacks)
+                self._history_file.write_json({"deleted": self.deleted, "change_sets": self.change_sets})
 
     def store(self, record: StackRecord, logical_id: str, entry: ResourceRecord) -> None:
         with self.lock:
@@ -278,11 +285,9 @@ class StackState:
                 event["ResourceStatusReason"] = reason
             if properties is not None:
                 event["ResourceProperties"] = json.dumps(properties)
-            events.append(event)
             if self._events_file is not None:
-                self._events_file.parent.mkdir(parents=True, exist_ok=True)
-                with self._events_file.open("a") as file:
-                    file.write(json.dumps(event) + "\n")
+                self._events_file.append([event])  # on disk before anyone is shown it
+            events.append(event)
             return event
 
     def events_of(self, stack_id: str) -> list[StackEvent]:

@@ -19,10 +19,7 @@ since the replay seeds it as the first run did.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -31,6 +28,7 @@ from urllib.parse import unquote_to_bytes
 
 from werkzeug.test import EnvironBuilder
 
+from ..statedir import AppendLog, fence_of, replace_file
 from .http import AwsRequest, HttpResponse, Scope, read_request, unsigned_query
 
 LOG = logging.getLogger("localcloud.endpoint")
@@ -114,35 +112,31 @@ class Journal:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._file = directory / "journal.jsonl"
+        self._log = AppendLog(directory / "journal.jsonl", "moto's writes")
         self._blobs = directory / "blobs"
+        self._fence = fence_of(self._blobs)
         self._lock = threading.Lock()
-        directory.mkdir(parents=True, exist_ok=True)
 
     def record(self, request: AwsRequest, seed: int | None = None) -> None:
-        """Append a write that moto accepted (with the seed its ids were drawn from)."""
+        """Append a write that moto accepted (with the seed its ids were drawn from), on disk when
+        this returns: its body first, then its line."""
         entry = Entry.of(request, self._store(request.body) if request.body else "", seed)
-        line = json.dumps(asdict(entry), separators=(",", ":")) + "\n"
-        with self._lock, self._file.open("a", encoding="utf-8") as journal:
-            journal.write(line)
+        with self._lock:
+            self._log.append([asdict(entry)])
 
     def replay(self, send: Callable[[AwsRequest, int | None], HttpResponse]) -> int:
         """Send every write again, in order; the number replayed. A refused one is logged and skipped."""
-        if not self._file.exists():
-            return 0
         replayed = 0
-        for number, line in enumerate(self._file.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
+        for number, record in enumerate(self._log.read(), start=1):
             try:
-                entry = Entry(**json.loads(line))
-            except (ValueError, TypeError):
-                LOG.warning("journal %s line %d is not an entry: skipped", self._file, number)
+                entry = Entry(**record)
+            except TypeError:
+                LOG.warning("journal %s entry %d is not a write: skipped", self._log.path, number)
                 continue
             try:
                 body = (self._blobs / entry.body).read_bytes() if entry.body else b""
             except OSError:
-                LOG.warning("journal line %d: its body %s is missing: skipped", number, entry.body)
+                LOG.warning("journal entry %d: its body %s is missing: skipped", number, entry.body)
                 continue
             request = build_request(
                 entry.service,
@@ -156,7 +150,7 @@ class Journal:
             response = send(request, entry.seed)
             if response.status >= 300:
                 LOG.warning(
-                    "journal line %d (%s %s %s) refused on replay: HTTP %d",
+                    "journal entry %d (%s %s %s) refused on replay: HTTP %d",
                     number,
                     entry.service,
                     entry.method,
@@ -171,10 +165,5 @@ class Journal:
         digest = hashlib.sha256(body).hexdigest()
         blob = self._blobs / digest
         if not blob.exists():
-            self._blobs.mkdir(parents=True, exist_ok=True)
-            # written aside then renamed: a blob is whole or absent, even if the process dies midway
-            handle, temporary = tempfile.mkstemp(dir=self._blobs, prefix=".part-")
-            with os.fdopen(handle, "wb") as part:
-                part.write(body)
-            os.replace(temporary, blob)
+            replace_file(blob, body, self._fence)  # whole or absent, whenever the process dies
         return digest

@@ -25,6 +25,7 @@ from ..cloudformation.api import CloudFormationApi
 from ..cloudformation.settings import Settings
 from ..local_env import ACCOUNT, TEST_KEYS, local_client
 from ..personalize import Delays, Personalize
+from ..statedir import StateDirectory
 from . import sns_delivery
 from .bootstrap import QUALIFIER, pre_bootstrap
 from .cloudformation import CloudFormationService
@@ -32,6 +33,7 @@ from .journal import Journal
 from .lambda_api import LambdaService
 from .moto_services import MotoServices, moto_services, reset_moto
 from .personalize import EndpointS3Writer, PersonalizeService
+from .ports import HOST, listening_socket
 from .router import Router
 
 LOG = logging.getLogger("localcloud.endpoint")
@@ -76,27 +78,38 @@ class Endpoint:
         self.state_dir = state_dir
         self.pre_bootstrapped = pre_bootstrapped
         self.created_at_start: list[str] = []
-        if state_dir is not None:
-            state_dir.mkdir(parents=True, exist_ok=True)
-        self.personalize = personalize or Personalize(
-            region=region,
-            account=ACCOUNT,
-            delays=delays,
-            state_file=state_dir / "personalize.json" if state_dir else None,
-        )
-        self._personalize = PersonalizeService(self.personalize)
-        self.moto = MotoServices(Journal(state_dir / "aws") if state_dir else None)
-        self._router = Router(
-            {
-                **dict.fromkeys(moto_services(), self.moto),
-                "personalize": self._personalize,
-            },
-            admin=self._personalize.admin,
-        )
-        # Bound now, so that the URL is known before anything that needs it is made.
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", port, self._router, threaded=True, request_handler=_QuietHandler
-        )
+        # The port, then the state directory, before anything reads the state: a busy port or a
+        # directory another local cloud holds (or that this one cannot read) refuses the endpoint,
+        # and nothing in the directory has been touched.
+        listener = listening_socket(port)
+        self.state: StateDirectory | None = None
+        try:
+            self.state = StateDirectory.open(state_dir) if state_dir is not None else None
+            self.personalize = personalize or Personalize(
+                region=region,
+                account=ACCOUNT,
+                delays=delays,
+                state_file=state_dir / "personalize.json" if state_dir else None,
+            )
+            self._personalize = PersonalizeService(self.personalize)
+            self.moto = MotoServices(Journal(state_dir / "aws") if state_dir else None)
+            self._router = Router(
+                {
+                    **dict.fromkeys(moto_services(), self.moto),
+                    "personalize": self._personalize,
+                },
+                admin=self._personalize.admin,
+            )
+            # served from the socket bound above, of which werkzeug takes a copy
+            self._server: BaseWSGIServer = make_server(
+                HOST, port, self._router, threaded=True, request_handler=_QuietHandler, fd=listener.fileno()
+            )
+        except BaseException:
+            if self.state is not None:
+                self.state.close()
+            raise
+        finally:
+            listener.close()
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         # export jobs write to this endpoint's S3 (a writer another endpoint gave is replaced)
@@ -117,7 +130,7 @@ class Endpoint:
     def start(self) -> Endpoint:
         """Restore the state, pre-bootstrap, then serve. Raises RuntimeError if another endpoint runs here."""
         if not _ONE_PER_PROCESS.acquire(blocking=False):
-            self._server.server_close()
+            self.stop()  # not started: frees the port and the state directory
             raise RuntimeError("an endpoint is already running in this process (moto's backends are per process)")
         try:
             reset_moto()
@@ -142,6 +155,8 @@ class Endpoint:
     def stop(self) -> None:
         if not self._started:
             self._server.server_close()  # made but never started (or start failed): free the port
+            if self.state is not None:
+                self.state.close()
             return
         try:
             sns_delivery.install(None)
@@ -150,12 +165,26 @@ class Endpoint:
         finally:
             self._release()
 
+    def halt(self) -> None:
+        """Stop at once, for a process that exits next (`serve`, told to stop): the state
+        directory is fenced first (a write under way ends, and no thread of this endpoint writes
+        it again), then the port is closed. A stack operation under way stays recorded as it was,
+        in progress, for the next start to conclude. Threads are not waited for, and the Lambda
+        environments are left to the process (`lambda_runtime.environments().shutdown()`)."""
+        if self.state is not None:
+            self.state.fence.close()
+        if self._started:
+            self.cloudformation.responses.stop()  # its port, and its key's temporary directory
+            self._release()
+
     def _release(self) -> None:
         if self._started:
             self._server.shutdown()
             self._thread.join()
             self._started = False
         self._server.server_close()
+        if self.state is not None:
+            self.state.close()  # fenced, then unlocked: a thread still running writes nothing more
         _ONE_PER_PROCESS.release()
 
     def __enter__(self) -> Endpoint:

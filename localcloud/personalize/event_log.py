@@ -1,9 +1,9 @@
 """The events PutEvents recorded: an append-only file, one JSON line per event.
 
-Appending a line per event (flushed and fsynced before the call is answered) keeps every
+Appending a line per event (fsynced before the call is answered, `statedir.AppendLog`) keeps every
 accepted event across a crash without rewriting the whole state on each PutEvents. A crash in
-the middle of a write leaves a torn last line: it is read back as far as the last whole line, and
-the torn part is cut off so that the next append starts on a line of its own.
+the middle of a write leaves a torn last line: it is read back as far as the last whole line, the
+torn part is cut off so that the next append starts on a line of its own, and the log says so.
 
 A line is a `RecordedEvent`; its position in the log (`seq`) orders events, and lets an export
 take the events recorded before it started.
@@ -11,13 +11,10 @@ take the events recorded before it started.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 from pathlib import Path
 from typing import Any, TypedDict
 
-LOG = logging.getLogger("localcloud.personalize")
+from ..statedir import AppendLog
 
 
 class RecordedEvent(TypedDict):
@@ -35,40 +32,16 @@ class EventLog:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.events: list[RecordedEvent] = []
-        if path is not None and path.exists():
-            self.events = self._read(path)
-
-    @staticmethod
-    def _read(path: Path) -> list[RecordedEvent]:
-        data = path.read_bytes()
-        events: list[RecordedEvent] = []
-        good = 0  # bytes up to the end of the last whole line
-        for line in data.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break
-            try:
-                events.append(json.loads(line))
-            except ValueError:
-                break
-            good += len(line)
-        if good < len(data):
-            LOG.warning("%s: a torn last line (%d bytes) was cut off", path, len(data) - good)
-            with path.open("r+b") as file:
-                file.truncate(good)
-        return events
+        self._log = AppendLog(path, "Personalize's recorded events") if path is not None else None
+        self.events: list[RecordedEvent] = self._log.read() if self._log is not None else []
 
     def __len__(self) -> int:
         return len(self.events)
 
     def append(self, events: list[RecordedEvent]) -> None:
         """Record `events` together: on disk (fsynced) before they are in memory."""
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("ab") as file:
-                file.write(b"".join(json.dumps(event).encode() + b"\n" for event in events))
-                file.flush()
-                os.fsync(file.fileno())
+        if self._log is not None:
+            self._log.append(list(events))
         self.events.extend(events)
 
     def since(self, start: int, end: int | None = None) -> list[RecordedEvent]:
@@ -77,7 +50,5 @@ class EventLog:
 
     def clear(self) -> None:
         self.events.clear()
-        if self.path is not None and self.path.exists():
-            with self.path.open("r+b") as file:
-                file.truncate(0)
-                os.fsync(file.fileno())
+        if self._log is not None:
+            self._log.clear()

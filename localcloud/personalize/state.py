@@ -1,14 +1,16 @@
 """The service's resources, kept in a file when one is given, so separate commands see one cloud.
 
-The file is rewritten after every successful call, so it holds the resources only; the events
-PutEvents records go to an append-only file of their own (`event_log.py`).
+The file is written whole (aside, fsynced, renamed) after every call that changed it, so it holds
+the resources only; the events PutEvents records go to an append-only file of their own
+(`event_log.py`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, TypedDict
+
+from ..statedir import WholeFile
 
 
 class SchemaRecord(TypedDict):
@@ -46,7 +48,6 @@ class ExportJobRecord(TypedDict):
 
 class State:
     def __init__(self, state_file: Path | None = None) -> None:
-        self._state_file = state_file
         self.dataset_groups: dict[str, dict[str, Any]] = {}
         self.trackers: dict[str, dict[str, Any]] = {}
         self.schemas: dict[str, SchemaRecord] = {}
@@ -59,8 +60,9 @@ class State:
         self.legacy_events: list[dict[str, Any]] = []
         # every tracker's [[at, status], ...] timeline, kept after it is gone (for measurements)
         self.timelines: dict[str, list[list[Any]]] = {}
-        if state_file is not None and state_file.exists():
-            saved = json.loads(state_file.read_text())
+        self._file = WholeFile(state_file) if state_file else None
+        saved = self._file.read_json() if self._file else None
+        if saved is not None:
             self.dataset_groups, self.trackers = saved["dataset_groups"], saved["trackers"]
             self.schemas = saved.get("schemas", {})
             self.datasets = saved.get("datasets", {})
@@ -69,8 +71,8 @@ class State:
             self.legacy_events = saved.get("events", [])
 
     def save(self) -> None:
-        if self._state_file is not None:
-            self._state_file.parent.mkdir(parents=True, exist_ok=True)
+        """Write the file whole (aside, then renamed), when the resources changed."""
+        if self._file is not None:
             state = {
                 "dataset_groups": self.dataset_groups,
                 "trackers": self.trackers,
@@ -79,7 +81,7 @@ class State:
                 "export_jobs": self.export_jobs,
                 "events_cleared": self.events_cleared,
             }
-            self._state_file.write_text(json.dumps(state, indent=1))
+            self._file.write_json(state)
 
     def clear(self) -> None:
         for table in (

@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import shutil
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ...statedir import unpack_directory
 from ..errors import ResourceFailed
 from ..intrinsics import TemplateError
 from ..state import ResourceRecord
@@ -84,20 +83,10 @@ class Function(NativeType):
             ) from None
 
     def _unpacked(self, content: bytes, write: Any) -> Path:
-        """The directory holding this code, unpacked once per digest of its bytes."""
-        root = self.code_dir
-        target = root / hashlib.sha256(content).hexdigest()
-        if not target.is_dir():
-            root.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
-            try:
-                write(staging)
-                staging.rename(target)
-            except OSError:
-                if not target.is_dir():  # not another thread's identical unpacking
-                    raise
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+        """The directory holding this code, unpacked once per digest of its bytes (aside, then
+        renamed: a kill never leaves a part of it under its name)."""
+        target = self.code_dir / hashlib.sha256(content).hexdigest()
+        unpack_directory(target, write)
         return target
 
 

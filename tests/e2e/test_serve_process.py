@@ -1,0 +1,129 @@
+"""A real `python -m localcloud serve`: a second one refused on its port or its directory, and a
+SIGTERM that ends the process, and its functions, while a stack waits on a custom resource."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from localcloud import background, cli
+from localcloud.local_env import local_client
+from localcloud.statedir import holder
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+GUARD_SECONDS = 120.0  # only against a hang: nothing here measures a duration
+EXIT_GUARD_SECONDS = 30.0  # generous: the server stops in a few seconds
+
+# A custom resource's function that says its pid, then never answers.
+BLOCKED = """
+import os, time
+
+
+def handler(event, context):
+    with open(os.environ["PID_FILE"] + ".part", "w") as file:
+        file.write(str(os.getpid()))
+    os.rename(os.environ["PID_FILE"] + ".part", os.environ["PID_FILE"])
+    time.sleep(3600)
+"""
+
+
+def wait_until(condition: Callable[[], object]) -> None:
+    deadline = time.monotonic() + GUARD_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.1)
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie (a reaped or exited one is not alive)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def blocked_stack(pid_file: Path) -> str:
+    return json.dumps(
+        {
+            "Resources": {
+                "Provider": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {
+                        "FunctionName": "blocked-provider",
+                        "Runtime": "python3.13",
+                        "Handler": "index.handler",
+                        "Role": "arn:aws:iam::123456789012:role/provider",
+                        "Timeout": 900,
+                        "Code": {"ZipFile": BLOCKED},
+                        "Environment": {"Variables": {"PID_FILE": str(pid_file)}},
+                    },
+                },
+                "Thing": {
+                    "Type": "Custom::Thing",
+                    "Properties": {"ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]}},
+                },
+            }
+        }
+    )
+
+
+def test_sigterm_while_a_custom_resource_waits_ends_the_process_and_its_functions(tmp_path, capsys):
+    state, pid_file, output = tmp_path / "state", tmp_path / "function.pid", tmp_path / "serve.out"
+    with output.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state-dir", str(state)],
+            cwd=REPOSITORY,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    function = 0
+    try:
+        wait_until(lambda: background.running(state) or server.poll() is not None)
+        cloud = background.require(state)
+        cfn = local_client("cloudformation", cloud.url)
+        cfn.create_stack(StackName="Blocked", TemplateBody=blocked_stack(pid_file))
+        wait_until(pid_file.exists)
+        function = int(pid_file.read_text())
+        assert alive(function)
+
+        # a second server is refused, naming the first, on its directory and on its port; nothing is touched
+        before = {path: path.read_bytes() for path in state.rglob("*") if path.is_file() and path.name != "lock"}
+        port = int(cloud.url.rsplit(":", 1)[1])
+        assert cli.main(["serve", "--port", "0", "--state-dir", str(state)]) == 1
+        assert cli.main(["serve", "--port", str(port), "--state-dir", str(tmp_path / "other")]) == 1
+        refusals = capsys.readouterr().err.splitlines()
+        assert refusals == [
+            f"FAILED: the state directory {state} is in use by another local cloud (pid {server.pid}): stop it "
+            f"with `python -m localcloud down --state-dir {state}`, or give this one another --state-dir",
+            f"FAILED: port {port} on 127.0.0.1 is in use by pid {server.pid} (python): stop that process, or give "
+            "this local cloud another --port (0 picks a free one)",
+        ]
+        assert {path: path.read_bytes() for path in before} == before
+        assert not (tmp_path / "other").exists()
+
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=EXIT_GUARD_SECONDS) == 0
+        assert not alive(function)  # its Lambda environment went with it
+    finally:  # what a failure of this test would leave running
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if function and alive(function):
+            os.kill(function, signal.SIGKILL)
+
+    assert output.read_text().splitlines()[-1] == "Local cloud stopped."
+    assert holder(state) is None and background.running(state) is None
+    # the operation the stop interrupted is still in progress in the state, for the next start to conclude
+    stacks = json.loads((state / "cloudformation" / "stacks.json").read_text())
+    assert stacks["Blocked"]["status"] == "CREATE_IN_PROGRESS"
+    events = (state / "cloudformation" / "stacks-events.jsonl").read_text().splitlines()
+    last = json.loads(events[-1])
+    assert (last["LogicalResourceId"], last["ResourceStatus"]) == ("Thing", "CREATE_IN_PROGRESS")
