@@ -46,12 +46,18 @@ def test_example_app_deploy_use_destroy(harness, example_assembly):
         eventList=[{"eventType": "click", "sentAt": datetime.datetime.now(datetime.timezone.utc), "itemId": "i"}],
     )
     assert [e["eventTrackerArn"] for e in harness.service.events] == [tracker["eventTrackerArn"]]
-    # WHEN it is destroyed THEN nothing is left
+    # WHEN an export has left a file in the bucket, and the stack is destroyed
+    custom = {i: r["type"] for i, r in resources.items() if r["type"].startswith("Custom::")}
+    s3.put_object(Bucket=outputs["ExportBucketName"], Key="exports/part-00000.csv", Body=b"USER_ID\n")
     harness.engine.destroy("PersonalizeEventTrackerDemo")
+    # THEN nothing is left: the bucket was emptied by its auto-delete custom resource (Node.js), then deleted
     state = harness.service.snapshot()
     assert (state["eventTrackers"], state["datasetGroups"], state["datasets"], state["schemas"]) == ([], [], [], [])
     assert outputs["ExportBucketName"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
-    assert harness.requests() == ["Create", "Delete"]
+    (tracker_id,) = [i for i, kind in custom.items() if kind == "Custom::PersonalizeEventTracker"]
+    (auto_delete,) = [i for i, kind in custom.items() if kind == "Custom::S3AutoDeleteObjects"]
+    assert harness.requests(tracker_id) == ["Create", "Delete"]
+    assert harness.requests(auto_delete) == ["Create", "Delete"]
 
 
 def test_rename_in_the_same_dataset_group(harness, assemblies):

@@ -97,7 +97,8 @@ def test_the_example_app_is_accepted_and_each_resource_starts_after_what_it_uses
     resources = template["Resources"]
     (tracker,) = [i for i, r in resources.items() if r["Type"] == "Custom::PersonalizeEventTracker"]
     (provider,) = [i for i in resources if i.startswith("PersonalizeEventTrackerProviderFunction")]
-    (ingest,) = [i for i, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and i != provider]
+    (ingest,) = [i for i, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and i.startswith("Ingest")]
+    (auto_delete,) = [i for i, r in resources.items() if r["Type"] == "Custom::S3AutoDeleteObjects"]
     (bucket,) = [i for i, r in resources.items() if r["Type"] == "AWS::S3::Bucket"]
     (bucket_policy,) = [i for i, r in resources.items() if r["Type"] == "AWS::S3::BucketPolicy"]
 
@@ -113,6 +114,9 @@ def test_the_example_app_is_accepted_and_each_resource_starts_after_what_it_uses
         # the ingest function's TRACKING_ID is the tracker's attribute
         (ingest, tracker),
         (bucket_policy, bucket),
+        # the bucket is emptied before it goes: its auto-delete resource is made after it and its policy
+        (auto_delete, bucket),
+        (auto_delete, bucket_policy),
     ]:
         assert order.index(earlier) < order.index(later), (later, earlier)
 
