@@ -6,7 +6,7 @@ may hold, and its type; the files hold exactly these keys:
 
 - `StackRecord`: a stack, with its `resources` by logical id (each a `ResourceRecord`), the last
   status of each (`ResourceStatus`), its parameters as settled (`SettledRecord`), its outputs and
-  exports;
+  exports, and while an operation runs what a restart needs to conclude it (`OperationRecord`);
 - `ChangeSetRecord`: a change set, under the API's names, and the engine's own keys beside them;
 - `StackEvent`: one stack event, under the API's names.
 
@@ -62,6 +62,16 @@ class SettledRecord(TypedDict):
     ssm_types: list[str]
 
 
+class OperationRecord(TypedDict, total=False):
+    """What a stack operation keeps while it runs, so that a restart can conclude it (recovery.py);
+    gone once the operation ends."""
+
+    on_failure: str  # a create's: ROLLBACK, DELETE or DO_NOTHING
+    previous: "StackRecord"  # an update's or an import's: the stack as it was before
+    cleanup: dict[str, ResourceRecord]  # an update's: what its cleanup has still to delete, by "<id>#old"
+    imports: list[str]  # an import's: the logical ids it adopts
+
+
 class StackRecord(TypedDict):
     """One stack. `deployment.new_record` writes the required keys; its operations add the others."""
 
@@ -84,6 +94,7 @@ class StackRecord(TypedDict):
     tags: NotRequired[list[dict[str, str]]]
     last_updated_time: NotRequired[float]
     deletion_time: NotRequired[float]
+    operation: NotRequired[OperationRecord]  # while an operation runs
 
 
 class ChangeSetRecord(TypedDict):
@@ -165,6 +176,7 @@ class StackState:
         self.deleted: dict[str, StackRecord] = {}
         self.change_sets: dict[str, ChangeSetRecord] = {}
         self.events: dict[str, list[StackEvent]] = {}
+        self._frozen = False  # the local cloud is stopping: nothing more is written
         self._state_file = state_file
         self._history_file = state_file.with_name(f"{state_file.stem}-history.json") if state_file else None
         self._events_file = state_file.with_name(f"{state_file.stem}-events.jsonl") if state_file else None
@@ -179,8 +191,15 @@ class StackState:
                     event: StackEvent = json.loads(line)
                     self.events.setdefault(event["StackId"], []).append(event)
 
+    def freeze(self) -> None:
+        """Write nothing from now on: the local cloud is stopping, and what its operations do
+        after this (fail as the services go) is not theirs to record. A restart concludes them
+        from the files as they were (recovery.py)."""
+        with self.lock:
+            self._frozen = True
+
     def save(self) -> None:
-        if self._state_file is not None and self._history_file is not None:
+        if self._state_file is not None and self._history_file is not None and not self._frozen:
             with self.lock:
                 self._state_file.parent.mkdir(parents=True, exist_ok=True)
                 history = {"deleted": self.deleted, "change_sets": self.change_sets}
@@ -279,7 +298,7 @@ class StackState:
             if properties is not None:
                 event["ResourceProperties"] = json.dumps(properties)
             events.append(event)
-            if self._events_file is not None:
+            if self._events_file is not None and not self._frozen:
                 self._events_file.parent.mkdir(parents=True, exist_ok=True)
                 with self._events_file.open("a") as file:
                     file.write(json.dumps(event) + "\n")

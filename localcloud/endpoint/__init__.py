@@ -12,7 +12,8 @@ Each request goes to the service named in its SigV4 credential scope:
 - anything else: the service's own "unknown operation" error (`protocols.py`), logged.
 
 `http.py` reads a request (`AwsRequest`) and its scope and holds `HttpResponse`, `router.py`
-routes it, `bootstrap.py` makes what `cdk deploy` needs before any `cdk bootstrap`, `server.py`
+routes it (`/_localcloud/...` to the admin API, `admin.py`: gates, the clock, what a restart is
+concluding, and Personalize's own), `bootstrap.py` makes what `cdk deploy` needs before any `cdk bootstrap`, `server.py`
 is `Endpoint`, the whole (given a `Personalize`, it serves that one: how a test controls its
 clock, gates and faults).
 """

@@ -72,6 +72,10 @@ class CloudFormationApi:
             raise RuntimeError("CloudFormationApi.start() was not called")
         return self._engine
 
+    def concluding(self) -> list[str]:
+        """The stacks whose operation, interrupted by the last stop, is still being concluded."""
+        return self._operations.concluding() if self._operations is not None else []
+
     def wait_idle(self, timeout: float = 600) -> None:
         """Wait until no stack operation runs in the background (for tests and shutdown)."""
         if self._operations is not None:
