@@ -58,8 +58,9 @@ class CloudFormationApi:
             code_dir=code_dir,
         )
         self._operations = Operations(self._engine)
-        self._operations.recover()
         self._actions = self._action_table(self._engine, self._operations)
+        # in the background, once the API answers: DescribeStacks shows each stack until it is concluded
+        self._operations.recover()
 
     def stop(self) -> None:
         if self._operations is not None:
