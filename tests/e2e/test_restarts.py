@@ -147,21 +147,17 @@ def test_a_restart_concludes_the_interrupted_operation_and_the_next_command_work
     cloud.up()
 
     concluded = cloud.settled(stack_id)
-    assert concluded["StackStatus"] == case.concluded, cloud.events(stack_id)
+    events = cloud.events(stack_id)
+    assert concluded["StackStatus"] == case.concluded, events
+    said = [(e["ResourceStatus"], e.get("ResourceStatusReason", "")) for e in events]
     status, reason = case.said
-    assert [
-        e
-        for e in cloud.events(stack_id)
-        if e["ResourceStatus"] == status and e.get("ResourceStatusReason", "").startswith(reason)
-    ], cloud.events(stack_id)
+    assert [(shown, why) for shown, why in said if shown == status and why.startswith(reason)], said
     if point == "while a custom resource creates":
         # the Create that never answered got a Delete with the id CloudFormation invents
-        (cancelled,) = [e for e in cloud.events(stack_id) if e["ResourceStatus"] == "CREATE_FAILED"]
+        (cancelled,) = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
         invented = cancelled["PhysicalResourceId"]
         assert invented.startswith(f"{STACK}-{tracker_id(base.template)}-")
-        assert [e["ResourceStatus"] for e in cloud.events(stack_id) if e["PhysicalResourceId"] == invented][
-            -1
-        ] == "DELETE_COMPLETE"
+        assert [e["ResourceStatus"] for e in events if e["PhysicalResourceId"] == invented][-1] == "DELETE_COMPLETE"
     assert cloud.outside_stacks() == NOTHING_LEFT
 
     if case.next_command == "deploy":
@@ -253,6 +249,8 @@ def test_the_cdk_cli_deploys_and_destroys_after_a_local_cloud_killed_mid_deploy(
 
     cloud.up()
     assert cloud.settled(STACK)["StackStatus"] == "ROLLBACK_COMPLETE"
+    log = (cloud.state_dir / "serve.log").read_text()
+    assert "E2E: concluding its CREATE_IN_PROGRESS, which the last stop interrupted" in log
     assert cloud.outside_stacks() == NOTHING_LEFT
 
     succeeds("deploy", "E2E-pair", "--require-approval", "never")
