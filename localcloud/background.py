@@ -134,6 +134,16 @@ def serving(state_dir: Path, *, port: int = 0, delays: str = "demo") -> Iterator
         stop(state_dir)
 
 
+def concluding(url: str) -> list[str]:
+    """The stacks whose operation the last stop interrupted, which the local cloud at `url` is
+    still concluding (they show *_IN_PROGRESS until it is done)."""
+    try:
+        with urllib.request.urlopen(f"{url}/_localcloud/recovery", timeout=5) as response:  # noqa: S310 - our own loopback URL
+            return [str(name) for name in json.loads(response.read())["concluding"]]
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return []
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

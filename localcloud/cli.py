@@ -60,6 +60,9 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
         endpoint.personalize.set_faults(**faults)
         for line in endpoint.banner():
             print(line, flush=True)
+        concluding = endpoint.cloudformation.concluding()
+        if concluding:
+            print(concluding_line(concluding), flush=True)
         print("Ctrl-C (or SIGTERM) stops it.", flush=True)
         background.record(state_dir, endpoint.url)
         stopped.wait()
@@ -85,6 +88,13 @@ def _halt(endpoint: Endpoint, state_dir: Path, status: int) -> NoReturn:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)  # abandoning the threads is the point (see `serve`)
+
+
+def concluding_line(stacks: list[str]) -> str:
+    return (
+        f"Concluding what the last stop interrupted on {', '.join(stacks)} as CloudFormation would (a create or "
+        "an update rolls back, a delete is retried); DescribeStacks shows *_IN_PROGRESS until it is done"
+    )
 
 
 def print_env(state_dir: Path) -> int:
@@ -149,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"Local cloud on {cloud.url} (state in {args.state_dir}, log in {args.state_dir / background.LOG_FILE})"
             )
+            concluding = background.concluding(cloud.url)
+            if concluding:
+                print(concluding_line(concluding))
             return 0
         if args.command == "down":
             print("Local cloud stopped." if background.stop(args.state_dir) else "No local cloud was running.")

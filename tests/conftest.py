@@ -24,8 +24,15 @@ os.environ.pop("AWS_PROFILE", None)
 # The longest tests first: pytest-xdist hands tests out in this order, so the end-to-end tests
 # (mostly waiting on the local cloud's clocks) overlap each other and the quick ones fill the gaps.
 # The longest first: journeys through the real CDK CLI (each a chain of CLI runs that mostly wait
-# on the CLI's own polling) and the 50-tracker scale test.
-LONGEST = ("test_scale.py", "test_whole_app.py", "test_outside_app.py", "test_cdk_cli.py", "test_cli.py")
+# on the CLI's own polling), the 50-tracker scale test, and the restarts of local cloud processes.
+LONGEST = (
+    "test_scale.py",
+    "test_whole_app.py",
+    "test_outside_app.py",
+    "test_cdk_cli.py",
+    "test_cli.py",
+    "test_restarts.py",
+)
 
 
 def _weight(item: pytest.Item) -> int:

@@ -3,6 +3,7 @@
 - `api.py`: CloudFormation's query API (change sets, stacks, events, templates) over the engine;
 - `engine.py`: the stack engine, `StackEngine`: which stack operation runs, deletes, statuses;
 - `deployment.py`: how one stack is created or updated, with rollback and cleanup;
+- `recovery.py`: what a restart does to an operation the last stop cut short (it concludes it);
 - `context.py`: what the engine, a deployment and a resource's operations share;
 - `resource_operations.py`: one resource's create, update or delete;
 - `resources/`: the native resource types, one small unit each, looked up by type;

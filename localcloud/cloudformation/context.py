@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..personalize.faults import Gates
 from .custom_resources import CustomResources
 from .intrinsics import Context, TemplateError
 from .parameters import Settled
@@ -45,7 +46,8 @@ class Deployment:
 @dataclass
 class EngineContext:
     """The stacks' state, the services at the endpoint, the custom-resource invoker, the settings,
-    and the one way a step is reported (a stack event, kept on the record and shown)."""
+    the one way a step is reported (a stack event, kept on the record and shown), and the gates a
+    test holds a step at."""
 
     state: StackState
     services: Services
@@ -53,6 +55,9 @@ class EngineContext:
     settings: Settings
     code_dir: Path  # where Lambda code is unpacked, by digest
     progress: Progress
+    # `operation:<stack>` holds a stack operation before its first step, `create:<logical id>`,
+    # `update:<logical id>` and `delete:<logical id>` a resource's step before it starts
+    gates: Gates = field(default_factory=Gates)
 
     def native(self, resource_type: str, logical_id: str) -> NativeType:
         return native_type(resource_type, self.services, self.code_dir, logical_id)
@@ -75,6 +80,8 @@ class EngineContext:
             self.state.add_event(record, logical_id, physical_id, resource_type, status, reason)
             if resource_type == STACK_TYPE and logical_id == record["stack_name"]:
                 record["status"], record["status_reason"] = status, reason
+                if not status.endswith("_IN_PROGRESS"):
+                    record.pop("operation", None)  # over: nothing left for a restart to conclude
                 self.state.save()
             else:
                 record.setdefault("resource_status", {})[logical_id] = {

@@ -77,6 +77,7 @@ class StackDeployment:
         with self._state.lock:
             record = self._state.stacks.get(name) or new_record(name, self._context.settings)
             adopt(record, deployment)
+            record["operation"] = {"on_failure": deployment.on_failure}
             self._state.stacks[name] = record
         self._context.stack_event(record, "CREATE_IN_PROGRESS", USER_INITIATED)
         wanted = self.wanted_resources(record, deployment.template)
@@ -86,20 +87,21 @@ class StackDeployment:
             lambda logical_id, cancel: self._operations.create(record, deployment, logical_id, cancel),
         )
         if failed or cancelled:
-            self._fail_create(record, deployment, failed)
+            self.fail_create(record, deployment.on_failure, failed)
         self._finish(record, deployment)
         self._context.stack_event(record, "CREATE_COMPLETE")
         return dict(record["outputs"])
 
-    def _fail_create(self, record: StackRecord, deployment: Deployment, failed: dict[str, Exception]) -> None:
+    def fail_create(self, record: StackRecord, on_failure: str, failed: Mapping[str, object], cause: str = "") -> None:
         """End a failed create as `on_failure` says: rolled back (ROLLBACK_COMPLETE), deleted with
-        its stack (DELETE_COMPLETE), or left as it is (CREATE_FAILED); DeploymentFailed."""
-        name, reason = record["stack_name"], _failed_reason(failed, "create")
-        if deployment.on_failure == "DO_NOTHING":
+        its stack (DELETE_COMPLETE), or left as it is (CREATE_FAILED); DeploymentFailed. `cause`
+        opens the stack event's reason, before the resources that failed."""
+        name, reason = record["stack_name"], cause + _failed_reason(failed, "create")
+        if on_failure == "DO_NOTHING":
             self._state.save()
             self._context.stack_event(record, "CREATE_FAILED", reason.strip())
-            raise DeploymentFailed(f"{name}: CREATE_FAILED: {_summary(failed)}")
-        step = "DELETE" if deployment.on_failure == "DELETE" else "ROLLBACK"
+            raise DeploymentFailed(f"{name}: CREATE_FAILED: {_summary(failed) or cause}")
+        step = "DELETE" if on_failure == "DELETE" else "ROLLBACK"
         self._context.stack_event(record, f"{step}_IN_PROGRESS", f"{reason}{step.title()} requested by user.")
         problems = self._operations.delete_all(record, list(record["resources"]), keep_retained=False)
         if problems:
@@ -110,7 +112,7 @@ class StackDeployment:
             raise DeploymentFailed(f"{name}: {step}_FAILED: {'; '.join(problems)}")
         record["outputs"], record["exports"] = {}, {}
         self._context.stack_event(record, f"{step}_COMPLETE")
-        raise DeploymentFailed(f"{name}: CREATE_FAILED: {_summary(failed)}")
+        raise DeploymentFailed(f"{name}: CREATE_FAILED: {_summary(failed) or cause}")
 
     def import_resources(self, deployment: Deployment) -> dict[str, str]:
         """An IMPORT change set: each resource to import read from its service and recorded, in
@@ -123,9 +125,10 @@ class StackDeployment:
         previous: StackRecord = json.loads(json.dumps(record))
         if record.get("status") not in ("REVIEW_IN_PROGRESS", None):
             record["last_updated_time"] = time.time()
+        imports = list(deployment.imports)
+        record["operation"] = {"previous": previous, "imports": imports}
         self._context.stack_event(record, "IMPORT_IN_PROGRESS", USER_INITIATED)
         adopt(record, deployment)
-        imports = list(deployment.imports)
         failed, cancelled = run_graph(
             imports,
             dependencies(deployment.template, imports),
@@ -134,27 +137,33 @@ class StackDeployment:
             ),
         )
         if failed or cancelled:
-            self._context.stack_event(record, "IMPORT_ROLLBACK_IN_PROGRESS", _failed_reason(failed, "import").strip())
-            for logical_id in imports:
-                entry = record["resources"].pop(logical_id, None)
-                if entry is not None:  # left out of the stack, and in its service as it was
-                    self._context.emit(record, logical_id, entry["type"], "DELETE_SKIPPED", "", entry["physical_id"])
-            with self._state.lock:
-                for key in ("template", "template_body", "parameters", "description"):
-                    if key in previous:
-                        record[key] = previous[key]
-                self._state.save()
-            self._context.stack_event(record, "IMPORT_ROLLBACK_COMPLETE")
+            self.forget_imports(record, previous, imports, _failed_reason(failed, "import").strip())
             raise DeploymentFailed(f"{name}: IMPORT_FAILED: {_summary(failed)}")
         self._finish(record, deployment)
         self._context.stack_event(record, "IMPORT_COMPLETE")
         return dict(record["outputs"])
+
+    def forget_imports(self, record: StackRecord, previous: StackRecord, imports: list[str], reason: str) -> None:
+        """Roll an import back: what it adopted leaves the stack (and stays in its service), and the
+        stack's template is what it was (IMPORT_ROLLBACK_COMPLETE)."""
+        self._context.stack_event(record, "IMPORT_ROLLBACK_IN_PROGRESS", reason)
+        for logical_id in imports:
+            entry = record["resources"].pop(logical_id, None)
+            if entry is not None:  # left out of the stack, and in its service as it was
+                self._context.emit(record, logical_id, entry["type"], "DELETE_SKIPPED", "", entry["physical_id"])
+        with self._state.lock:
+            for key in ("template", "template_body", "parameters", "description"):
+                if key in previous:
+                    record[key] = previous[key]
+            self._state.save()
+        self._context.stack_event(record, "IMPORT_ROLLBACK_COMPLETE")
 
     def update(self, deployment: Deployment) -> dict[str, str]:
         name = deployment.stack_name
         record = self._state.stacks[name]
         previous: StackRecord = json.loads(json.dumps(record))  # what a rollback returns to: a deep copy
         record["last_updated_time"] = time.time()
+        record["operation"] = {"previous": previous}  # kept with the stack: a restart rolls back to it
         self._context.stack_event(record, "UPDATE_IN_PROGRESS", USER_INITIATED)
         adopt(record, deployment)
         wanted = self.wanted_resources(record, deployment.template)
@@ -201,7 +210,7 @@ class StackDeployment:
             raise DeploymentFailed(f"{name}: UPDATE_FAILED: {problem}")
         if failed or cancelled or problem:
             self._context.stack_event(record, "UPDATE_ROLLBACK_IN_PROGRESS", reason)
-            self._roll_back_update(record, previous, touched, attempted)
+            self.roll_back_update(record, previous, touched, attempted)
             self._context.stack_event(record, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
             self._context.stack_event(record, "UPDATE_ROLLBACK_COMPLETE")
             raise DeploymentFailed(f"{name}: UPDATE_FAILED: {problem}")
@@ -209,24 +218,35 @@ class StackDeployment:
         for logical_id in removed:
             cleanup.append((logical_id, record["resources"].pop(logical_id)))
         self._finish(record, deployment)
+        # kept with the stack, and emptied as it goes: a restart deletes what is left
+        staged: dict[str, ResourceRecord] = {
+            f"{logical_id}#old": {**old, "logical_id": logical_id} for logical_id, old in cleanup
+        }
+        record.setdefault("operation", {})["cleanup"] = staged
         self._context.stack_event(record, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
-        if cleanup:
-            # A cleanup failure leaves the old resource behind; the update itself stands.
-            staged: StackRecord = {
-                "stack_name": name,
-                "stack_id": record["stack_id"],
-                "template": previous["template"],
-                "resources": {f"{logical_id}#old": {**old, "logical_id": logical_id} for logical_id, old in cleanup},
-                # what a stack record holds besides: the deletes read none of it
-                "outputs": {},
-                "exports": {},
-                "creation_time": record["creation_time"],
-            }
-            self._operations.delete_all(staged, list(staged["resources"]), keep_retained=True)
+        self.clean_up(record, previous["template"], staged)
         self._context.stack_event(record, "UPDATE_COMPLETE")
         return dict(record["outputs"])
 
-    def _roll_back_update(
+    def clean_up(self, record: StackRecord, template: dict[str, Any], staged: dict[str, ResourceRecord]) -> None:
+        """Delete what an update replaced or removed (`staged`, by "<id>#old", each gone from it
+        once deleted), in the previous `template`'s order. A cleanup failure leaves the old
+        resource behind; the update itself stands."""
+        if not staged:
+            return
+        cleaning: StackRecord = {
+            "stack_name": record["stack_name"],
+            "stack_id": record["stack_id"],
+            "template": template,
+            "resources": staged,
+            # what a stack record holds besides: the deletes read none of it
+            "outputs": {},
+            "exports": {},
+            "creation_time": record["creation_time"],
+        }
+        self._operations.delete_all(cleaning, list(staged), keep_retained=True)
+
+    def roll_back_update(
         self, record: StackRecord, previous: StackRecord, touched: list[str], attempted: dict[str, dict[str, Any]]
     ) -> None:
         """Return each touched resource to its previous properties; delete what the update created."""
@@ -320,7 +340,7 @@ class StackDeployment:
         ]
 
 
-def _summary(failed: dict[str, Exception]) -> str:
+def _summary(failed: Mapping[str, object]) -> str:
     return "; ".join(f"{logical_id}: {error}" for logical_id, error in failed.items())
 
 

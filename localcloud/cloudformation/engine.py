@@ -32,6 +32,7 @@ from .deployment import StackDeployment, new_record
 from .errors import DeploymentFailed
 from .event_sources import EventSources
 from .parameters import ParameterError, Settled, check_rules, settle
+from .recovery import DELETE_RETRIED, Recovery
 from .resource_operations import ResourceOperations
 from .resources import NativeType
 from .response_server import ResponseServer
@@ -71,7 +72,9 @@ class StackEngine:
         self._context = EngineContext(self._state, services, custom, self.settings, code_dir, self._progress)
         self._operations = ResourceOperations(self._context)
         self._deployment = StackDeployment(self._context, self._operations)
+        self._recovery = Recovery(self._context, self._operations, self._deployment)
         self._custom = custom
+        self.gates = self._context.gates  # where a test holds an operation, or a resource's step
         self.functions = custom.functions  # the stacks' functions, for deliveries to Lambda
         # the pollers of the stacks' event source mappings, started by whoever serves the engine
         self.event_sources = EventSources(self._state, custom.functions, services)
@@ -127,6 +130,7 @@ class StackEngine:
     def run(self, deployment: Deployment) -> dict[str, str]:
         """Create the stack, or update it (a stack that never was created is created afresh), or
         import existing resources into it (an IMPORT change set's `imports`)."""
+        self.gates.pass_through(f"operation:{deployment.stack_name}")
         if deployment.parameters is None:
             try:
                 deployment.parameters = self.settle(deployment.stack_name, deployment.template, {})
@@ -175,13 +179,14 @@ class StackEngine:
             self._state.save()
         return record
 
-    def destroy(self, stack_name: str) -> None:
+    def destroy(self, stack_name: str, reason: str = USER_INITIATED) -> None:
         """Delete the stack (by name or stack id); a missing or deleted stack is nothing to do."""
         record = self._state.find(stack_name)
         if record is None or record.get("status") == "DELETE_COMPLETE":
             return
         name = record["stack_name"]
-        self._context.stack_event(record, "DELETE_IN_PROGRESS", USER_INITIATED)
+        self.gates.pass_through(f"operation:{name}")
+        self._context.stack_event(record, "DELETE_IN_PROGRESS", reason)
         refused = exports.refusals(record["exports"], None, exports.importers(self._state.deployed(), name))
         if refused:
             self._context.stack_event(record, "DELETE_FAILED", "; ".join(refused))
@@ -196,9 +201,26 @@ class StackEngine:
         self._context.stack_event(record, "DELETE_COMPLETE")
         self._retire(record)
 
+    def conclude(self, stack_name: str) -> None:
+        """End the operation a restart cut short on this stack (by name or id) as CloudFormation
+        ends one whose resources timed out (recovery.py): a create or an update rolls back, a
+        rollback or a cleanup goes on, a delete is retried. DeploymentFailed when it ends failed."""
+        record = self._state.find(stack_name)
+        if record is None:
+            return
+        try:
+            if record.get("status") == "DELETE_IN_PROGRESS":
+                self._recovery.cancel_creates(record)  # a create whose OnFailure was DELETE
+                self.destroy(record["stack_id"], DELETE_RETRIED)
+            else:
+                self._recovery.conclude(record)
+        finally:
+            if record.get("status") == "DELETE_COMPLETE" and self._state.find(record["stack_name"]) is record:
+                self._retire(record)  # OnFailure DELETE: the stack went with its resources
+
     def interrupted(self, stack_name: str, reason: str) -> None:
-        """End an operation that broke off (an error of the local cloud's own, or a restart) in
-        the failed state CloudFormation would leave, so that no one waits on it forever."""
+        """End an operation that broke off on an error of the local cloud's own in the failed
+        state CloudFormation would leave, so that no one waits on it forever."""
         record = self._state.find(stack_name)
         if record is None or not str(record.get("status", "")).endswith("_IN_PROGRESS"):
             return

@@ -49,6 +49,7 @@ class ResourceOperations:
     # --- create, update, delete ----------------------------------------------------------------
 
     def create(self, record: StackRecord, deployment: Deployment, logical_id: str, cancel: threading.Event) -> None:
+        self._context.gates.pass_through(f"create:{logical_id}")
         definition = deployment.template["Resources"][logical_id]
         resource_type = definition["Type"]
         stack = record["stack_name"]
@@ -127,6 +128,7 @@ class ResourceOperations:
         cancel: threading.Event,
     ) -> bool:
         """Update in place or by replacement; True when the physical id changed."""
+        self._context.gates.pass_through(f"update:{logical_id}")
         current = record["resources"][logical_id]
         resource_type = current["type"]
         stack = record["stack_name"]
@@ -191,6 +193,7 @@ class ResourceOperations:
                 with self._state.lock:
                     resources.pop(key)
                 return
+            self._context.gates.pass_through(f"delete:{name}")
             self._emit(record, name, entry["type"], "DELETE_IN_PROGRESS", "", physical_id)
             try:
                 self.delete_one(record, name, entry)

@@ -6,7 +6,7 @@ may hold, and its type; the files hold exactly these keys:
 
 - `StackRecord`: a stack, with its `resources` by logical id (each a `ResourceRecord`), the last
   status of each (`ResourceStatus`), its parameters as settled (`SettledRecord`), its outputs and
-  exports;
+  exports, and while an operation runs what a restart needs to conclude it (`OperationRecord`);
 - `ChangeSetRecord`: a change set, under the API's names, and the engine's own keys beside them;
 - `StackEvent`: one stack event, under the API's names.
 
@@ -68,6 +68,16 @@ class SettledRecord(TypedDict):
     ssm_types: list[str]
 
 
+class OperationRecord(TypedDict, total=False):
+    """What a stack operation keeps while it runs, so that a restart can conclude it (recovery.py);
+    gone once the operation ends."""
+
+    on_failure: str  # a create's: ROLLBACK, DELETE or DO_NOTHING
+    previous: "StackRecord"  # an update's or an import's: the stack as it was before
+    cleanup: dict[str, ResourceRecord]  # an update's: what its cleanup has still to delete, by "<id>#old"
+    imports: list[str]  # an import's: the logical ids it adopts
+
+
 class StackRecord(TypedDict):
     """One stack. `deployment.new_record` writes the required keys; its operations add the others."""
 
@@ -90,6 +100,7 @@ class StackRecord(TypedDict):
     tags: NotRequired[list[dict[str, str]]]
     last_updated_time: NotRequired[float]
     deletion_time: NotRequired[float]
+    operation: NotRequired[OperationRecord]  # while an operation runs
 
 
 class ChangeSetRecord(TypedDict):
@@ -171,6 +182,7 @@ class StackState:
         self.deleted: dict[str, StackRecord] = {}
         self.change_sets: dict[str, ChangeSetRecord] = {}
         self.events: dict[str, list[StackEvent]] = {}
+        self._frozen = False  # the local cloud is stopping: nothing more is written
         self._state_file = WholeFile(state_file) if state_file else None
         self._history_file = WholeFile(state_file.with_name(f"{state_file.stem}-history.json")) if state_file else None
         self._events_file = (
@@ -189,9 +201,16 @@ class StackState:
             for event in self._events_file.read():
                 self.events.setdefault(event["StackId"], []).append(event)
 
+    def freeze(self) -> None:
+        """Write nothing from now on: the local cloud is stopping, and what its operations do
+        after this (fail as the services go) is not theirs to record. A restart concludes them
+        from the files as they were (recovery.py)."""
+        with self.lock:
+            self._frozen = True
+
     def save(self) -> None:
         """Write the stacks and the history, each whole, when it changed."""
-        if self._state_file is not None and self._history_file is not None:
+        if self._state_file is not None and self._history_file is not None and not self._frozen:
             with self.lock:
                 self._state_file.write_json(self.stacks)
                 self._history_file.write_json({"deleted": self.deleted, "change_sets": self.change_sets})
@@ -285,7 +304,7 @@ class StackState:
                 event["ResourceStatusReason"] = reason
             if properties is not None:
                 event["ResourceProperties"] = json.dumps(properties)
-            if self._events_file is not None:
+            if self._events_file is not None and not self._frozen:
                 self._events_file.append([event])  # on disk before anyone is shown it
             events.append(event)
             return event

@@ -12,9 +12,11 @@ Each request goes to the service named in its SigV4 credential scope:
 - anything else: the service's own "unknown operation" error (`protocols.py`), logged.
 
 `http.py` reads a request (`AwsRequest`) and its scope and holds `HttpResponse`, `router.py`
-routes it, `bootstrap.py` makes what `cdk deploy` needs before any `cdk bootstrap`, `ports.py`
-binds the port (a busy one refused, naming its holder), `server.py` is `Endpoint`, the whole
-(given a `Personalize`, it serves that one: how a test controls its clock, gates and faults).
+routes it (`/_localcloud/...` to the admin API, `admin.py`: gates, the clock, what a restart is
+concluding, and Personalize's own), `bootstrap.py` makes what `cdk deploy` needs before any
+`cdk bootstrap`, `ports.py` binds the port (a busy one refused, naming its holder), `server.py` is
+`Endpoint`, the whole (given a `Personalize`, it serves that one: how a test controls its clock,
+gates and faults).
 """
 
 from .bootstrap import BOOTSTRAP_VERSION, QUALIFIER, assets_bucket, version_parameter

@@ -27,6 +27,7 @@ from ..local_env import ACCOUNT, TEST_KEYS, local_client
 from ..personalize import Delays, Personalize
 from ..statedir import StateDirectory
 from . import sns_delivery
+from .admin import AdminApi
 from .bootstrap import QUALIFIER, pre_bootstrap
 from .cloudformation import CloudFormationService
 from .journal import Journal
@@ -117,6 +118,8 @@ class Endpoint:
             self.personalize.put_object = EndpointS3Writer(self.url, region)
         self.cloudformation = CloudFormationApi(self.url, state_dir, settings or Settings(region=region))
         self._router.services["cloudformation"] = CloudFormationService(self.cloudformation)
+        # /_localcloud/: gates and the clock, then Personalize's own admin API
+        self._router.admin = AdminApi(self._personalize.admin, self.personalize, self.cloudformation)
         # Lambda's API runs the functions the stacks deploy, through the engine made at start()
         self._router.services["lambda"] = LambdaService(lambda: self.cloudformation.engine)
         # a short poll: stop() waits for the serving loop to notice, and tests start and stop often

@@ -127,6 +127,11 @@ class Gates:
         with self._condition:
             return self._waiting[operation]
 
+    def held(self) -> tuple[list[str], dict[str, int]]:
+        """The closed gates, and how many calls each gate holds now (only those holding any)."""
+        with self._condition:
+            return sorted(self._closed), {name: count for name, count in self._waiting.items() if count}
+
     def pass_through(self, operation: str) -> None:
         """Return once the operation's gate is open (at once when it was never closed)."""
         with self._condition:

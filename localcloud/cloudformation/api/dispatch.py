@@ -58,8 +58,9 @@ class CloudFormationApi:
             code_dir=code_dir,
         )
         self._operations = Operations(self._engine)
-        self._operations.recover()
         self._actions = self._action_table(self._engine, self._operations)
+        # in the background, once the API answers: DescribeStacks shows each stack until it is concluded
+        self._operations.recover()
 
     def stop(self) -> None:
         if self._operations is not None:
@@ -71,6 +72,10 @@ class CloudFormationApi:
         if self._engine is None:
             raise RuntimeError("CloudFormationApi.start() was not called")
         return self._engine
+
+    def concluding(self) -> list[str]:
+        """The stacks whose operation, interrupted by the last stop, is still being concluded."""
+        return self._operations.concluding() if self._operations is not None else []
 
     def wait_idle(self, timeout: float = 600) -> None:
         """Wait until no stack operation runs in the background (for tests and shutdown)."""

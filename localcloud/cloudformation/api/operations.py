@@ -1,9 +1,11 @@
 """Stack operations in threads of their own, and what a restart does to the ones it cut short.
 
 ExecuteChangeSet, CreateStack, UpdateStack and DeleteStack answer at once and leave the work to a
-thread: the caller polls DescribeStacks and DescribeStackEvents, as against AWS. An error of the local cloud's own ends
-the operation in the failed state CloudFormation would leave, and so does a restart in the
-middle of one (`recover`): nothing waits forever.
+thread: the caller polls DescribeStacks and DescribeStackEvents, as against AWS. An error of the
+local cloud's own ends the operation in the failed state CloudFormation would leave: nothing
+waits forever. A restart concludes what the last stop interrupted (`recover`), each stack in a
+thread too, while the endpoint serves: the custom resources' functions call it, and DescribeStacks
+shows the stack *_IN_PROGRESS until its operation has ended.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 from ..context import Deployment
 from ..engine import StackEngine
@@ -30,8 +33,9 @@ class Operations:
         # (stack name, ClientRequestToken) -> the stack id its operation ran on; kept in memory:
         # a retry comes seconds later, from a client that has not given up
         self._tokens: dict[tuple[str, str], str] = {}
+        self._concluding: dict[str, threading.Thread] = {}  # stack name -> what concludes it after a restart
 
-    def start(self, name: str, stack_id: str, work: Callable[[], None]) -> None:
+    def start(self, name: str, stack_id: str, work: Callable[[], None]) -> threading.Thread:
         """Run `work` in a thread named `name`; an error of ours ends the stack's operation failed."""
 
         def run() -> None:
@@ -48,6 +52,7 @@ class Operations:
         thread = threading.Thread(target=run, name=name, daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
+        return thread
 
     def deploy(self, record: StackRecord, deployment: Deployment, ended: Callable[[bool], None] | None = None) -> None:
         """Create, update or import into the stack in a thread; `ended(succeeded)` when it is over."""
@@ -80,15 +85,32 @@ class Operations:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
-        """Give each running operation a second; a daemon thread still running ends with the process."""
+        """Give each running operation a second, then record nothing more: what an operation still
+        running does next is fail as the services go, and the restart concludes it from the state
+        as it stood (`recover`). A daemon thread still running ends with the process."""
         for thread in list(self._threads):
             thread.join(timeout=1)
+        self._engine.state.freeze()
 
-    def recover(self) -> None:
-        """After a restart: operations that were running end failed, so that no one waits forever."""
-        for record in list(self._engine.stacks.values()):
-            self._engine.interrupted(record["stack_name"], "The local cloud stopped during this operation")
+    def recover(self) -> list[str]:
+        """After a restart: conclude each operation the last stop interrupted, as CloudFormation
+        would have ended it (`StackEngine.conclude`), in the background; the stacks concluding."""
         for change_set in self._engine.state.change_sets.values():
             if change_set["ExecutionStatus"] == "EXECUTE_IN_PROGRESS":
                 change_set["ExecutionStatus"] = "EXECUTE_FAILED"
         self._engine.state.save()
+        concluding = [
+            record
+            for record in self._engine.stacks.values()
+            if str(record.get("status", "")).endswith("_IN_PROGRESS") and record.get("status") != "REVIEW_IN_PROGRESS"
+        ]
+        for record in concluding:
+            stack_id = record["stack_id"]
+            LOG.info("%s: concluding its %s, which the last stop interrupted", record["stack_name"], record["status"])
+            work = partial(self._engine.conclude, stack_id)
+            self._concluding[record["stack_name"]] = self.start(f"conclude-{record['stack_name']}", stack_id, work)
+        return [record["stack_name"] for record in concluding]
+
+    def concluding(self) -> list[str]:
+        """The stacks whose interrupted operation is still being concluded."""
+        return [name for name, thread in self._concluding.items() if thread.is_alive()]

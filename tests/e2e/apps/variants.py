@@ -26,6 +26,7 @@ VARIANTS = [
     "regrouped-retained",
     "renamed-tagged",
     "moved-to-existing",
+    "pair",
 ]
 
 
@@ -66,6 +67,10 @@ def build(app: cdk.App, variant: str) -> None:
             tags={"team": "growth"},
             removal_policy=removal_policy,
         )
+    elif shape == "pair":
+        # what examples/consumer_app holds: two dataset groups, a tracker each
+        for name in ("Clicks", "Purchases"):
+            EventTracker(stack, f"{name}Tracker", dataset_group_arn=group(f"{name}Group", f"e2e-{name.lower()}"))
     elif shape in ("ten", "fifty"):
         for index in range(10 if shape == "ten" else 50):
             EventTracker(stack, f"Tracker{index}", dataset_group_arn=group(f"Group{index}", f"e2e-{index}"))
