@@ -18,6 +18,10 @@ LOCK_FILE = "lock"
 # it; the server looks again this often before it believes the directory is held.
 ATTEMPTS = 3
 ATTEMPT_PAUSE_SECONDS = 0.05
+# A process killed a moment ago may still hold it: a multithreaded process's main thread shows as
+# a zombie (or is gone) before its last thread has closed the files. A lock whose holder is no
+# longer running is waited for this long, so that `kill -9` then `up` works.
+EXITING_GRACE_SECONDS = 5.0
 
 
 class DirectoryBusy(RuntimeError):
@@ -45,14 +49,8 @@ class DirectoryLock:
         """Take the lock (the directory must exist); DirectoryBusy, having written nothing, when it is held."""
         descriptor = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            for attempt in range(ATTEMPTS):
-                try:
-                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if attempt == ATTEMPTS - 1:
-                        raise DirectoryBusy(root, _pid_in(root)) from None
-                    time.sleep(ATTEMPT_PAUSE_SECONDS)
+            if not _take(descriptor, fcntl.LOCK_EX, root):
+                raise DirectoryBusy(root, _pid_in(root))
             os.ftruncate(descriptor, 0)
             os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
         except BaseException:
@@ -74,14 +72,48 @@ def holder(root: Path) -> int | None:
     except OSError:
         return None
     try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _take(descriptor, fcntl.LOCK_SH, root):
             return _pid_in(root)
         fcntl.flock(descriptor, fcntl.LOCK_UN)
         return None
     finally:
         os.close(descriptor)
+
+
+def _take(descriptor: int, mode: int, root: Path) -> bool:
+    """Take the flock in `mode`; False when a running process holds it. Tried `ATTEMPTS` times,
+    and for up to `EXITING_GRACE_SECONDS` while its holder is exiting."""
+    exiting_until = 0.0
+    attempt = 0
+    while True:
+        try:
+            fcntl.flock(descriptor, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            attempt += 1
+        pid = _pid_in(root)
+        if pid > 0 and not _running(pid):
+            exiting_until = exiting_until or time.monotonic() + EXITING_GRACE_SECONDS
+            if time.monotonic() > exiting_until:
+                return False
+        elif attempt >= ATTEMPTS:
+            return False
+        time.sleep(ATTEMPT_PAUSE_SECONDS)
+
+
+def _running(pid: int) -> bool:
+    """Whether the process is alive and not a zombie (its main thread, at least, has not exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return state not in ("Z", "X")
 
 
 def _pid_in(root: Path) -> int:

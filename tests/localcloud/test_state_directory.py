@@ -32,6 +32,7 @@ from localcloud.statedir import (
     holder,
     replace_file,
 )
+from localcloud.statedir import lock as lock_module
 from localcloud.statedir.files import PARTIAL_PREFIX
 from localcloud.statedir.lock import DirectoryLock
 
@@ -291,6 +292,60 @@ def test_a_held_directory_is_refused_naming_its_holder_until_it_is_released(tmp_
         opened.close()
     assert holder(tmp_path) is None
     StateDirectory.open(tmp_path).close()
+
+
+def test_a_lock_whose_holder_is_exiting_is_waited_for_so_kill_then_up_works(tmp_path, monkeypatch):
+    # GIVEN the lock held by a process that is exiting: the pid it wrote no longer runs (a killed
+    # server's main thread is a zombie, or gone, before its last thread has closed the lock)
+    monkeypatch.setattr("localcloud.statedir.lock.EXITING_GRACE_SECONDS", 120.0)  # a hang guard only
+    exited = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    holding = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys\n"
+            f"fd = os.open({str(tmp_path / 'lock')!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            f"os.write(fd, b'{exited.stdout.strip()}\\n')\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.readline()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holding.stdout is not None and holding.stdin is not None
+    assert holding.stdout.readline() == "held\n"
+    letting_go = holding.stdin
+    looked_at: list[int] = []
+    running = lock_module._running
+
+    def holder_running(pid: int) -> bool:
+        # the opener found the lock held and looks at its holder: only now does the holder let go
+        looked_at.append(pid)
+        answer = running(pid)
+        letting_go.close()
+        holding.wait()
+        return answer
+
+    monkeypatch.setattr(lock_module, "_running", holder_running)
+    try:
+        # WHEN a local cloud opens the directory THEN it waits for the lock instead of refusing it
+        StateDirectory.open(tmp_path).close()
+    finally:
+        holding.kill()
+        holding.wait()
+    assert looked_at[:1] == [int(exited.stdout)]
+
+
+def test_a_lock_held_by_a_running_process_is_refused_without_waiting_for_it(tmp_path, monkeypatch):
+    monkeypatch.setattr("localcloud.statedir.lock.EXITING_GRACE_SECONDS", 3600.0)  # would hang if waited
+    opened = StateDirectory.open(tmp_path)
+    try:
+        with pytest.raises(DirectoryBusy):
+            StateDirectory.open(tmp_path)
+    finally:
+        opened.close()
 
 
 def test_a_stopped_endpoints_writers_are_fenced_for_good(tmp_path):
