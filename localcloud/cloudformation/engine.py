@@ -191,6 +191,9 @@ class StackEngine:
         if refused:
             self._context.stack_event(record, "DELETE_FAILED", "; ".join(refused))
             raise DeploymentFailed(f"{name}: DELETE_FAILED: " + "; ".join(refused))
+        # A create a stop cut short on a stack that then failed (as an older local cloud left them,
+        # ROLLBACK_FAILED): its custom resources get their Delete, with the id CloudFormation invents.
+        self._recovery.cancel_creates(record)
         failures = self._operations.delete_all(record, list(record["resources"]), keep_retained=True)
         if failures:
             self._state.save()

@@ -178,3 +178,80 @@ def test_an_import_stopped_before_it_ran_is_rolled_back_and_can_run_again(tmp_pa
 
         assert settled(cfn, import_outside(restarted))["StackStatus"] == "IMPORT_COMPLETE"
         assert Stacks(restarted).physical_ids("Adopting") == {"Own": own, "Outside": outside}
+
+
+# A provider that makes an SSM parameter named by its properties, and on Delete removes it whatever
+# the physical id (as the construct finds its tracker by tags); its Create makes it, then hangs.
+HANGING_PROVIDER = """
+import boto3, json, time, urllib.request
+
+ssm = boto3.client("ssm")
+
+
+def handler(event, context):
+    name = event["ResourceProperties"]["Name"]
+    if event["RequestType"] == "Create":
+        ssm.put_parameter(Name=name, Value="made", Type="String", Overwrite=True)
+        time.sleep(20)  # the stop comes while it waits
+    else:
+        try:
+            ssm.delete_parameter(Name=name)
+        except ssm.exceptions.ParameterNotFound:
+            pass
+    answer = {
+        "Status": "SUCCESS", "PhysicalResourceId": event.get("PhysicalResourceId", name),
+        "StackId": event["StackId"], "RequestId": event["RequestId"], "LogicalResourceId": event["LogicalResourceId"],
+    }
+    request = urllib.request.Request(event["ResponseURL"], data=json.dumps(answer).encode(), method="PUT")
+    urllib.request.urlopen(request, timeout=30).read()
+"""
+
+
+def test_a_stack_an_older_local_cloud_left_rollback_failed_is_destroyed_with_nothing_orphaned(tmp_path):
+    # GIVEN what an older local cloud left after a kill during a custom resource's Create: the stack
+    # ROLLBACK_FAILED, the resource's last event CREATE_IN_PROGRESS, no physical id, what it made there
+    name = f"/recovery/{unique('orphan-')}"
+    template = {
+        "Resources": {
+            "Provider": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "python3.13",
+                    "Handler": "index.handler",
+                    "Role": "arn:aws:iam::123456789012:role/provider",
+                    "Timeout": 30,
+                    "Code": {"ZipFile": HANGING_PROVIDER},
+                },
+            },
+            "Thing": {
+                "Type": "Custom::Thing",
+                "Properties": {"ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]}, "Name": name},
+            },
+        }
+    }
+    live, stopped = tmp_path / "live", tmp_path / "stopped"
+    with Endpoint(state_dir=live) as endpoint:
+        endpoint.client("cloudformation").create_stack(StackName="Older", TemplateBody=json.dumps(template))
+        wait_until(lambda: parameters(endpoint, name) == [name])
+        # what a kill leaves on disk (files being written aside are left out, as a restart removes them)
+        shutil.copytree(live, stopped, ignore=shutil.ignore_patterns(".partial-*"))
+    stacks_file = stopped / "cloudformation" / "stacks.json"
+    stacks = json.loads(stacks_file.read_text())
+    stacks["Older"]["status"] = "ROLLBACK_FAILED"
+    stacks["Older"].pop("operation", None)  # an older local cloud kept no operation to conclude
+    stacks_file.write_text(json.dumps(stacks))
+
+    with Endpoint(state_dir=stopped) as restarted:
+        assert parameters(restarted, name) == [name]  # what the Create made
+        before = settled(restarted.client("cloudformation"), "Older")
+        assert before["StackStatus"] == "ROLLBACK_FAILED"
+
+        # WHEN the user destroys it
+        Stacks(restarted).destroy("Older")
+
+        # THEN the custom resource got its Delete (with the id CloudFormation invents), so nothing is left
+        assert parameters(restarted, name) == []
+        cfn = restarted.client("cloudformation", attempts=1)
+        assert reasons(cfn, before["StackId"], "CREATE_FAILED") == [
+            "Resource creation cancelled: the local cloud stopped during this operation"
+        ]
