@@ -40,6 +40,7 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(
 import array  # the rest after the path is cleaned
 import contextlib
 import ctypes
+import gc
 import importlib
 import json
 import runpy
@@ -262,6 +263,7 @@ def _run_module(module: str, args: list[str], cwd: str, env: dict[str, str], pat
         sys.path[:] = [cwd, *path]
         importlib.invalidate_caches()
         tempfile.tempdir = None  # computed again, from the child's TMPDIR
+        gc.enable()
         sys.argv = ["-m", *args]  # runpy puts the module's file in place of "-m", as -m does
     except BaseException as error:  # anything here is the start failing
         _fail(error)
@@ -269,9 +271,15 @@ def _run_module(module: str, args: list[str], cwd: str, env: dict[str, str], pat
 
 
 def _preload(modules: list[str]) -> None:
+    """Import `modules`, then keep what they made out of the collector's sight, so that no child's
+    collection writes to (and so copies) the pages it shares with the zygote; each child collects
+    again (`_run_module`), as Python's documentation of `gc.freeze` advises for a fork server."""
+    gc.disable()
     for module in modules:
         with contextlib.suppress(ImportError):  # only ever a head start
             importlib.import_module(module)
+    gc.collect()  # what the imports left over is not kept
+    gc.freeze()
 
 
 def main() -> Work:

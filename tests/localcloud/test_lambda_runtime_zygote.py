@@ -170,6 +170,19 @@ def test_what_an_environment_leaves_running_ends_with_it(service, code):
     assert wait_gone([started.pid, sleeper]) == []
 
 
+def test_environments_die_with_their_zygote_and_the_next_invocation_gets_a_new_one(service, code):
+    before = call(service, code)
+    (code / "index.js").write_text("exports.handler = async () => process.pid;\n")
+    node_pid = lambda_runtime.invoke(code, {}, runtime="nodejs24.x", function_name="node", service=service).result
+    zygote = before.result["ppid"]
+
+    os.kill(zygote, signal.SIGKILL)  # nothing of it runs again: what ends its children is the kernel's
+
+    assert wait_gone([before.pid, node_pid, zygote]) == []
+    after = call(service, code)
+    assert after.pid != before.pid and after.result["ppid"] != zygote and after.result["preloaded"]
+
+
 def test_an_environment_started_while_the_environments_shut_down_does_not_escape(code, monkeypatch):
     started, release = threading.Event(), threading.Event()
     pids: list[int] = []
