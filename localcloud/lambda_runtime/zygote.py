@@ -82,7 +82,7 @@ class Zygote:
         while True:
             for fd, _ in self.poller.poll():
                 if fd in self.pidfds:
-                    self._reap(self.pidfds[fd])
+                    self._reap(fd)
                     continue
                 try:
                     data, ancillary, _, _ = self.control.recvmsg(MAX_REQUEST_BYTES, socket.CMSG_SPACE(4 * 4))
@@ -178,16 +178,16 @@ class Zygote:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
 
-    def _reap(self, pid: int) -> None:
+    def _reap(self, pidfd: int) -> None:
+        """A child has ended: what it left running is killed, it is reaped, and the local cloud told."""
+        pid = self.pidfds.pop(pidfd)
         # the group's leader is a zombie until reaped, so its number still names its group: what
         # the runtime left running is killed with it, as Lambda ends a whole environment
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
-        pidfd = next(fd for fd, known in self.pidfds.items() if known == pid)
         self.poller.unregister(pidfd)
         os.close(pidfd)
-        del self.pidfds[pidfd]
         shutil.rmtree(self.scratch.pop(pid), ignore_errors=True)
         self._send({"exited": pid, "code": os.waitstatus_to_exitcode(status)})
 
