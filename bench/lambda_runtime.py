@@ -20,6 +20,7 @@ measured is the runtime and the handler's Init, not Personalize.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import statistics
@@ -59,7 +60,8 @@ def children() -> set[int]:
     """This process's children, whichever of its threads started them."""
     found: set[int] = set()
     for task in Path("/proc/self/task").iterdir():
-        found |= {int(pid) for pid in (task / "children").read_text().split()}
+        with contextlib.suppress(OSError):  # a thread that has ended since
+            found |= {int(pid) for pid in (task / "children").read_text().split()}
     return found
 
 
