@@ -25,7 +25,7 @@ from . import runtimes
 from .config import FunctionConfig
 from .outcome import Outcome, Status
 from .runtime_api import PendingInvocation, RuntimeApi
-from .spawner import spawner_for
+from .spawner import spawn
 
 # Only a guard against an Init that never ends: Lambda limits Init to 10 s, but on two busy cores
 # fifty environments importing boto3 at once can take longer than that without anything being wrong.
@@ -126,7 +126,8 @@ class Environment:
         read_end, write_end = os.pipe()  # neither inherited by any other process: the zygote is handed one
         warm = runtimes.warm_module(config)
         try:
-            self.process = spawner_for(runtimes.zygote_interpreter(config)).spawn(
+            self.process = spawn(
+                runtimes.zygote_interpreter(config),
                 runtimes.command(config),
                 cwd=config.code_dir,
                 env=self._variables(),

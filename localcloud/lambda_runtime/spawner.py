@@ -3,7 +3,8 @@ the runtime's Python that has imported boto3 once, and forks each Python environ
 warm template (or forks and execs one, Node.js's and any that a fork would not run faithfully).
 
 `spawner_for(interpreter)` is this process's zygote on that interpreter, started at first use (and
-again if it ever ends). `Spawner.spawn` asks it for a child, handing it the write end of the
+again if it ever ends; `spawn` asks the one there is, and a new one if that one turns out to have
+ended). `Spawner.spawn` asks it for a child, handing it the write end of the
 environment's output pipe over the unix socket (SCM_RIGHTS), and answers a `Child`, which stands
 where a `subprocess.Popen` stood: its pid, its exit code once the zygote has reported it (negative:
 the signal), `wait()` and `kill()` (a request to the zygote, which kills the child's process group
@@ -23,9 +24,11 @@ import atexit
 import contextlib
 import itertools
 import json
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -82,10 +85,13 @@ class Spawner:
     """One zygote process and the local cloud's end of its socket."""
 
     def __init__(self, interpreter: Path, preload: Sequence[str] = PRELOAD) -> None:
+        # the environments' temporary directories are made under it; whichever of the zygote and
+        # this process sees the other end removes it
+        self.root = tempfile.mkdtemp(prefix="localcloud-lambda-")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
-                [str(interpreter), "-s", "-B", str(ZYGOTE), str(theirs.fileno()), *preload],
+                [str(interpreter), "-s", "-B", str(ZYGOTE), str(theirs.fileno()), self.root, *preload],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 pass_fds=(theirs.fileno(),),
@@ -126,7 +132,12 @@ class Spawner:
         request = {"spawn": request_id, "argv": list(argv), "cwd": str(cwd), "env": dict(env)}
         if module is not None:
             request.update(module=module, args=list(args))
-        self._send(request, fds=[output])
+        try:
+            self._send(request, fds=[output])
+        except SpawnError:
+            with self._lock:
+                self._pending.pop(request_id, None)
+            raise
         reply.done.wait()
         if reply.child is None:
             raise SpawnError(reply.error)
@@ -152,6 +163,7 @@ class Spawner:
             try:
                 self._socket.sendmsg([json.dumps(message).encode()], ancillary)
             except OSError as error:
+                self.ended.set()  # before its reader sees the end: no one asks this one again
                 raise SpawnError(f"the Lambda runtime's zygote has ended: {error}") from error
 
     def _read(self) -> None:
@@ -191,6 +203,7 @@ class Spawner:
             child.ended(-signal.SIGKILL)
         with contextlib.suppress(OSError):
             self._socket.close()
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 _SPAWNERS: dict[Path, Spawner] = {}
@@ -204,6 +217,31 @@ def spawner_for(interpreter: Path) -> Spawner:
         if spawner is None or spawner.ended.is_set():
             spawner = _SPAWNERS[interpreter] = Spawner(interpreter)
         return spawner
+
+
+def spawn(
+    interpreter: Path,
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    output: int,
+    module: str | None = None,
+    args: Sequence[str] = (),
+) -> Child:
+    """`Spawner.spawn` by this process's zygote on `interpreter`; a zygote found to have ended (killed,
+    say) is replaced, once, by a new one."""
+
+    def ask(spawner: Spawner) -> Child:
+        return spawner.spawn(argv, cwd=cwd, env=env, output=output, module=module, args=args)
+
+    first = spawner_for(interpreter)
+    try:
+        return ask(first)
+    except SpawnError:
+        if not first.ended.is_set():
+            raise
+    return ask(spawner_for(interpreter))
 
 
 @atexit.register

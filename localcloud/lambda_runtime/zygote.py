@@ -2,7 +2,7 @@
 
 A program of its own, run on a runtime's Python (never imported by the local cloud):
 
-    python -s -B zygote.py CONTROL_FD [PRELOAD ...]
+    python -s -B zygote.py CONTROL_FD ROOT [PRELOAD ...]
 
 It imports the PRELOAD modules (boto3: the import a function's Init would otherwise pay each
 time), then serves requests on the unix socket CONTROL_FD (SOCK_SEQPACKET, one JSON message per
@@ -11,7 +11,7 @@ packet), one at a time on its only thread:
 - `{"spawn": id, "argv": [...], "cwd": ..., "env": {...}, "module": ..., "args": [...]}`, with the
   environment's output pipe passed as SCM_RIGHTS: a child whose stdout and stderr are that pipe,
   whose stdin is /dev/null, whose working directory is `cwd` and whose variables are `env` and
-  nothing else (plus `TMPDIR`, a directory of its own, unless `env` names one). With `module`, the
+  nothing else (plus `TMPDIR`, a directory of its own under ROOT, unless `env` names one). With `module`, the
   child is a fork of this process that runs the module as `python -s -B -m module args...` would;
   otherwise, or whenever a fresh interpreter could behave differently (`_fork_differs`), it execs
   `argv`. Answered `{"spawned": id, "pid": pid}` or `{"spawned": id, "error": ...}`.
@@ -22,7 +22,8 @@ Each child leads a process group of its own, and gets PR_SET_PDEATHSIG (SIGKILL)
 single-threaded process, so it dies with the zygote however the zygote ends. A child's end is
 reported `{"exited": pid, "code": ...}` (negative: the signal), once what remained of its group
 has been killed, it has been reaped and its temporary directory removed. When the socket ends
-(the local cloud stopped, or died by SIGKILL), every child's group is killed, and the zygote exits.
+(the local cloud stopped, or died by SIGKILL), every child's group is killed, ROOT is removed, and
+the zygote exits.
 
 Nothing of a request is ever printed: its variables may hold secrets.
 """
@@ -65,11 +66,11 @@ Work = Callable[[], None]
 class Zygote:
     """The children started so far, and the socket the local cloud asks on."""
 
-    def __init__(self, control: socket.socket) -> None:
+    def __init__(self, control: socket.socket, root: str) -> None:
         self.control = control
         self.pid = os.getpid()
         self.libc = ctypes.CDLL(None, use_errno=True)
-        self.root = tempfile.mkdtemp(prefix="localcloud-lambda-")  # every child's TMPDIR is under it
+        self.root = root  # every child's TMPDIR is under it
         self.path = list(sys.path)  # the runtime's own path, as a fresh interpreter has it
         self.startup = {name: value for name, value in os.environ.items() if _read_at_startup(name)}
         self.pidfds: dict[int, int] = {}  # pidfd -> pid, for the children not yet reaped
@@ -284,8 +285,8 @@ def _preload(modules: list[str]) -> None:
 
 def main() -> Work:
     control = socket.socket(fileno=int(sys.argv[1]))
-    _preload(sys.argv[2:])
-    return Zygote(control).serve()
+    _preload(sys.argv[3:])
+    return Zygote(control, sys.argv[2]).serve()
 
 
 if __name__ == "__main__":

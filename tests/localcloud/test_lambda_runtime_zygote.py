@@ -170,7 +170,11 @@ def test_what_an_environment_leaves_running_ends_with_it(service, code):
     assert wait_gone([started.pid, sleeper]) == []
 
 
-def test_environments_die_with_their_zygote_and_the_next_invocation_gets_a_new_one(service, code):
+def test_environments_die_with_their_zygote_and_the_next_invocation_gets_a_new_one(service, code, monkeypatch):
+    # a zygote of this test's own, not the one this process's other environments come from: the same
+    # runtime Python, named by another path
+    runtime = lambda_runtime.runtime_python()
+    monkeypatch.setenv("LOCALCLOUD_RUNTIME_PYTHON", str(runtime.parent / ".." / runtime.parent.name / runtime.name))
     before = call(service, code)
     (code / "index.js").write_text("exports.handler = async () => process.pid;\n")
     node_pid = lambda_runtime.invoke(code, {}, runtime="nodejs24.x", function_name="node", service=service).result
@@ -181,6 +185,8 @@ def test_environments_die_with_their_zygote_and_the_next_invocation_gets_a_new_o
     assert wait_gone([before.pid, node_pid, zygote]) == []
     after = call(service, code)
     assert after.pid != before.pid and after.result["ppid"] != zygote and after.result["preloaded"]
+    # the dead zygote's temporary directories went with it
+    assert not Path(before.result["tmp"]).parent.exists()
 
 
 def test_an_environment_started_while_the_environments_shut_down_does_not_escape(code, monkeypatch):
