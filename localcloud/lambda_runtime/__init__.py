@@ -22,7 +22,12 @@ called variables.
 - `outcome.py`: `Outcome`, what became of one invocation;
 - `function_logs.py`: an invocation's lines in the function's log group, as Lambda writes them;
 - `pool.py`: `Environments`, who gets which environment: warm reuse, the concurrency limit, idle
-  reclaim, shutdown.
+  reclaim, shutdown;
+- `spawner.py`: how an environment's process starts, through a zygote on the runtime's Python, and
+  what the server sees of it (`Child`: pid, exit code, `wait`, `kill`);
+- `zygote.py`: the zygote itself, a program of its own that has imported boto3 and forks each
+  Python environment from that warm template (forks and execs each Node.js one), and kills them all
+  when the server goes, however it goes.
 """
 
 from __future__ import annotations

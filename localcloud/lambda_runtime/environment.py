@@ -1,22 +1,20 @@
 """One execution environment, as Lambda runs it.
 
 An environment is its runtime family's runtime client (`runtimes.py`: awslambdaric in the runtime
-venv, or our Node.js bootstrap), polling a Runtime API of its own (`runtime_api.py`): Init (the
-handler module's import and its clients) runs once, when it starts, and the process, with its
-module state, then serves one invocation after another. Its stdout and stderr are read as they
-come; each invocation's lines are framed by START, END and REPORT, as Lambda frames them. A
-timed-out invocation kills its environment; which environment serves which invocation is
-`pool.py`'s business.
+venv, or our Node.js bootstrap), started by the zygote (`spawner.py`) and polling a Runtime API of
+its own (`runtime_api.py`): Init (the handler module's import and its clients) runs once, when
+it starts, and the process, with its module state, then serves one invocation after another.
+Its stdout and stderr are read as they come; each invocation's lines are framed by START, END and
+REPORT, as Lambda frames them. A timed-out invocation kills its environment; which environment
+serves which invocation is `pool.py`'s business.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 import select
-import subprocess
 import threading
 import time
 import uuid
@@ -27,6 +25,7 @@ from . import runtimes
 from .config import FunctionConfig
 from .outcome import Outcome, Status
 from .runtime_api import PendingInvocation, RuntimeApi
+from .spawner import spawn
 
 # Only a guard against an Init that never ends: Lambda limits Init to 10 s, but on two busy cores
 # fifty environments importing boto3 at once can take longer than that without anything being wrong.
@@ -124,17 +123,22 @@ class Environment:
         self._init_seconds: float | None = None
         self._current: PendingInvocation | None = None
         self._killed = False  # by us (a timeout, a hang, a close): its exit status is then ours, not the runtime's
-        read_end, write_end = os.pipe()
-        fcntl.fcntl(read_end, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+        read_end, write_end = os.pipe()  # neither inherited by any other process: the zygote is handed one
+        warm = runtimes.warm_module(config)
         try:
-            self.process = subprocess.Popen(
+            self.process = spawn(
+                runtimes.zygote_interpreter(config),
                 runtimes.command(config),
-                stdin=subprocess.DEVNULL,
-                stdout=write_end,
-                stderr=write_end,
                 cwd=config.code_dir,
                 env=self._variables(),
+                output=write_end,
+                module=warm[0] if warm else None,
+                args=warm[1] if warm else (),
             )
+        except BaseException:
+            os.close(read_end)
+            self.api.close()
+            raise
         finally:
             os.close(write_end)
         self.output = _Output(read_end, [(int(time.time() * 1000), note)] if note else None)
@@ -248,8 +252,7 @@ class Environment:
 
     def kill(self) -> None:
         self._killed = True
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
+        self.process.kill()
         self.process.wait()
         self.exited.set()
 

@@ -88,6 +88,7 @@ class Environments:
         _close_all(retired)
         if environment is not None:
             return environment
+        started: Environment | None = None
         try:
             started = Environment(config, note)
         finally:
@@ -95,8 +96,13 @@ class Environments:
                 self._starting -= 1
                 self.started += 1
                 self._lock.notify_all()
-        with self._lock:
-            self._busy.add(started)
+                # a shutdown while it was starting did not see it: it must not outlive the shutdown
+                escaped = self._closed.is_set()
+                if started is not None and not escaped:
+                    self._busy.add(started)
+        if escaped:
+            started.close()
+            raise RuntimeError("the Lambda environments are shut down")
         return started
 
     def _release(self, environment: Environment) -> None:

