@@ -143,8 +143,10 @@ test:
 	  "$$(grep -o 'aws-cdk-lib==[0-9.]*' requirements-oldest.txt | cut -d= -f3);" \
 	  "the Lambda asset on $(call python_version,$(RUNTIME_VENV)/bin/python)."
 
+# Every test; each one's time goes to .make/suite.xml as well, for `make bench` (bench/suite.py).
 suite: $(SETUP_STAMPS)
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --cov=personalize_event_tracker --cov-report=term --cov-fail-under=90
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --cov=personalize_event_tracker --cov-report=term --cov-fail-under=90 \
+	  --junitxml=$(STAMPS)/suite.xml
 
 # What differs by aws-cdk-lib release, on the oldest supported one and the oldest Python: the tests
 # marked `release`, the construct's and one app's synthesis with its asset (docs/design.md, "The test loop").
@@ -177,6 +179,7 @@ bench: setup
 	$(BIN)/python -m bench.lambda_runtime
 	$(BIN)/python -m bench.cli
 	$(BIN)/python -m bench.project
+	$(BIN)/python -m bench.suite
 	$(BIN)/python -m bench.report
 
 clean:
