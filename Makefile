@@ -143,15 +143,21 @@ test:
 	  "$$(grep -o 'aws-cdk-lib==[0-9.]*' requirements-oldest.txt | cut -d= -f3);" \
 	  "the Lambda asset on $(call python_version,$(RUNTIME_VENV)/bin/python)."
 
+# Every test; each one's time goes to .make/suite.xml as well, for `make bench` (bench/suite.py).
 suite: $(SETUP_STAMPS)
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --cov=personalize_event_tracker --cov-report=term --cov-fail-under=90
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --cov=personalize_event_tracker --cov-report=term --cov-fail-under=90 \
+	  --junitxml=$(STAMPS)/suite.xml
 
+# What differs by aws-cdk-lib release, on the oldest supported one and the oldest Python: the tests
+# marked `release`, the construct's and one app's synthesis with its asset (docs/design.md, "The test loop").
 oldest-suite: $(OLDEST_STAMP)
-	PATH="$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH" $(OLDEST_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/unit
+	PATH="$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH" $(OLDEST_VENV)/bin/python -m pytest -p no:cacheprovider -q -m release tests/unit
 
-# The inner loop, about 20 s once set up: the tests that need no local cloud deployment.
+# The inner loop (its time once set up is in bench/RESULTS.md): the tests that need no local cloud
+# deployment, but those marked slow (a synthesis in an interpreter of its own, a request to every
+# moto service), which `make test` runs. Two workers: more would each start jsii and moto again.
 check: $(SETUP_STAMPS)
-	$(BIN)/python -m pytest -n 2 -q tests/unit tests/snapshot tests/handler tests/localcloud
+	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests/unit tests/snapshot tests/handler tests/localcloud
 
 lint: $(SETUP_STAMPS)
 	$(BIN)/ruff check .
@@ -173,6 +179,7 @@ bench: setup
 	$(BIN)/python -m bench.lambda_runtime
 	$(BIN)/python -m bench.cli
 	$(BIN)/python -m bench.project
+	$(BIN)/python -m bench.suite
 	$(BIN)/python -m bench.report
 
 clean:

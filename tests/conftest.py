@@ -21,28 +21,47 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("AWS_PROFILE", None)
 
 
-# The longest tests first: pytest-xdist hands tests out in this order, so the end-to-end tests
-# (mostly waiting on the local cloud's clocks) overlap each other and the quick ones fill the gaps.
-# The longest first: journeys through the real CDK CLI (each a chain of CLI runs that mostly wait
-# on the CLI's own polling), the 50-tracker scale test, and the restarts of local cloud processes.
-LONGEST = (
-    "test_scale.py",
-    "test_whole_app.py",
-    "test_outside_app.py",
-    "test_cdk_cli.py",
-    "test_cli.py",
-    "test_restarts.py",
-)
+# How the suite is handed out to pytest-xdist's workers (`-n 8 --dist load --maxschedchunk 1`):
+# the controller gives each worker the next two tests of this order, then one more each time a
+# worker finishes one, so a worker always holds the test it runs and the one after it. The
+# longest tests (each a chain of CDK CLI runs that mostly wait on the CLI's polling, or the
+# 50-tracker scale test) must start at once on workers of their own; a long test behind another
+# in one worker's first two would wait for it. So the order opens with pairs: each long test,
+# then the test that shares its worker. That second test is a quick one, except where two CLI
+# journeys share a worker on purpose: the second finds the worker's local cloud started and
+# bootstrapped (tests/e2e/cli_cloud.py). A pair whose test is not collected is skipped.
+PAIRS: list[tuple[str, str | None]] = [
+    ("tests/e2e/test_whole_app.py", None),
+    ("tests/e2e/test_cdk_cli.py", "tests/e2e/test_cdk_cli_direct.py"),
+    ("tests/e2e/test_outside_app.py", "tests/e2e/test_node_functions.py"),
+    ("tests/e2e/test_cli.py::test_the_demo", None),
+    ("tests/e2e/test_scale.py", None),
+    ("tests/e2e/test_cli.py::test_a_background_local_cloud", None),
+]
 
 
 def _weight(item: pytest.Item) -> int:
+    """The rest: the end-to-end and packaging tests (seconds each, mostly waiting) before the others."""
     path = item.path.as_posix()
-    if "/tests/e2e/" in path and path.endswith(LONGEST):
-        return 0
-    if "/tests/e2e/" in path or "/tests/packaging/" in path:
-        return 1
-    return 2
+    return 0 if "/tests/e2e/" in path or "/tests/packaging/" in path else 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=_weight)
+    rest = sorted(items, key=_weight)
+    head: list[pytest.Item] = []
+
+    def take(prefix: str) -> list[pytest.Item]:
+        taken = [item for item in rest if item.nodeid.startswith(prefix)]
+        for item in taken:
+            rest.remove(item)
+        return taken
+
+    for lead, follower in PAIRS:
+        for long_test in take(lead):
+            followers = take(follower) if follower else []
+            rest[:0] = followers[1:]  # a follower's other tests are handed out next
+            companion = followers[:1]
+            if not companion and rest and _weight(rest[-1]) == 1:
+                companion = [rest.pop()]  # a quick test from the end of the order
+            head += [long_test, *companion]
+    items[:] = head + rest

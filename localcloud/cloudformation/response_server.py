@@ -138,7 +138,9 @@ class ResponseServer:
         context.load_cert_chain(self.certificate_file, key_file)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # serve_forever notices a shutdown only at its next poll: 0.05 s, not its default half second, so a
+        # stop (one per endpoint, stack engine or test) is quick
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def start(self) -> ResponseServer:
         self._thread.start()

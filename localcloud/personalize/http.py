@@ -154,7 +154,10 @@ class Emulator:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="personalize-emulator", daemon=True)
+        # a stop waits for serve_forever's next poll: 0.05 s, not its default half second
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="personalize-emulator", daemon=True
+        )
 
     def start(self) -> Emulator:
         self._thread.start()

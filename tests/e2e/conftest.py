@@ -1,8 +1,9 @@
 """The end-to-end suite: the real CDK CLI's assemblies, deployed on the local cloud.
 
-Every test gets a fresh local cloud (an endpoint in this process, its Personalize on a clock
-the test controls) and deploys to its stack engine; afterwards the invariants are checked:
-every request answered, no orphaned tracker, no foreign tracker touched.
+A test with `harness` gets a fresh local cloud (an endpoint in this process, its Personalize on a
+clock the test controls) and deploys to its stack engine; afterwards the invariants are checked:
+every request answered, no orphaned tracker, no foreign tracker touched. The journeys through
+the CDK CLI share one served local cloud per worker instead (`cli_cloud`, tests/e2e/cli_cloud.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from localcloud.personalize import Personalize
 from localcloud.personalize.clock import ControlledClock
 
 from ..build_cache import cached
+from .cli_cloud import cli_cloud, shared_cli_cloud  # noqa: F401 - fixtures, for every e2e test module
 
 if TYPE_CHECKING:
     from mypy_boto3_personalize.type_defs import TagTypeDef

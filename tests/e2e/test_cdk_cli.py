@@ -3,6 +3,9 @@
 The shell the CLI starts from looks like a developer's with production access: a profile, real-
 looking keys and a session token, a config file whose profile would run a credential process, and
 an endpoint variable pointing at the real CloudFormation. Everything still goes to the local cloud.
+
+The cloud is the worker's shared one (tests/e2e/cli_cloud.py): the journey's stack is CliJourney,
+and every dataset group and tracker it makes or meets is named with its prefix.
 """
 
 from __future__ import annotations
@@ -10,24 +13,33 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud import background
 from localcloud.cdk_cli import run_cdk
 from localcloud.local_env import ACCOUNT, REGION
 from localcloud.local_env import local_client as client
 
-from .conftest import Harness
+from .cli_cloud import CliCloud
+from .conftest import VARIANTS_APP, Harness, cdk_synth
 
 pytestmark = pytest.mark.slow
 
-STACK = "E2E"
+STACK = "CliJourney"
+PREFIX = "cli-journey-"  # before the name of every dataset group and tracker of this journey
+VARIANTS = ("base", "renamed", "renamed-tagged", "moved-to-existing")
 TRACKER_TYPE = "Custom::PersonalizeEventTracker"
+
+
+@pytest.fixture(scope="session")
+def journey_assembly() -> Path:
+    """The variants this journey deploys, under its own stack name and names (built once, cached)."""
+    context = ["-c", f"stack-name={STACK}", "-c", f"name-prefix={PREFIX}", "-c", f"variants={','.join(VARIANTS)}"]
+    return cdk_synth("e2e-cli-journey", "--app", f"{sys.executable} {VARIANTS_APP}", *context)
 
 
 @pytest.fixture
@@ -59,12 +71,6 @@ def production_shell(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return shell, marker
 
 
-@pytest.fixture
-def local_cloud(tmp_path: Path) -> Iterator[str]:
-    with background.serving(tmp_path / "state", delays="fast") as cloud:
-        yield cloud.url
-
-
 class Cli:
     """The CDK CLI on the e2e assembly, from the production-like shell, against the local cloud."""
 
@@ -89,13 +95,14 @@ class Cli:
         return dict(found)
 
     def trackers(self) -> dict[str, dict[str, Any]]:
-        """Every tracker of the local Personalize, described, by name."""
+        """The journey's trackers (named with its prefix), described, by name without the prefix."""
         personalize = client("personalize", self.url)
         return {
-            summary["name"]: personalize.describe_event_tracker(eventTrackerArn=summary["eventTrackerArn"])[
-                "eventTracker"
-            ]
+            summary["name"].removeprefix(PREFIX): personalize.describe_event_tracker(
+                eventTrackerArn=summary["eventTrackerArn"]
+            )["eventTracker"]
             for summary in personalize.list_event_trackers()["eventTrackers"]
+            if summary["name"].startswith(PREFIX)
         }
 
     def tags(self, arn: str) -> dict[str, str]:
@@ -103,14 +110,15 @@ class Cli:
         return {tag["tagKey"]: tag["tagValue"] for tag in listed}
 
 
-def test_a_users_journey_with_the_cdk_cli(local_cloud, assemblies, production_shell, tmp_path):
+def test_a_users_journey_with_the_cdk_cli(cli_cloud: CliCloud, journey_assembly, production_shell, tmp_path):
     shell, marker = production_shell
-    cdk = Cli(local_cloud, assemblies, shell, tmp_path / "home")
+    local_cloud = cli_cloud.url
+    cdk = Cli(local_cloud, journey_assembly, shell, tmp_path / "home")
 
-    # bootstrap
+    # bootstrap, from this shell (the shared cloud was bootstrapped once already: no changes)
     assert "bootstrapped" in cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}")
     (toolkit,) = client("cloudformation", local_cloud).describe_stacks(StackName="CDKToolkit")["Stacks"]
-    assert toolkit["StackStatus"] == "CREATE_COMPLETE"
+    assert toolkit["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
     # deploy, the trackingId read from --outputs-file
     outputs_file = tmp_path / "outputs.json"
@@ -122,7 +130,10 @@ def test_a_users_journey_with_the_cdk_cli(local_cloud, assemblies, production_sh
 
     # cdk diff shows the pending rename: a property change of the custom resource
     diff = cdk("diff", "E2E-renamed")
-    rename = rf"\[~\] {TRACKER_TYPE} Tracker \S+\n\s*└─ \[~\] Name\n\s*├─ \[-\] clicks\n\s*└─ \[\+\] clicks-v2\n"
+    rename = (
+        rf"\[~\] {TRACKER_TYPE} Tracker \S+\n\s*└─ \[~\] Name\n"
+        rf"\s*├─ \[-\] {PREFIX}clicks\n\s*└─ \[\+\] {PREFIX}clicks-v2\n"
+    )
     assert re.search(rename, diff), diff
     assert cdk.trackers().keys() == {"clicks"}  # a diff changes nothing
 
@@ -144,11 +155,13 @@ def test_a_users_journey_with_the_cdk_cli(local_cloud, assemblies, production_sh
 
     # a failing update: the tracker moves to a dataset group that holds someone else's tracker
     personalize = client("personalize", local_cloud)
-    existing = personalize.create_dataset_group(name="held-elsewhere")["datasetGroupArn"]
+    existing = personalize.create_dataset_group(name=f"{PREFIX}held-elsewhere")["datasetGroupArn"]
     Harness.wait(
         lambda: personalize.describe_dataset_group(datasetGroupArn=existing)["datasetGroup"]["status"] == "ACTIVE"
     )
-    foreign = personalize.create_event_tracker(name="someone-elses", datasetGroupArn=existing)["eventTrackerArn"]
+    foreign = personalize.create_event_tracker(name=f"{PREFIX}someone-elses", datasetGroupArn=existing)[
+        "eventTrackerArn"
+    ]
     failed = cdk("deploy", "E2E-moved-to-existing", "--require-approval", "never", expect_success=False)
     assert f"already has event tracker {foreign}, which this resource does not own" in failed
     assert cdk.stack()["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
@@ -164,13 +177,21 @@ def test_a_users_journey_with_the_cdk_cli(local_cloud, assemblies, production_sh
     assert client("cloudformation", local_cloud).list_change_sets(StackName=STACK)["Summaries"] == change_sets
 
     # destroy leaves nothing of the stack's, and someone else's tracker untouched
+    def own_groups() -> list[str]:
+        listed = personalize.list_dataset_groups()["datasetGroups"]
+        return sorted(g["datasetGroupArn"] for g in listed if g["name"].startswith(PREFIX))
+
+    def own_roles() -> list[str]:
+        roles = client("iam", local_cloud).list_roles()["Roles"]
+        return [r["RoleName"] for r in roles if r["RoleName"].startswith(STACK)]
+
+    assert len(own_groups()) == 2 and own_roles()  # the stack's group and the one held elsewhere; its roles
     cdk("destroy", "E2E-renamed-tagged", "--force")
     with pytest.raises(ClientError, match="does not exist"):
         cdk.stack()
     assert cdk.trackers().keys() == {"someone-elses"}
-    groups = [g["datasetGroupArn"] for g in personalize.list_dataset_groups()["datasetGroups"]]
-    assert groups == [existing]
-    assert not [r for r in client("iam", local_cloud).list_roles()["Roles"] if r["RoleName"].startswith(STACK)]
+    assert own_groups() == [existing]
+    assert own_roles() == []
 
     # and all of it went to the local cloud: the production profile was never consulted
     assert not marker.exists()

@@ -1,22 +1,24 @@
 """The CDK CLI through CloudFormation's other doors, against a local cloud served as `python -m
 localcloud up` serves it: `cdk deploy --method=direct` creates and updates a stack with
-CreateStack and UpdateStack (no change set), and `cdk import` adopts a parameter made by hand."""
+CreateStack and UpdateStack (no change set), and `cdk import` adopts a parameter made by hand.
+
+The cloud is the worker's shared one (tests/e2e/cli_cloud.py): the stack Direct and the parameters
+under /direct/ are this journey's alone."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud import background
 from localcloud.cdk_cli import run_cdk
 from localcloud.local_env import local_client as client
 
+from .cli_cloud import CliCloud
 from .conftest import REPOSITORY, cdk_synth
 
 pytestmark = pytest.mark.slow
@@ -31,12 +33,6 @@ def direct_assembly() -> Path:
     return cdk_synth("e2e-direct", "--app", f"{sys.executable} {APP}")
 
 
-@pytest.fixture
-def local_cloud(tmp_path: Path) -> Iterator[str]:
-    with background.serving(tmp_path / "state", delays="fast") as cloud:
-        yield cloud.url
-
-
 def stack_events(url: str) -> list[dict[str, Any]]:
     """The stack's own events, oldest first."""
     pages = client("cloudformation", url).get_paginator("describe_stack_events").paginate(StackName=STACK)
@@ -44,7 +40,9 @@ def stack_events(url: str) -> list[dict[str, Any]]:
     return list(reversed(found))
 
 
-def test_direct_deploys_and_an_import_with_the_cdk_cli(local_cloud, direct_assembly, tmp_path):
+def test_direct_deploys_and_an_import_with_the_cdk_cli(cli_cloud: CliCloud, direct_assembly, tmp_path):
+    local_cloud = cli_cloud.url
+
     def cdk(*args: str) -> str:
         result = run_cdk(
             [*args, "--app", str(direct_assembly)], local_cloud, tmp_path / "home", capture_output=True, timeout=600

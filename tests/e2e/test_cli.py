@@ -146,4 +146,5 @@ def test_serve_runs_the_endpoint_with_faults(tmp_path):
         assert client.list_dataset_groups()["datasetGroups"] == []
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        # a guard against a hang only: on busy cores a stop can take longer than ten seconds
+        server.wait(timeout=background.STOP_GUARD_SECONDS)

@@ -2,7 +2,11 @@
 `python -m localcloud serve` with nothing but AWS_ENDPOINT_URL and test keys: a dataset group,
 an Interactions schema and dataset, the EventTracker, a bucket, a queue and an ingest function;
 created with CreateStack, used (Invoke, PutEvents, an export read back from S3), moved to the
-native AWS::Personalize::EventTracker as the README says (RETAIN, remove, `cdk import`), destroyed."""
+native AWS::Personalize::EventTracker as the README says (RETAIN, remove, `cdk import`), destroyed.
+
+The cloud is the worker's shared one (tests/e2e/cli_cloud.py), bootstrapped already. Every name the
+app gives starts with `whole-app` and every name CloudFormation generates for it with its stack's
+name, WholeApp: what is left after the destroy is looked for by those names."""
 
 from __future__ import annotations
 
@@ -20,15 +24,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud import background
 from localcloud.cdk_cli import run_cdk
-from localcloud.local_env import local_client as client
 
+from .cli_cloud import CliCloud
 from .conftest import HANG_GUARD_SECONDS
 
 pytestmark = pytest.mark.slow
 
 STACK = "WholeApp"
+NAMES = "whole-app"  # before every name the app gives: its dataset group, schema, dataset, tracker
 TRACKER_NAME = "whole-app-clicks"
 
 APP = textwrap.dedent(
@@ -156,139 +160,158 @@ def fingerprint(tracking_id: str) -> str:
     return hashlib.sha256(tracking_id.encode()).hexdigest()[:12]
 
 
-def test_a_whole_personalize_app_from_create_to_destroy(tmp_path):
+def test_a_whole_personalize_app_from_create_to_destroy(cli_cloud: CliCloud, tmp_path):
     app_dir = tmp_path / "whole-app"
     app_dir.mkdir()
     (app_dir / "app.py").write_text(APP)
     (app_dir / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
-    with background.serving(tmp_path / "state", delays="fast") as cloud:
-        # nothing of this process's environment but the PATH (node, python3) and a HOME of its own
-        minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home")}
+    # nothing of this process's environment but the PATH (node, python3) and a HOME of its own
+    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home")}
 
-        def cdk(*args: str) -> str:
-            result = run_cdk(
-                list(args),
-                cloud.url,
-                tmp_path / "home",
-                cwd=app_dir,
-                inherited=minimal,
-                capture_output=True,
-                timeout=600,
+    def cdk(*args: str) -> str:
+        result = run_cdk(
+            list(args),
+            cli_cloud.url,
+            tmp_path / "home",
+            cwd=app_dir,
+            inherited=minimal,
+            capture_output=True,
+            timeout=600,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"cdk {args[0]} exited {result.returncode}:\n{output}"
+        return output
+
+    def deploy(*context: str) -> dict[str, str]:
+        cdk("deploy", "--require-approval", "never", "--outputs-file", "outputs.json", *context)
+        return dict(json.loads((app_dir / "outputs.json").read_text())[STACK])
+
+    cloudformation, personalize = cli_cloud.client("cloudformation"), cli_cloud.client("personalize")
+    lambda_, s3 = cli_cloud.client("lambda"), cli_cloud.client("s3")
+
+    def stack_status() -> str:
+        (stack,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+        return str(stack["StackStatus"])
+
+    def trackers() -> dict[str, tuple[str, str]]:
+        found = {}
+        for summary in personalize.list_event_trackers()["eventTrackers"]:
+            if not summary["name"].startswith(NAMES):
+                continue
+            arn = summary["eventTrackerArn"]
+            found[summary["name"]] = (
+                arn,
+                fingerprint(personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["trackingId"]),
             )
-            output = result.stdout + result.stderr
-            assert result.returncode == 0, f"cdk {args[0]} exited {result.returncode}:\n{output}"
-            return output
+        return found
 
-        def deploy(*context: str) -> dict[str, str]:
-            cdk("deploy", "--require-approval", "never", "--outputs-file", "outputs.json", *context)
-            return dict(json.loads((app_dir / "outputs.json").read_text())[STACK])
+    def left() -> dict[str, list[str]]:
+        """What of the app the shared cloud holds, found by the app's names and its stack's."""
 
-        cloudformation, personalize = client("cloudformation", cloud.url), client("personalize", cloud.url)
-        lambda_, s3 = client("lambda", cloud.url), client("s3", cloud.url)
+        def named(found: list[str], prefix: str = NAMES) -> list[str]:
+            return sorted(name for name in found if name.startswith(prefix))
 
-        def stack_status() -> str:
-            (stack,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
-            return str(stack["StackStatus"])
-
-        def trackers() -> dict[str, tuple[str, str]]:
-            found = {}
-            for summary in personalize.list_event_trackers()["eventTrackers"]:
-                arn = summary["eventTrackerArn"]
-                found[summary["name"]] = (
-                    arn,
-                    fingerprint(personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]["trackingId"]),
-                )
-            return found
-
-        # GIVEN the app created with CreateStack (`cdk deploy --method=direct`)
-        cdk("bootstrap", "aws://123456789012/us-east-1")
-        outputs = deploy("--method=direct")
-        assert stack_status() == "CREATE_COMPLETE"
-        (tracker_arn, _) = trackers()[TRACKER_NAME]
-        tracking_id = personalize.describe_event_tracker(eventTrackerArn=tracker_arn)["eventTracker"]["trackingId"]
-
-        # WHEN the ingest function is invoked with good events, THEN it sends them
-        session = f"session-{uuid.uuid4().hex[:8]}"
-        good = [
-            {"eventType": "click", "itemId": "item-1", "sentAt": 1_700_000_000},
-            {"eventType": "purchase", "itemId": "item-2", "sentAt": 1_700_000_010},
-        ]
-        answer = lambda_.invoke(
-            FunctionName=outputs["FunctionName"],
-            Payload=json.dumps({"userId": "user-1", "sessionId": session, "events": good}).encode(),
-        )
-        assert "FunctionError" not in answer, answer["Payload"].read()
-        assert json.loads(answer["Payload"].read()) == {"sent": 2}
-
-        # WHEN it is invoked with an event the schema refuses (no itemId), THEN PutEvents's error is unhandled
-        bad = [{"eventType": "click", "sentAt": 1_700_000_020}]
-        answer = lambda_.invoke(
-            FunctionName=outputs["FunctionName"],
-            Payload=json.dumps({"userId": "user-1", "sessionId": session, "events": bad}).encode(),
-        )
-        assert answer["FunctionError"] == "Unhandled"
-        assert "InvalidInputException" in answer["Payload"].read().decode()
-
-        # WHEN the Interactions dataset is exported (PUT) to the bucket, THEN the CSV holds the good events
-        bucket = outputs["BucketName"]
-        job = personalize.create_dataset_export_job(
-            jobName="whole-app-export",
-            datasetArn=outputs["DatasetArn"],
-            ingestionMode="PUT",
-            roleArn=outputs["ExportRoleArn"],
-            jobOutput={"s3DataDestination": {"path": f"s3://{bucket}/exports/"}},
-        )["datasetExportJobArn"]
-
-        def export_done() -> bool:
-            described = personalize.describe_dataset_export_job(datasetExportJobArn=job)["datasetExportJob"]
-            assert described["status"] != "CREATE FAILED", described.get("failureReason")
-            return bool(described["status"] == "ACTIVE")
-
-        wait_for("the dataset export job", export_done)
-        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="exports/")["Contents"]]
-        rows = [
-            row
-            for key in keys
-            if key.endswith(".csv")
-            for row in csv.DictReader(io.StringIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()))
-        ]
-        assert {(r["USER_ID"], r["ITEM_ID"], r["EVENT_TYPE"], int(r["TIMESTAMP"])) for r in rows} == {
-            ("user-1", e["itemId"], e["eventType"], e["sentAt"]) for e in good
+        return {
+            "stacks": named([s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]], STACK),
+            "dataset groups": named([g["name"] for g in personalize.list_dataset_groups()["datasetGroups"]]),
+            "datasets": named([d["name"] for d in personalize.list_datasets()["datasets"]]),
+            "schemas": named([s["name"] for s in personalize.list_schemas()["schemas"]]),
+            "trackers": sorted(trackers()),
+            "buckets": named([b["Name"] for b in s3.list_buckets()["Buckets"]], STACK.lower()),
+            "queues": named(
+                [u.rsplit("/", 1)[1] for u in cli_cloud.client("sqs").list_queues().get("QueueUrls", [])], STACK
+            ),
+            "functions": named([f["FunctionName"] for f in lambda_.list_functions()["Functions"]], STACK),
+            "roles": named([r["RoleName"] for r in cli_cloud.client("iam").list_roles()["Roles"]], STACK),
+            "log groups": [
+                g["logGroupName"]
+                for g in cli_cloud.client("logs").describe_log_groups()["logGroups"]
+                if STACK in g["logGroupName"]
+            ],
         }
 
-        # WHEN the tracker is retained, then its construct removed from the app, THEN the tracker stays
-        deploy("-c", "retain=true")
-        deploy("-c", "tracker=removed", "-c", f"tracking={tracking_id}")
-        assert trackers() == {TRACKER_NAME: (tracker_arn, fingerprint(tracking_id))}
-        types = [r["ResourceType"] for r in cloudformation.describe_stack_resources(StackName=STACK)["StackResources"]]
-        assert "Custom::PersonalizeEventTracker" not in types
+    # GIVEN the app created with CreateStack (`cdk deploy --method=direct`)
+    outputs = deploy("--method=direct")
+    assert stack_status() == "CREATE_COMPLETE"
+    (tracker_arn, _) = trackers()[TRACKER_NAME]
+    tracking_id = personalize.describe_event_tracker(eventTrackerArn=tracker_arn)["eventTracker"]["trackingId"]
 
-        # WHEN the native type with the same name and group is imported, THEN it is the same tracker
-        mapping = tmp_path / "mapping.json"
-        mapping.write_text(json.dumps({"Tracker": {"EventTrackerArn": tracker_arn}}))
-        native = ("-c", "tracker=native", "-c", f"tracking={tracking_id}")
-        cdk("import", "--resource-mapping", str(mapping), "--force", *native)
-        assert stack_status() == "IMPORT_COMPLETE"
-        resource = cloudformation.describe_stack_resource(StackName=STACK, LogicalResourceId="Tracker")
-        assert resource["StackResourceDetail"]["PhysicalResourceId"] == tracker_arn
-        outputs = deploy(*native, "-c", "output=true")
-        assert fingerprint(outputs["NativeTrackingId"]) == fingerprint(tracking_id)
-        assert trackers() == {TRACKER_NAME: (tracker_arn, fingerprint(tracking_id))}
+    # WHEN the ingest function is invoked with good events, THEN it sends them
+    session = f"session-{uuid.uuid4().hex[:8]}"
+    good = [
+        {"eventType": "click", "itemId": "item-1", "sentAt": 1_700_000_000},
+        {"eventType": "purchase", "itemId": "item-2", "sentAt": 1_700_000_010},
+    ]
+    answer = lambda_.invoke(
+        FunctionName=outputs["FunctionName"],
+        Payload=json.dumps({"userId": "user-1", "sessionId": session, "events": good}).encode(),
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    assert json.loads(answer["Payload"].read()) == {"sent": 2}
 
-        # WHEN the bucket is emptied and the stack destroyed, THEN nothing of the app is left
-        for key in keys:
-            s3.delete_object(Bucket=bucket, Key=key)
-        cdk("destroy", "--force", *native, "-c", "output=true")
-        with pytest.raises(ClientError, match="does not exist"):
-            cloudformation.describe_stacks(StackName=STACK)
-        assert personalize.list_dataset_groups()["datasetGroups"] == []
-        assert personalize.list_datasets()["datasets"] == []
-        assert personalize.list_schemas()["schemas"] == []
-        assert trackers() == {}
-        assert [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(STACK.lower())] == []
-        assert client("sqs", cloud.url).list_queues().get("QueueUrls", []) == []
-        assert lambda_.list_functions()["Functions"] == []
-        roles = client("iam", cloud.url).list_roles()["Roles"]
-        assert [r["RoleName"] for r in roles if r["RoleName"].startswith(STACK)] == []
-        groups = client("logs", cloud.url).describe_log_groups()["logGroups"]
-        assert [g["logGroupName"] for g in groups if STACK in g["logGroupName"]] == []
+    # WHEN it is invoked with an event the schema refuses (no itemId), THEN PutEvents's error is unhandled
+    bad = [{"eventType": "click", "sentAt": 1_700_000_020}]
+    answer = lambda_.invoke(
+        FunctionName=outputs["FunctionName"],
+        Payload=json.dumps({"userId": "user-1", "sessionId": session, "events": bad}).encode(),
+    )
+    assert answer["FunctionError"] == "Unhandled"
+    assert "InvalidInputException" in answer["Payload"].read().decode()
+
+    # WHEN the Interactions dataset is exported (PUT) to the bucket, THEN the CSV holds the good events
+    bucket = outputs["BucketName"]
+    job = personalize.create_dataset_export_job(
+        jobName="whole-app-export",
+        datasetArn=outputs["DatasetArn"],
+        ingestionMode="PUT",
+        roleArn=outputs["ExportRoleArn"],
+        jobOutput={"s3DataDestination": {"path": f"s3://{bucket}/exports/"}},
+    )["datasetExportJobArn"]
+
+    def export_done() -> bool:
+        described = personalize.describe_dataset_export_job(datasetExportJobArn=job)["datasetExportJob"]
+        assert described["status"] != "CREATE FAILED", described.get("failureReason")
+        return bool(described["status"] == "ACTIVE")
+
+    wait_for("the dataset export job", export_done)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="exports/")["Contents"]]
+    rows = [
+        row
+        for key in keys
+        if key.endswith(".csv")
+        for row in csv.DictReader(io.StringIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()))
+    ]
+    assert {(r["USER_ID"], r["ITEM_ID"], r["EVENT_TYPE"], int(r["TIMESTAMP"])) for r in rows} == {
+        ("user-1", e["itemId"], e["eventType"], e["sentAt"]) for e in good
+    }
+
+    # WHEN the tracker is retained, then its construct removed from the app, THEN the tracker stays
+    deploy("-c", "retain=true")
+    deploy("-c", "tracker=removed", "-c", f"tracking={tracking_id}")
+    assert trackers() == {TRACKER_NAME: (tracker_arn, fingerprint(tracking_id))}
+    types = [r["ResourceType"] for r in cloudformation.describe_stack_resources(StackName=STACK)["StackResources"]]
+    assert "Custom::PersonalizeEventTracker" not in types
+
+    # WHEN the native type with the same name and group is imported, THEN it is the same tracker
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"Tracker": {"EventTrackerArn": tracker_arn}}))
+    native = ("-c", "tracker=native", "-c", f"tracking={tracking_id}")
+    cdk("import", "--resource-mapping", str(mapping), "--force", *native)
+    assert stack_status() == "IMPORT_COMPLETE"
+    resource = cloudformation.describe_stack_resource(StackName=STACK, LogicalResourceId="Tracker")
+    assert resource["StackResourceDetail"]["PhysicalResourceId"] == tracker_arn
+    outputs = deploy(*native, "-c", "output=true")
+    assert fingerprint(outputs["NativeTrackingId"]) == fingerprint(tracking_id)
+    assert trackers() == {TRACKER_NAME: (tracker_arn, fingerprint(tracking_id))}
+
+    # WHEN the bucket is emptied and the stack destroyed, THEN nothing of the app is left (the names
+    # find every kind of resource it made while it stands)
+    before = left()
+    assert [kind for kind, found in before.items() if not found] == [], before
+    for key in keys:
+        s3.delete_object(Bucket=bucket, Key=key)
+    # the app as the last deploy synthesized it: the destroy reads that assembly, not a new synthesis
+    cdk("destroy", "--force", "--app", "cdk.out")
+    with pytest.raises(ClientError, match="does not exist"):
+        cloudformation.describe_stacks(StackName=STACK)
+    assert {kind: found for kind, found in left().items() if found} == {}

@@ -151,6 +151,7 @@ def test_moto_answers_every_service_but_those_that_stay_ours():
     assert len(names) > 100  # moto's list, not a typed one
 
 
+@pytest.mark.slow  # a request to every service moto emulates, each loading its backend
 @pytest.mark.parametrize("signing_name", sorted(moto_signing_names()))
 def test_every_service_moto_emulates_answers_a_read(endpoint, signing_name):
     service, operation, parameters, expected_error = first_read(signing_name)

@@ -36,6 +36,7 @@ def test_example_app_template(snapshot_json, tmp_path):
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # two syntheses, each in an interpreter of its own
 def test_synthesis_is_byte_stable_across_processes_and_directories(tmp_path):
     # GIVEN the example app synthesized twice, in separate processes started in different directories
     templates = []

@@ -11,6 +11,9 @@ from personalize_event_tracker import EventTracker, IEventTracker
 
 from .helpers import DATASET_GROUP_ARN, OTHER_DATASET_GROUP_ARN, new_stack, only, template_of
 
+# the construct and its synthesis: run again on the oldest supported aws-cdk-lib (`make oldest-suite`)
+pytestmark = pytest.mark.release
+
 RESOURCE_TYPE = "Custom::PersonalizeEventTracker"
 
 

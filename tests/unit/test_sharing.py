@@ -10,6 +10,9 @@ from personalize_event_tracker import EventTracker, EventTrackerPropsError
 
 from .helpers import DATASET_GROUP_ARN, new_stack, template_of
 
+# the construct and its synthesis: run again on the oldest supported aws-cdk-lib (`make oldest-suite`)
+pytestmark = pytest.mark.release
+
 
 def test_the_export_can_be_turned_off():
     stack = new_stack()

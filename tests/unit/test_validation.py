@@ -13,6 +13,9 @@ from personalize_event_tracker._validation import is_unresolved
 
 from .helpers import DATASET_GROUP_ARN, OTHER_DATASET_GROUP_ARN, new_stack
 
+# the construct and its synthesis: run again on the oldest supported aws-cdk-lib (`make oldest-suite`)
+pytestmark = pytest.mark.release
+
 
 @jsii.implements(cdk.IStableStringProducer, cdk.IStableNumberProducer)
 class _Produce:
