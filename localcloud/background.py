@@ -60,7 +60,7 @@ def running(state_dir: Path) -> Running | None:
         cloud = Running(str(found["url"]), int(found["pid"]))
     except (OSError, ValueError, KeyError):
         return None
-    return cloud if _alive(cloud.pid) and _answers(cloud.url) else None
+    return cloud if statedir.running(cloud.pid) and _answers(cloud.url) else None
 
 
 def require(state_dir: Path) -> Running:
@@ -116,9 +116,9 @@ def stop(state_dir: Path) -> bool:
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GUARD_SECONDS
-    while _alive(pid) and time.monotonic() < deadline:
+    while statedir.running(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _alive(pid):
+    if statedir.running(pid):
         os.kill(pid, signal.SIGKILL)
     forget(state_dir)
     return True
@@ -142,20 +142,6 @@ def concluding(url: str) -> list[str]:
             return [str(name) for name in json.loads(response.read())["concluding"]]
     except (urllib.error.URLError, OSError, ValueError, KeyError):
         return []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a child that exited but was not reaped yet is a zombie: not serving
-    with contextlib.suppress(OSError):
-        if Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
 
 
 def _answers(url: str) -> bool:

@@ -5,7 +5,8 @@ versioned, held by one server at a time, and written by no thread of a server th
   `WholeFile`); append-only logs of JSON lines, fsynced line by line and read up to a torn last
   line (`AppendLog`); directories filled aside and renamed (`unpack_directory`);
 - `fence.py`: `Fence`, closed when its endpoint stops, after which a write raises `StateFenced`;
-- `lock.py`: the flock a live server holds on `<state-dir>/lock`, and its holder's pid;
+- `lock.py`: the flock a live server holds on `<state-dir>/lock`, its holder's pid, and whether a
+  process still runs;
 - `version.py`: the marker `<state-dir>/state-version`, the migrations, `IncompatibleState`;
 - `directory.py`: `StateDirectory`, the lock, the version, the leftovers and the fence, opened
   together by the endpoint and closed when it stops.
@@ -17,7 +18,7 @@ write their files through `files.py` and know nothing else of this package.
 from .directory import StateDirectory
 from .fence import StateFenced, fence_of
 from .files import AppendLog, WholeFile, replace_file, unpack_directory
-from .lock import DirectoryBusy, holder
+from .lock import DirectoryBusy, holder, running
 from .version import MARKER, STATE_VERSION, IncompatibleState
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "fence_of",
     "holder",
     "replace_file",
+    "running",
     "unpack_directory",
 ]

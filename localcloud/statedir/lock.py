@@ -92,7 +92,7 @@ def _take(descriptor: int, mode: int, root: Path) -> bool:
         except BlockingIOError:
             attempt += 1
         pid = _pid_in(root)
-        if pid > 0 and not _running(pid):
+        if pid > 0 and not running(pid):
             exiting_until = exiting_until or time.monotonic() + EXITING_GRACE_SECONDS
             if time.monotonic() > exiting_until:
                 return False
@@ -101,8 +101,9 @@ def _take(descriptor: int, mode: int, root: Path) -> bool:
         time.sleep(ATTEMPT_PAUSE_SECONDS)
 
 
-def _running(pid: int) -> bool:
-    """Whether the process is alive and not a zombie (its main thread, at least, has not exited)."""
+def running(pid: int) -> bool:
+    """Whether the process is alive and not a zombie (its main thread, at least, has not exited):
+    a zombie serves nothing, and one whose main thread has exited is on its way out."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[0]
     except (OSError, IndexError):

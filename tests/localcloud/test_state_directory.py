@@ -318,7 +318,7 @@ def test_a_lock_whose_holder_is_exiting_is_waited_for_so_kill_then_up_works(tmp_
     assert holding.stdout.readline() == "held\n"
     letting_go = holding.stdin
     looked_at: list[int] = []
-    running = lock_module._running
+    running = lock_module.running
 
     def holder_running(pid: int) -> bool:
         # the opener found the lock held and looks at its holder: only now does the holder let go
@@ -328,7 +328,7 @@ def test_a_lock_whose_holder_is_exiting_is_waited_for_so_kill_then_up_works(tmp_
         holding.wait()
         return answer
 
-    monkeypatch.setattr(lock_module, "_running", holder_running)
+    monkeypatch.setattr(lock_module, "running", holder_running)
     try:
         # WHEN a local cloud opens the directory THEN it waits for the lock instead of refusing it
         StateDirectory.open(tmp_path).close()
