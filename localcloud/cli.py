@@ -73,21 +73,42 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
         _halt(endpoint, state_dir, status)
 
 
+# How long `serve`'s stop may take before the process ends anyway: its steps are bounded one by
+# one, but a step stuck on a busy machine must not keep a stopped server alive.
+HALT_GUARD_SECONDS = 5.0
+
+
 def _halt(endpoint: Endpoint, state_dir: Path, status: int) -> NoReturn:
-    """`serve`'s end: the endpoint halted, every Lambda environment killed, the process gone."""
-    try:
-        background.forget(state_dir)
-        endpoint.halt()
-        lambda_runtime.environments().shutdown()
-        print("Local cloud stopped.", flush=True)
-    except BaseException:
-        LOG.exception("the local cloud did not stop cleanly")
+    """`serve`'s end: the endpoint halted, every Lambda environment killed, the process gone, within
+    `HALT_GUARD_SECONDS` whatever a step does. The state is fenced first thing, and the function
+    environments die with the process in any case: their zygote ends them when its socket closes."""
+    step = ["starting"]
+    stopped = threading.Event()
+
+    def stop_everything() -> None:
+        try:
+            step[0] = "forgetting the endpoint file"
+            background.forget(state_dir)
+            step[0] = "halting the endpoint"
+            endpoint.halt()
+            step[0] = "ending the Lambda environments"
+            lambda_runtime.environments().shutdown()
+            step[0] = ""
+        except BaseException:
+            LOG.exception("the local cloud did not stop cleanly")
+        finally:
+            stopped.set()
+
+    threading.Thread(target=stop_everything, name="localcloud-stop", daemon=True).start()
+    if not stopped.wait(HALT_GUARD_SECONDS):
+        LOG.error("the local cloud's stop was still %s after %g s: the process ends now", step[0], HALT_GUARD_SECONDS)
+    if step[0]:
         status = 1
-    finally:
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)  # abandoning the threads is the point (see `serve`)
+    print("Local cloud stopped.", flush=True)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)  # abandoning the threads is the point (see `serve`)
 
 
 def concluding_line(stacks: list[str]) -> str:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -403,3 +404,31 @@ def test_down_stops_a_server_that_holds_its_directory_without_answering(tmp_path
     finally:
         silent.kill()
         silent.wait()
+
+
+def test_a_stop_whose_step_hangs_still_ends_the_process_saying_so(tmp_path, monkeypatch, capsys, caplog):
+    # GIVEN an endpoint whose halt never returns (a step stuck on a busy machine)
+    stuck = threading.Event()
+
+    class StuckEndpoint:
+        def halt(self) -> None:
+            stuck.wait()
+
+    ended: list[int] = []
+
+    def exit_process(status: int) -> None:
+        ended.append(status)
+        raise SystemExit(status)
+
+    monkeypatch.setattr(cli, "HALT_GUARD_SECONDS", 0.2)
+    monkeypatch.setattr(os, "_exit", exit_process)
+
+    # WHEN serve stops
+    with pytest.raises(SystemExit), caplog.at_level(logging.ERROR):
+        cli._halt(StuckEndpoint(), tmp_path, 0)  # type: ignore[arg-type]
+    stuck.set()
+
+    # THEN the process ends anyway, failed, saying which step was stuck
+    assert ended == [1]
+    assert "Local cloud stopped." in capsys.readouterr().out
+    assert "the local cloud's stop was still halting the endpoint after 0.2 s" in caplog.text
