@@ -3,7 +3,7 @@ and descriptions they share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,7 @@ from .event_log import EventLog
 from .faults import FaultInjector
 from .model import ServiceError
 from .state import DatasetRecord, ExportJobRecord, SchemaRecord, State
-from .statuses import Clock
+from .statuses import CREATING, DELETING, Clock
 
 MAX_TAGS_PER_RESOURCE = 50  # the developer guide's limit; `aws:` tags do not count
 
@@ -40,6 +40,12 @@ class Backend:
     @staticmethod
     def not_found(arn: str) -> ServiceError:
         return ServiceError("ResourceNotFoundException", f"Could not find resource with ARN {arn}")
+
+    def refuse_while_changing(self, resource: Mapping[str, Any], noun: str, arn: str) -> None:
+        """A resource still being created or deleted cannot be deleted: ResourceInUseException."""
+        status = self.clock.status(resource)
+        if status in CREATING or status in DELETING:
+            raise ServiceError("ResourceInUseException", f"{noun} {arn} is {status}.")
 
     # --- lookups -------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from .backend import Backend
 from .model import ServiceError
-from .statuses import ACTIVE, CREATE_IN_PROGRESS, CREATE_PENDING, CREATING, DELETE_PENDING, DELETING
+from .statuses import ACTIVE, CREATE_IN_PROGRESS, CREATE_PENDING, DELETE_PENDING
 
 
 class DatasetGroups:
@@ -48,9 +48,7 @@ class DatasetGroups:
         backend = self._backend
         arn = params["datasetGroupArn"]
         group = backend.dataset_group(arn)
-        status = backend.clock.status(group)
-        if status in CREATING or status in DELETING:
-            raise ServiceError("ResourceInUseException", f"Dataset group {arn} is {status}.")
+        backend.refuse_while_changing(group, "Dataset group", arn)
         if any(t["datasetGroupArn"] == arn for t in backend.clock.live(backend.state.trackers).values()):
             raise ServiceError("ResourceInUseException", f"Dataset group {arn} has an event tracker. Delete it first.")
         datasets = sorted(d["datasetArn"] for d in backend.live_datasets().values() if d["datasetGroupArn"] == arn)

@@ -19,7 +19,6 @@ from .statuses import (
     CREATING,
     DELETE_IN_PROGRESS,
     DELETE_PENDING,
-    DELETING,
 )
 
 INTERACTIONS = "Interactions"
@@ -129,9 +128,7 @@ class Datasets:
         backend = self._backend
         arn = params["datasetArn"]
         dataset = backend.dataset(arn)
-        status = backend.clock.status(dataset)
-        if status in CREATING or status in DELETING:
-            raise ServiceError("ResourceInUseException", f"Dataset {arn} is {status}.")
+        backend.refuse_while_changing(dataset, "Dataset", arn)
         exporting = [
             job["datasetExportJobArn"]
             for job in backend.state.export_jobs.values()

@@ -13,10 +13,8 @@ from .statuses import (
     CREATE_FAILED,
     CREATE_IN_PROGRESS,
     CREATE_PENDING,
-    CREATING,
     DELETE_IN_PROGRESS,
     DELETE_PENDING,
-    DELETING,
 )
 
 
@@ -84,9 +82,7 @@ class EventTrackers:
         backend = self._backend
         arn = params["eventTrackerArn"]
         tracker = backend.tracker(arn)
-        status = backend.clock.status(tracker)
-        if status in CREATING or status in DELETING:
-            raise ServiceError("ResourceInUseException", f"Event tracker {arn} is {status}.")
+        backend.refuse_while_changing(tracker, "Event tracker", arn)
         tracker["timeline"] += backend.clock.timeline(
             ("tracker_delete_pending", DELETE_PENDING),
             ("tracker_delete_in_progress", DELETE_IN_PROGRESS),
