@@ -70,13 +70,7 @@ class ResourceOperations:
             if is_custom(resource_type):
                 physical_id, attributes = self._custom.create(record, logical_id, properties, cancel)
             else:
-                request = ResourceRequest(
-                    stack,
-                    logical_id,
-                    properties,
-                    deployment.import_existing,
-                    attribute_names=attributes_read(deployment.template, logical_id),
-                )
+                request = native_request(stack, deployment, logical_id, properties)
                 physical_id, attributes = self._context.native(resource_type, logical_id).create(request)
         except Cancelled:
             # CloudFormation deletes a cancelled custom resource with an id of its own invention.
@@ -145,13 +139,7 @@ class ResourceOperations:
                     old_properties=current["properties"],
                 )
             else:
-                request = ResourceRequest(
-                    stack,
-                    logical_id,
-                    properties,
-                    deployment.import_existing,
-                    attribute_names=attributes_read(deployment.template, logical_id),
-                )
+                request = native_request(stack, deployment, logical_id, properties)
                 physical_id, attributes = self._context.native(resource_type, logical_id).update(request, current)
         except Exception as error:
             self._emit(record, logical_id, resource_type, "UPDATE_FAILED", str(error), current["physical_id"])
@@ -217,3 +205,15 @@ class ResourceOperations:
             )
         else:
             self._context.native(entry["type"], logical_id).delete(entry)
+
+
+def native_request(stack: str, deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> ResourceRequest:
+    """What a native type is asked to create or update: its resolved properties, and which of its
+    attributes the template reads."""
+    return ResourceRequest(
+        stack,
+        logical_id,
+        properties,
+        deployment.import_existing,
+        attribute_names=attributes_read(deployment.template, logical_id),
+    )

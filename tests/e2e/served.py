@@ -20,6 +20,7 @@ from localcloud import background
 from localcloud.cloudformation.assembly import StackArtifact, publish
 from localcloud.cloudformation.services import Services
 from localcloud.local_env import local_client
+from localcloud.statedir import running
 
 from .conftest import Harness
 
@@ -86,7 +87,7 @@ class ServedCloud:
         background.forget(self.state_dir)
 
     def alive(self) -> bool:
-        return _alive(self.pid)
+        return running(self.pid)
 
     # --- what the user's tools do ----------------------------------------------------------------
 
@@ -167,14 +168,3 @@ class ServedCloud:
             "event trackers": [arn for arn in trackers if arn not in held],
             "dataset groups": [arn for arn in groups if arn not in held],
         }
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with contextlib.suppress(OSError):
-        if Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[0] == "Z":
-            return False  # a zombie: `up` started it and nobody reaps it
-    return True

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from localcloud import background, cli
 from localcloud.local_env import local_client
-from localcloud.statedir import holder
+from localcloud.statedir import holder, running
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 GUARD_SECONDS = 120.0  # only against a hang: nothing here measures a duration
@@ -38,15 +38,6 @@ def wait_until(condition: Callable[[], object]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "never happened"
         time.sleep(0.1)
-
-
-def alive(pid: int) -> bool:
-    """A process that exists and is not a zombie (a reaped or exited one is not alive)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def blocked_stack(pid_file: Path) -> str:
@@ -92,7 +83,7 @@ def test_sigterm_while_a_custom_resource_waits_ends_the_process_and_its_function
         cfn.create_stack(StackName="Blocked", TemplateBody=blocked_stack(pid_file))
         wait_until(pid_file.exists)
         function = int(pid_file.read_text())
-        assert alive(function)
+        assert running(function)
 
         # a second server is refused, naming the first, on its directory and on its port; nothing is touched
         before = {path: path.read_bytes() for path in state.rglob("*") if path.is_file() and path.name != "lock"}
@@ -111,12 +102,12 @@ def test_sigterm_while_a_custom_resource_waits_ends_the_process_and_its_function
 
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=EXIT_GUARD_SECONDS) == 0
-        assert not alive(function)  # its Lambda environment went with it
+        assert not running(function)  # its Lambda environment went with it
     finally:  # what a failure of this test would leave running
         if server.poll() is None:
             server.kill()
             server.wait()
-        if function and alive(function):
+        if function and running(function):
             os.kill(function, signal.SIGKILL)
 
     assert output.read_text().splitlines()[-1] == "Local cloud stopped."

@@ -19,6 +19,7 @@ import pytest
 
 from localcloud import lambda_runtime
 from localcloud.lambda_runtime import Environments, pool
+from localcloud.statedir import running
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HANG_GUARD_SECONDS = 120.0  # only against a hang: nothing here measures a duration
@@ -76,14 +77,6 @@ def call(service: Environments, code: Path, **options: object) -> lambda_runtime
     return invocation
 
 
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def threads_of(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
@@ -103,7 +96,7 @@ def wait_gone(pids: list[int]) -> list[int]:
             if not ready:
                 break
             waiting -= set(ready)
-        return [pid for pid in pids if alive(pid)]
+        return [pid for pid in pids if running(pid)]
     finally:
         for pidfd in pidfds:
             os.close(pidfd)
@@ -163,7 +156,7 @@ def test_a_function_that_sets_python_startup_variables_or_shadows_a_preloaded_mo
 def test_what_an_environment_leaves_running_ends_with_it(service, code):
     started = lambda_runtime.invoke(code, {}, handler="app.spawns", timeout_seconds=60, service=service)
     sleeper = started.result
-    assert alive(sleeper)
+    assert running(sleeper)
 
     service.shutdown()
 
@@ -218,7 +211,7 @@ def test_an_environment_started_while_the_environments_shut_down_does_not_escape
     thread.join(HANG_GUARD_SECONDS)
 
     assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError) and "shut down" in str(outcome[0])
-    assert not alive(pids[0])
+    assert not running(pids[0])
 
 
 # A stand-in for the local cloud's server: it starts a Python environment busy in a handler that
@@ -282,7 +275,7 @@ def test_no_environment_outlives_a_server_killed_by_sigkill(tmp_path):
         said = json.loads(server.stdout.readline())
         pids = [*said["environments"], said["left"]]
         zygote = int(Path(f"/proc/{said['environments'][0]}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        assert all(alive(pid) for pid in [*pids, zygote])
+        assert all(running(pid) for pid in [*pids, zygote])
 
         server.send_signal(signal.SIGKILL)
         server.wait()
