@@ -8,7 +8,10 @@ and after destroy nothing is left.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +22,8 @@ from localcloud.cloudformation.resources import NATIVE_TYPES, emulated_types, re
 from localcloud.cloudformation.resources.moto_models import moto_models
 from localcloud.endpoint import Endpoint
 from tests.localcloud.stacks import Stacks
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
@@ -354,3 +359,17 @@ def test_an_attribute_moto_lacks_fails_the_resource_and_the_rollback_deletes_it(
         "Queue: Template error: resource Queue does not support attribute type Nothing in Fn::GetAtt"
     ]
     assert endpoint.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_moto_models_load_whatever_profile_the_shell_names(tmp_path):
+    # moto.xray makes a boto3 client as it is imported: a shell's AWS_PROFILE naming no profile
+    # would fail the first stack that needs moto's models (seen as ProfileNotFound at CreateChangeSet)
+    code = (
+        "import os\n"
+        f"os.environ['AWS_CONFIG_FILE'] = {str(tmp_path / 'none')!r}\n"
+        "from localcloud.cloudformation.resources.moto_models import moto_models\n"
+        "os.environ['AWS_PROFILE'] = 'production'\n"
+        "print(len(moto_models()) > 0, os.environ['AWS_PROFILE'])\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPOSITORY, timeout=300)
+    assert ran.stdout.split() == ["True", "production"], ran.stderr[-2000:]

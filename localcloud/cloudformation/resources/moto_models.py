@@ -27,6 +27,7 @@ import functools
 import importlib
 import inspect
 import json
+import os
 import re
 import threading
 import urllib.error
@@ -69,8 +70,15 @@ def moto_models() -> dict[str, type[CloudFormationModel]]:
 def _moto_models() -> dict[str, type[CloudFormationModel]]:
     from moto.backend_index import backend_url_patterns
 
-    for backend in sorted({name for name, _ in backend_url_patterns}):
-        importlib.import_module(f"moto.{backend}.models")  # defines its models: __subclasses__ finds them
+    # Some of moto's modules make a boto3 client as they are imported (moto.xray, through the X-Ray
+    # SDK), from the default session: a shell's AWS_PROFILE naming a profile that does not exist
+    # would fail them with ProfileNotFound. They are imported blind to it.
+    hidden = {name: os.environ.pop(name) for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if name in os.environ}
+    try:
+        for backend in sorted({name for name, _ in backend_url_patterns}):
+            importlib.import_module(f"moto.{backend}.models")  # defines its models: __subclasses__ finds them
+    finally:
+        os.environ.update(hidden)
     found: dict[str, type[CloudFormationModel]] = {}
     for model in subclasses(CloudFormationModel):  # type: ignore[type-abstract]
         type_name = model.cloudformation_type()
