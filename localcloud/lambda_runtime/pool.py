@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..statedir import running
 from .config import FunctionConfig
 from .environment import Environment
 from .outcome import Outcome
@@ -71,8 +72,10 @@ class Environments:
             self._current[config.name] = config
             pool = self._pools.setdefault(config, _Pool())
             while True:
-                while pool.idle and not pool.idle[-1].alive:
-                    retired.append(pool.idle.pop())  # its runtime ended while idle (a crash of its own)
+                # its runtime ended while idle (a crash of its own, or its zygote's end): asked of the
+                # kernel too, since the zygote's report of the end may not have been read yet
+                while pool.idle and not (pool.idle[-1].alive and running(pool.idle[-1].process.pid)):
+                    retired.append(pool.idle.pop())
                 if pool.idle:
                     environment = pool.idle.pop()
                     self._busy.add(environment)
