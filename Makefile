@@ -36,6 +36,11 @@ STAMPS := .make
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Python's bytecode caches stay on however the shell is set: with PYTHONDONTWRITEBYTECODE each of
+# the suite's processes compiles every module of the project and pytest rewrites every test
+# module again: collecting `make check`'s tests took 8.2 s of CPU in each worker, 3.5 s with the
+# caches. __pycache__ is ignored by git and left out of the Lambda asset and its hash.
+unexport PYTHONDONTWRITEBYTECODE
 CDK := cdk --no-notices
 # --strict: a warning fails synthesis, as in users' pipelines; the library adds none.
 SYNTH := $(CDK) synth --quiet --strict

@@ -33,6 +33,12 @@ from localcloud import background
 from localcloud.cdk_cli import run_cdk
 from localcloud.local_env import ACCOUNT, REGION, local_client
 
+# A journey that gives the CLI a HOME of its own (nothing of ~/.aws can be read then) would also
+# give jsii an empty package cache: each synthesis would unpack aws-cdk-lib again, about 8 s of CPU
+# where a user's machine, whose cache is warm after its first synthesis, spends none. The
+# journeys point jsii at this user's cache, which holds nothing about AWS.
+JSII_PACKAGE_CACHE = {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")}
+
 
 @dataclass(frozen=True)
 class CliCloud:

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from localcloud.cdk_cli import run_cdk
 from localcloud.local_env import local_client as client
 
-from .cli_cloud import CliCloud
+from .cli_cloud import JSII_PACKAGE_CACHE, CliCloud
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +113,7 @@ def test_the_node_functions_an_app_brings_run_and_leave_nothing_behind(cli_cloud
     (app_dir / "app.py").write_text(APP)
     (app_dir / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
     cloud = cli_cloud
-    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home")}
+    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), **JSII_PACKAGE_CACHE}
 
     def cdk(*args: str) -> str:
         home = tmp_path / "home"

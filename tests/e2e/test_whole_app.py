@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from localcloud.cdk_cli import run_cdk
 
-from .cli_cloud import CliCloud
+from .cli_cloud import JSII_PACKAGE_CACHE, CliCloud
 from .conftest import HANG_GUARD_SECONDS
 
 pytestmark = pytest.mark.slow
@@ -166,7 +166,7 @@ def test_a_whole_personalize_app_from_create_to_destroy(cli_cloud: CliCloud, tmp
     (app_dir / "app.py").write_text(APP)
     (app_dir / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
     # nothing of this process's environment but the PATH (node, python3) and a HOME of its own
-    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home")}
+    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), **JSII_PACKAGE_CACHE}
 
     def cdk(*args: str) -> str:
         result = run_cdk(
