@@ -28,8 +28,8 @@ os.environ.pop("AWS_PROFILE", None)
 # 50-tracker scale test) must start at once on workers of their own; a long test behind another
 # in one worker's first two would wait for it. So the order opens with pairs: each long test,
 # then the test that shares its worker. That second test is a quick one, except where two CLI
-# journeys share a worker on purpose: the second finds the worker's local cloud started and
-# bootstrapped (tests/e2e/cli_cloud.py). A pair whose test is not collected is skipped.
+# journeys share a worker on purpose: the second finds the worker's local cloud started
+# (tests/e2e/cli_cloud.py). A pair whose test is not collected is skipped.
 PAIRS: list[tuple[str, str | None]] = [
     ("tests/e2e/test_whole_app.py", None),
     ("tests/e2e/test_cdk_cli.py", "tests/e2e/test_cdk_cli_direct.py"),

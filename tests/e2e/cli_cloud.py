@@ -2,10 +2,12 @@
 
 A journey (tests/e2e/test_cdk_cli.py, test_cdk_cli_direct.py, test_outside_app.py,
 test_whole_app.py) runs the pinned CDK CLI against `python -m localcloud serve`, as a user's shell
-reaches it. Starting that process and running `cdk bootstrap` on it cost each journey about half a
-minute; the `cli_cloud` fixture does both once per pytest worker (a session fixture runs once per
-xdist worker), when the worker's first journey asks for it, and the worker's later journeys use
-the same cloud.
+reaches it. The `cli_cloud` fixture starts that process once per pytest worker (a session fixture
+runs once per xdist worker), when the worker's first journey asks for it, and the worker's later
+journeys use the same cloud. It is not bootstrapped with the CLI: the local cloud starts
+bootstrapped, and `cdk deploy` needs nothing more, as the README tells users. The production-shell
+journey runs `cdk bootstrap` itself, so a worker's later journeys may find a CDKToolkit stack, and
+others do not: both are a user's cloud.
 
 Sharing stays honest because no journey depends on what another did or left:
 
@@ -30,8 +32,7 @@ from typing import Any
 import pytest
 
 from localcloud import background
-from localcloud.cdk_cli import run_cdk
-from localcloud.local_env import ACCOUNT, REGION, local_client
+from localcloud.local_env import local_client
 
 # A journey that gives the CLI a HOME of its own (nothing of ~/.aws can be read then) would also
 # give jsii an empty package cache: each synthesis would unpack aws-cdk-lib again, about 8 s of CPU
@@ -42,7 +43,7 @@ JSII_PACKAGE_CACHE = {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(Path.home() / ".cac
 
 @dataclass(frozen=True)
 class CliCloud:
-    """A running local cloud, bootstrapped, that this worker's CLI journeys share."""
+    """A running local cloud that this worker's CLI journeys share."""
 
     url: str
     state_dir: Path
@@ -55,16 +56,6 @@ class CliCloud:
 def shared_cli_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliCloud]:
     root = tmp_path_factory.mktemp("cli-cloud")
     with background.serving(root / "state", delays="fast") as cloud:
-        # from a directory without a cdk.json: the CLI has no app to synthesize first
-        bootstrap = run_cdk(
-            ["bootstrap", f"aws://{ACCOUNT}/{REGION}"],
-            cloud.url,
-            root / "home",
-            cwd=root,
-            capture_output=True,
-            timeout=600,
-        )
-        assert bootstrap.returncode == 0, f"cdk bootstrap of the shared local cloud failed:\n{bootstrap.stderr}"
         yield CliCloud(cloud.url, root / "state")
 
 

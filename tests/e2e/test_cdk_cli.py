@@ -115,7 +115,8 @@ def test_a_users_journey_with_the_cdk_cli(cli_cloud: CliCloud, journey_assembly,
     local_cloud = cli_cloud.url
     cdk = Cli(local_cloud, journey_assembly, shell, tmp_path / "home")
 
-    # bootstrap, from this shell (the shared cloud was bootstrapped once already: no changes)
+    # bootstrap, from this shell: the CDKToolkit stack over the bucket and parameter the local cloud
+    # starts with
     assert "bootstrapped" in cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}")
     (toolkit,) = client("cloudformation", local_cloud).describe_stacks(StackName="CDKToolkit")["Stacks"]
     assert toolkit["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")

@@ -1,8 +1,8 @@
 """A CDK app outside this repository, deployed by the pinned CDK CLI to `python -m localcloud serve`
 with nothing but AWS_ENDPOINT_URL and test keys: what the README tells a user to do.
 
-The cloud is the worker's shared one (tests/e2e/cli_cloud.py), bootstrapped already: as the README
-says, `cdk deploy` needs nothing more. The app's stack is ShopEvents; its dataset group and
+The cloud is the worker's shared one (tests/e2e/cli_cloud.py), never bootstrapped with the CLI: as
+the README says, `cdk deploy` needs nothing more. The app's stack is ShopEvents; its dataset group and
 trackers are named `shop-...`, and only those are counted."""
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ an Interactions schema and dataset, the EventTracker, a bucket, a queue and an i
 created with CreateStack, used (Invoke, PutEvents, an export read back from S3), moved to the
 native AWS::Personalize::EventTracker as the README says (RETAIN, remove, `cdk import`), destroyed.
 
-The cloud is the worker's shared one (tests/e2e/cli_cloud.py), bootstrapped already. Every name the
-app gives starts with `whole-app` and every name CloudFormation generates for it with its stack's
-name, WholeApp: what is left after the destroy is looked for by those names."""
+The cloud is the worker's shared one (tests/e2e/cli_cloud.py). Every name the app gives starts
+with `whole-app` and every name CloudFormation generates for it with its stack's name, WholeApp:
+what is left after the destroy is looked for by those names."""
 
 from __future__ import annotations
 
