@@ -1,0 +1,43 @@
+"""The catalog of what moto answers is found once and kept in the user's cache."""
+
+from __future__ import annotations
+
+import json
+
+import moto
+import pytest
+
+from localcloud.endpoint import moto_catalog
+
+
+@pytest.fixture
+def fresh_catalog(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    moto_catalog._moto_backends.cache_clear()
+    yield moto_catalog._catalog_file()
+    moto_catalog._moto_backends.cache_clear()
+
+
+def test_the_kept_catalog_is_what_moto_answers(fresh_catalog):
+    found = moto_catalog.moto_backends()
+    assert fresh_catalog is not None and fresh_catalog.exists()
+    assert "sqs" in found and "cloudformation" not in found
+    # a new process reads it back instead of asking moto again
+    moto_catalog._moto_backends.cache_clear()
+    assert moto_catalog.moto_backends() == found
+    assert json.loads(fresh_catalog.read_text())["sqs"] == [moto_catalog.moto_clients()["sqs"], found["sqs"]]
+
+
+def test_a_torn_catalog_is_found_again_and_replaced(fresh_catalog):
+    expected = moto_catalog.moto_backends()
+    fresh_catalog.write_text('{"sqs": ["sqs", "sq')
+    moto_catalog._moto_backends.cache_clear()
+    assert moto_catalog.moto_backends() == expected
+    assert json.loads(fresh_catalog.read_text()) == {
+        name: [client, backend] for name, (client, backend) in moto_catalog._moto_backends().items()
+    }
+
+
+def test_the_catalogs_name_changes_with_moto(fresh_catalog, monkeypatch):
+    monkeypatch.setattr(moto, "__version__", "0.0.0-other")
+    assert moto_catalog._catalog_file() != fresh_catalog
