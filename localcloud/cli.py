@@ -23,6 +23,7 @@ import shlex
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -34,6 +35,8 @@ from .personalize import DELAY_PRESETS
 
 DEFAULT_STATE_DIR = Path(".localcloud")
 EXAMPLE_STACK = "PersonalizeEventTrackerDemo"
+# How often `serve`'s main thread looks whether it was told to stop (see `serve`).
+SIGNAL_POLL_SECONDS = 0.2
 LOG = logging.getLogger("localcloud")
 
 
@@ -52,9 +55,11 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
     if verbose:
         logging.getLogger("localcloud.endpoint").setLevel(logging.DEBUG)
     endpoint = Endpoint(port=port, state_dir=state_dir, delays=DELAY_PRESETS[delays]).start()
-    stopped = threading.Event()
+    told_to_stop: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
+        # No lock here: the handler runs in the main thread between two of its bytecodes, which
+        # may be inside a lock it holds.
+        signal.signal(signum, lambda received, _: told_to_stop.append(received))
     status = 1
     try:
         endpoint.personalize.set_faults(**faults)
@@ -65,7 +70,11 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
             print(concluding_line(concluding), flush=True)
         print("Ctrl-C (or SIGTERM) stops it.", flush=True)
         background.record(state_dir, endpoint.url)
-        stopped.wait()
+        # A short sleep, not a wait on a lock: the kernel hands a signal to any of the process's
+        # threads, and Python runs the handler only once the main thread runs again. Blocked on
+        # a lock with no timeout it would not, and the server would never stop.
+        while not told_to_stop:
+            time.sleep(SIGNAL_POLL_SECONDS)
         status = 0
     except Exception:
         LOG.exception("the local cloud failed")

@@ -3,6 +3,7 @@ SIGTERM that ends the process, and its functions, while a stack waits on a custo
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -118,3 +119,30 @@ def test_sigterm_while_a_custom_resource_waits_ends_the_process_and_its_function
     events = (state / "cloudformation" / "stacks-events.jsonl").read_text().splitlines()
     last = json.loads(events[-1])
     assert (last["LogicalResourceId"], last["ResourceStatus"]) == ("Thing", "CREATE_IN_PROGRESS")
+
+
+def test_a_sigterm_the_kernel_hands_to_another_thread_stops_the_server_too(tmp_path):
+    # The kernel gives a process's signal to any thread that does not block it; Python runs the
+    # handler only in the main thread, once that runs. A server blocked on a lock with no timeout
+    # never stopped when its SIGTERM landed on one of its many other threads.
+    state, output = tmp_path / "state", tmp_path / "serve.out"
+    with output.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state-dir", str(state)],
+            cwd=REPOSITORY,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: background.running(state) or server.poll() is not None)
+        others = sorted(int(tid) for tid in os.listdir(f"/proc/{server.pid}/task") if int(tid) != server.pid)
+        assert others, "the server runs threads besides its main one"
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.tgkill(server.pid, others[-1], signal.SIGTERM) == 0, os.strerror(ctypes.get_errno())
+        assert server.wait(timeout=EXIT_GUARD_SECONDS) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert output.read_text().splitlines()[-1] == "Local cloud stopped."
