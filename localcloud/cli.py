@@ -30,7 +30,7 @@ from typing import NoReturn
 from . import background, demo, lambda_runtime
 from .cdk_cli import run_cdk
 from .endpoint import Endpoint
-from .local_env import local_client, local_environment
+from .local_env import isolate_this_process, local_client, local_environment
 from .personalize import DELAY_PRESETS
 
 DEFAULT_STATE_DIR = Path(".localcloud")
@@ -51,6 +51,7 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
     for them, with the state still writable; they are abandoned instead, their operations left in
     progress in the state, for the next start to conclude.
     """
+    isolate_this_process()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if verbose:
         logging.getLogger("localcloud.endpoint").setLevel(logging.DEBUG)

@@ -115,6 +115,19 @@ def local_environment(
     return env
 
 
+def isolate_this_process() -> None:
+    """For the process that serves the local cloud: nothing in it may find a profile, a config
+    file or real credentials. moto's backends make boto3 clients from the default session as they
+    are imported, on the first request to their service, so a shell's AWS_PROFILE naming no
+    profile failed that request, and one naming a real profile was read."""
+    for name in [*CREDENTIAL_VARIABLES, *(name for name in os.environ if name.startswith(ENDPOINT_PREFIX))]:
+        os.environ.pop(name, None)
+    os.environ.update(TEST_KEYS)
+    os.environ.update(
+        {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
+    )
+
+
 # One botocore session per region, made blind to profiles and ini files, shared by every client
 # of the local cloud; a lock, because a session is not safe to make clients from in two threads.
 _SESSIONS: dict[str, boto3.session.Session] = {}

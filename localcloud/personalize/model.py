@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-import botocore.session
 import regex  # the model's patterns use \p{L} and friends, which `re` lacks
-from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+from botocore.loaders import create_loader
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
-_SESSION = botocore.session.get_session()
-PERSONALIZE = _SESSION.get_service_model("personalize")
-PERSONALIZE_EVENTS = _SESSION.get_service_model("personalize-events")
+# Read from botocore's data with a loader, not a session: a session reads the shell's profile,
+# and an AWS_PROFILE that names no profile would fail the local cloud as it is imported.
+_LOADER = create_loader()
+PERSONALIZE = ServiceModel(_LOADER.load_service_model("personalize", "service-2"), "personalize")
+PERSONALIZE_EVENTS = ServiceModel(_LOADER.load_service_model("personalize-events", "service-2"), "personalize-events")
 
 
 class ServiceError(Exception):

@@ -146,3 +146,34 @@ def test_a_sigterm_the_kernel_hands_to_another_thread_stops_the_server_too(tmp_p
             server.kill()
             server.wait()
     assert output.read_text().splitlines()[-1] == "Local cloud stopped."
+
+
+def test_a_shell_whose_aws_profile_names_no_profile_changes_nothing(tmp_path):
+    # moto's backends make boto3 clients as they are imported, on the first request to their
+    # service: with the shell's AWS_PROFILE naming no profile, the first such request failed.
+    state = tmp_path / "state"
+    shell = {**os.environ, "AWS_PROFILE": "production-that-is-not-here", "AWS_DEFAULT_PROFILE": "nor-this"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state-dir", str(state)],
+        cwd=REPOSITORY,
+        env=shell,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: background.running(state) or server.poll() is not None)
+        url = background.require(state).url
+        parameter = local_client("ssm", url).get_parameter(Name="/cdk-bootstrap/hnb659fds/version")
+        assert parameter["Parameter"]["Value"].isdigit()
+        assert (
+            local_client("sqs", url)
+            .create_queue(QueueName="after-the-profile")["QueueUrl"]
+            .endswith("/after-the-profile")
+        )
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=EXIT_GUARD_SECONDS) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
