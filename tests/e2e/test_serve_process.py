@@ -41,6 +41,19 @@ def wait_until(condition: Callable[[], object]) -> None:
         time.sleep(0.1)
 
 
+def start_serve(state: Path, output: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`python -m localcloud serve` on a free port, its output (both streams) to `output`."""
+    with output.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state-dir", str(state)],
+            cwd=REPOSITORY,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def blocked_stack(pid_file: Path) -> str:
     return json.dumps(
         {
@@ -68,14 +81,7 @@ def blocked_stack(pid_file: Path) -> str:
 
 def test_sigterm_while_a_custom_resource_waits_ends_the_process_and_its_functions(tmp_path, capsys):
     state, pid_file, output = tmp_path / "state", tmp_path / "function.pid", tmp_path / "serve.out"
-    with output.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state-dir", str(state)],
-            cwd=REPOSITORY,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_serve(state, output)
     function = 0
     try:
         wait_until(lambda: background.running(state) or server.poll() is not None)
@@ -126,14 +132,7 @@ def test_a_sigterm_the_kernel_hands_to_another_thread_stops_the_server_too(tmp_p
     # handler only in the main thread, once that runs. A server blocked on a lock with no timeout
     # never stopped when its SIGTERM landed on one of its many other threads.
     state, output = tmp_path / "state", tmp_path / "serve.out"
-    with output.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state-dir", str(state)],
-            cwd=REPOSITORY,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_serve(state, output)
     try:
         wait_until(lambda: background.running(state) or server.poll() is not None)
         others = sorted(int(tid) for tid in os.listdir(f"/proc/{server.pid}/task") if int(tid) != server.pid)
@@ -153,14 +152,7 @@ def test_a_shell_whose_aws_profile_names_no_profile_changes_nothing(tmp_path):
     # service: with the shell's AWS_PROFILE naming no profile, the first such request failed.
     state = tmp_path / "state"
     shell = {**os.environ, "AWS_PROFILE": "production-that-is-not-here", "AWS_DEFAULT_PROFILE": "nor-this"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state-dir", str(state)],
-        cwd=REPOSITORY,
-        env=shell,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_serve(state, tmp_path / "serve.out", env=shell)
     try:
         wait_until(lambda: background.running(state) or server.poll() is not None)
         url = background.require(state).url
