@@ -24,7 +24,7 @@ its whole cloud holds after `cdk destroy`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,36 @@ from typing import Any
 import pytest
 
 from localcloud import background
+from localcloud.cdk_cli import run_cdk
 from localcloud.local_env import local_client
+
+# Only against a hang: a CLI command of a journey takes seconds to a minute.
+CLI_GUARD_SECONDS = 600
 
 # A journey that gives the CLI a HOME of its own (nothing of ~/.aws can be read then) would also
 # give jsii an empty package cache: each synthesis would unpack aws-cdk-lib again, about 8 s of CPU
 # where a user's machine, whose cache is warm after its first synthesis, spends none. The
 # journeys point jsii at this user's cache, which holds nothing about AWS.
 JSII_PACKAGE_CACHE = {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")}
+
+
+def cdk(
+    args: Sequence[str],
+    url: str,
+    home: Path,
+    *,
+    cwd: Path | None = None,
+    inherited: Mapping[str, str] | None = None,
+    succeed: bool = True,
+) -> str:
+    """`cdk <args>` against the local cloud at `url`, which must succeed (or fail, `succeed=False`);
+    what it printed, both streams."""
+    result = run_cdk(
+        list(args), url, home, cwd=cwd, inherited=inherited, capture_output=True, timeout=CLI_GUARD_SECONDS
+    )
+    output = result.stdout + result.stderr
+    assert (result.returncode == 0) == succeed, f"cdk {' '.join(args)} exited {result.returncode}:\n{output}"
+    return output
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.cdk_cli import run_cdk
 from localcloud.local_env import ACCOUNT, REGION
 from localcloud.local_env import local_client as client
 
-from .cli_cloud import CliCloud
+from .cli_cloud import CliCloud, cdk
 from .conftest import VARIANTS_APP, Harness, cdk_synth
 
 pytestmark = pytest.mark.slow
@@ -78,17 +77,9 @@ class Cli:
         self.url, self.assembly, self.shell, self.home = url, assembly, shell, home
 
     def __call__(self, *args: str, expect_success: bool = True) -> str:
-        result = run_cdk(
-            [*args, "--app", str(self.assembly)],
-            self.url,
-            self.home,
-            inherited=self.shell,
-            capture_output=True,
-            timeout=600,
+        return cdk(
+            [*args, "--app", str(self.assembly)], self.url, self.home, inherited=self.shell, succeed=expect_success
         )
-        output = result.stdout + result.stderr
-        assert (result.returncode == 0) == expect_success, f"cdk {' '.join(args)} exited {result.returncode}:\n{output}"
-        return output
 
     def stack(self) -> dict[str, Any]:
         (found,) = client("cloudformation", self.url).describe_stacks(StackName=STACK)["Stacks"]

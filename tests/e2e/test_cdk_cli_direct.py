@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.cdk_cli import run_cdk
 from localcloud.local_env import local_client as client
 
 from .cli_cloud import CliCloud
+from .cli_cloud import cdk as journey_cdk
 from .conftest import REPOSITORY, cdk_synth
 
 pytestmark = pytest.mark.slow
@@ -44,12 +44,7 @@ def test_direct_deploys_and_an_import_with_the_cdk_cli(cli_cloud: CliCloud, dire
     local_cloud = cli_cloud.url
 
     def cdk(*args: str) -> str:
-        result = run_cdk(
-            [*args, "--app", str(direct_assembly)], local_cloud, tmp_path / "home", capture_output=True, timeout=600
-        )
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, f"cdk {' '.join(args)} exited {result.returncode}:\n{output}"
-        return output
+        return journey_cdk([*args, "--app", str(direct_assembly)], local_cloud, tmp_path / "home")
 
     cloudformation, ssm = client("cloudformation", local_cloud), client("ssm", local_cloud)
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.cdk_cli import run_cdk
 from localcloud.local_env import local_client as client
 
 from .cli_cloud import JSII_PACKAGE_CACHE, CliCloud
+from .cli_cloud import cdk as journey_cdk
 
 pytestmark = pytest.mark.slow
 
@@ -116,11 +116,7 @@ def test_the_node_functions_an_app_brings_run_and_leave_nothing_behind(cli_cloud
     minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), **JSII_PACKAGE_CACHE}
 
     def cdk(*args: str) -> str:
-        home = tmp_path / "home"
-        result = run_cdk(list(args), cloud.url, home, cwd=app_dir, inherited=minimal, capture_output=True, timeout=600)
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, f"cdk {args[0]} exited {result.returncode}:\n{output}"
-        return output
+        return journey_cdk(args, cloud.url, tmp_path / "home", cwd=app_dir, inherited=minimal)
 
     cloudformation, s3, lambda_ = (client(name, cloud.url) for name in ("cloudformation", "s3", "lambda"))
     logs = client("logs", cloud.url)

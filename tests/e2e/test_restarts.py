@@ -56,46 +56,48 @@ def tracker_id(template: dict[str, Any]) -> str:
 # --- the points where the local cloud stops -----------------------------------------------------
 
 
-def after_the_change_set_executes(cloud: ServedCloud, base: StackArtifact) -> str:
-    cloud.close("cloudformation:operation:E2E")
-    stack_id = cloud.execute(STACK, base.template)
-    cloud.held_at("cloudformation:operation:E2E")
-    return stack_id
-
-
-def while_a_custom_resource_creates(cloud: ServedCloud, base: StackArtifact) -> str:
-    # its tracker exists, CREATE PENDING, and its function waits for it to be ACTIVE
-    cloud.close("personalize:DescribeEventTracker")
-    stack_id = cloud.execute(STACK, base.template)
-    cloud.held_at("personalize:DescribeEventTracker")
-    return stack_id
-
-
-def while_a_custom_resource_deletes(cloud: ServedCloud, base: StackArtifact) -> str:
-    stack_id = str(cloud.deploy(STACK, base.template)["StackId"])
-    cloud.close("personalize:DeleteEventTracker")
-    cloud.client("cloudformation").delete_stack(StackName=stack_id)
-    cloud.held_at("personalize:DeleteEventTracker")
-    return stack_id
-
-
-def during_a_rollback(cloud: ServedCloud, base: StackArtifact) -> str:
-    # the tracker ends CREATE FAILED: the stack rolls back, and stops before the tracker's Delete
-    gate = f"cloudformation:delete:{tracker_id(base.template)}"
-    cloud.admin("faults", {"fail_tracker_creations": 1})
+def held_at(cloud: ServedCloud, gate: str, start: Callable[[], str]) -> str:
+    """The stack id `start` answers, once its operation waits at the closed `gate`."""
     cloud.close(gate)
-    stack_id = cloud.execute(STACK, base.template)
+    stack_id = start()
     cloud.held_at(gate)
     return stack_id
 
 
+def after_the_change_set_executes(cloud: ServedCloud, base: StackArtifact) -> str:
+    return held_at(cloud, "cloudformation:operation:E2E", lambda: cloud.execute(STACK, base.template))
+
+
+def while_a_custom_resource_creates(cloud: ServedCloud, base: StackArtifact) -> str:
+    # its tracker exists, CREATE PENDING, and its function waits for it to be ACTIVE
+    return held_at(cloud, "personalize:DescribeEventTracker", lambda: cloud.execute(STACK, base.template))
+
+
+def deleting(cloud: ServedCloud, base: StackArtifact, gate: str) -> str:
+    """The stack deployed, then its DeleteStack held at `gate`."""
+    stack_id = str(cloud.deploy(STACK, base.template)["StackId"])
+
+    def delete() -> str:
+        cloud.client("cloudformation").delete_stack(StackName=stack_id)
+        return stack_id
+
+    return held_at(cloud, gate, delete)
+
+
+def while_a_custom_resource_deletes(cloud: ServedCloud, base: StackArtifact) -> str:
+    return deleting(cloud, base, "personalize:DeleteEventTracker")
+
+
+def during_a_rollback(cloud: ServedCloud, base: StackArtifact) -> str:
+    # the tracker ends CREATE FAILED: the stack rolls back, and stops before the tracker's Delete
+    cloud.admin("faults", {"fail_tracker_creations": 1})
+    gate = f"cloudformation:delete:{tracker_id(base.template)}"
+    return held_at(cloud, gate, lambda: cloud.execute(STACK, base.template))
+
+
 def during_cdk_destroy(cloud: ServedCloud, base: StackArtifact) -> str:
     # the tracker is deleted, its dataset group not yet
-    stack_id = str(cloud.deploy(STACK, base.template)["StackId"])
-    cloud.close("cloudformation:delete:GroupA")
-    cloud.client("cloudformation").delete_stack(StackName=stack_id)
-    cloud.held_at("cloudformation:delete:GroupA")
-    return stack_id
+    return deleting(cloud, base, "cloudformation:delete:GroupA")
 
 
 @dataclass(frozen=True)
@@ -173,9 +175,8 @@ def test_an_update_stopped_while_its_custom_resource_updates_rolls_back(cloud, a
     base, renamed = artifact(assemblies, "base"), artifact(assemblies, "renamed")
     cloud.deploy(STACK, base.template)
     (original,) = cloud.client("personalize").list_event_trackers()["eventTrackers"]
-    cloud.close("personalize:CreateEventTracker")
-    stack_id = cloud.execute(STACK, renamed.template)  # the rename's Update: its function is creating clicks-v2
-    cloud.held_at("personalize:CreateEventTracker")
+    # the rename's Update: its function is creating clicks-v2
+    stack_id = held_at(cloud, "personalize:CreateEventTracker", lambda: cloud.execute(STACK, renamed.template))
 
     cloud.kill(signal.SIGKILL)
     cloud.up()
@@ -199,9 +200,8 @@ def test_an_update_stopped_in_its_cleanup_goes_on_with_the_cleanup(cloud, assemb
     base, regrouped = artifact(assemblies, "base"), artifact(assemblies, "regrouped")
     cloud.deploy(STACK, base.template)
     (original,) = cloud.client("personalize").list_event_trackers()["eventTrackers"]
-    cloud.close("personalize:DeleteEventTracker")
-    stack_id = cloud.execute(STACK, regrouped.template)  # a new tracker in GroupB; the cleanup deletes the old one
-    cloud.held_at("personalize:DeleteEventTracker")
+    # a new tracker in GroupB; the cleanup deletes the old one
+    stack_id = held_at(cloud, "personalize:DeleteEventTracker", lambda: cloud.execute(STACK, regrouped.template))
     assert cloud.stack(stack_id)["StackStatus"] == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
 
     cloud.kill(signal.SIGKILL)

@@ -24,9 +24,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.cdk_cli import run_cdk
-
 from .cli_cloud import JSII_PACKAGE_CACHE, CliCloud
+from .cli_cloud import cdk as journey_cdk
 from .conftest import HANG_GUARD_SECONDS
 
 pytestmark = pytest.mark.slow
@@ -169,18 +168,7 @@ def test_a_whole_personalize_app_from_create_to_destroy(cli_cloud: CliCloud, tmp
     minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), **JSII_PACKAGE_CACHE}
 
     def cdk(*args: str) -> str:
-        result = run_cdk(
-            list(args),
-            cli_cloud.url,
-            tmp_path / "home",
-            cwd=app_dir,
-            inherited=minimal,
-            capture_output=True,
-            timeout=600,
-        )
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, f"cdk {args[0]} exited {result.returncode}:\n{output}"
-        return output
+        return journey_cdk(args, cli_cloud.url, tmp_path / "home", cwd=app_dir, inherited=minimal)
 
     def deploy(*context: str) -> dict[str, str]:
         cdk("deploy", "--require-approval", "never", "--outputs-file", "outputs.json", *context)
