@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import lambda_runtime
+from ..statedir import StateFenced
 from .errors import Cancelled, ResourceFailed
 from .functions import DeployedFunction, Functions
 from .resources import Result
@@ -137,6 +138,13 @@ class CustomResources:
                 break
             if cancel.is_set():
                 raise Cancelled(logical_id)
+            if self._state.frozen:
+                # The local cloud stopped: the operation stays in progress for the next start to
+                # conclude. Waiting on would keep this thread, and any process that must join it
+                # (Python joins the graph's pool threads at exit), until the ServiceTimeout.
+                raise StateFenced(
+                    f"{logical_id}: the local cloud stopped while its {request_type} waited for an answer"
+                )
             if failed:
                 raise ResourceFailed(no_answer_reason(function, event["RequestId"], started))
             ended = [invocation.ended_unanswered_at for invocation in started]

@@ -208,6 +208,10 @@ class StackState:
         with self.lock:
             self._frozen = True
 
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
     def save(self) -> None:
         """Write the stacks and the history, each whole, when it changed."""
         if self._state_file is not None and self._history_file is not None and not self._frozen:

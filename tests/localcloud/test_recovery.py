@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -192,7 +193,7 @@ def handler(event, context):
     name = event["ResourceProperties"]["Name"]
     if event["RequestType"] == "Create":
         ssm.put_parameter(Name=name, Value="made", Type="String", Overwrite=True)
-        time.sleep(20)  # the stop comes while it waits
+        time.sleep(900)  # the stop comes while it waits
     else:
         try:
             ssm.delete_parameter(Name=name)
@@ -207,11 +208,9 @@ def handler(event, context):
 """
 
 
-def test_a_stack_an_older_local_cloud_left_rollback_failed_is_destroyed_with_nothing_orphaned(tmp_path):
-    # GIVEN what an older local cloud left after a kill during a custom resource's Create: the stack
-    # ROLLBACK_FAILED, the resource's last event CREATE_IN_PROGRESS, no physical id, what it made there
-    name = f"/recovery/{unique('orphan-')}"
-    template = {
+def hanging_custom_resource(name: str) -> dict[str, Any]:
+    """A template whose custom resource makes the parameter `name`, then hangs in its Create."""
+    return {
         "Resources": {
             "Provider": {
                 "Type": "AWS::Lambda::Function",
@@ -219,7 +218,7 @@ def test_a_stack_an_older_local_cloud_left_rollback_failed_is_destroyed_with_not
                     "Runtime": "python3.13",
                     "Handler": "index.handler",
                     "Role": "arn:aws:iam::123456789012:role/provider",
-                    "Timeout": 30,
+                    "Timeout": 900,  # Lambda's longest: a hang outlasts any guard of the tests
                     "Code": {"ZipFile": HANGING_PROVIDER},
                 },
             },
@@ -229,6 +228,32 @@ def test_a_stack_an_older_local_cloud_left_rollback_failed_is_destroyed_with_not
             },
         }
     }
+
+
+def test_a_local_cloud_stopped_while_a_custom_resource_hangs_leaves_no_thread_waiting_for_its_answer(tmp_path):
+    # GIVEN a stack whose custom resource's Create hangs
+    before = set(threading.enumerate())
+    name = f"/recovery/{unique('waiting-')}"
+    with Endpoint(state_dir=tmp_path) as endpoint:
+        endpoint.client("cloudformation").create_stack(
+            StackName="Waiting", TemplateBody=json.dumps(hanging_custom_resource(name))
+        )
+        wait_until(lambda: parameters(endpoint, name) == [name])
+
+    # WHEN the local cloud stops
+    # THEN the operation's threads end, rather than wait out the ServiceTimeout (an hour): a process
+    # that uses the local cloud (a test worker) joins them as it exits
+    waiting = [thread for thread in threading.enumerate() if thread not in before and "ThreadPool" in thread.name]
+    for thread in waiting:
+        thread.join(HANG_GUARD_SECONDS)
+    assert [thread.name for thread in waiting if thread.is_alive()] == []
+
+
+def test_a_stack_an_older_local_cloud_left_rollback_failed_is_destroyed_with_nothing_orphaned(tmp_path):
+    # GIVEN what an older local cloud left after a kill during a custom resource's Create: the stack
+    # ROLLBACK_FAILED, the resource's last event CREATE_IN_PROGRESS, no physical id, what it made there
+    name = f"/recovery/{unique('orphan-')}"
+    template = hanging_custom_resource(name)
     live, stopped = tmp_path / "live", tmp_path / "stopped"
     with Endpoint(state_dir=live) as endpoint:
         endpoint.client("cloudformation").create_stack(StackName="Older", TemplateBody=json.dumps(template))

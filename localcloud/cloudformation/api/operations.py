@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
+from ...statedir import StateFenced
 from ..context import Deployment
 from ..engine import StackEngine
 from ..errors import DeploymentFailed
@@ -43,6 +44,8 @@ class Operations:
                 work()
             except DeploymentFailed:
                 pass  # the engine has recorded the failure as CloudFormation shows it
+            except StateFenced:
+                pass  # the local cloud stopped: the operation stays in progress for the next start
             except Exception as error:
                 LOG.exception("%s failed", name)
                 self._engine.interrupted(
