@@ -16,6 +16,7 @@ ids of that one write then differ after a restart, as they all did before.)
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import unescape
 
+import boto3.session
 from moto.core.base_backend import AccountSpecificBackend
 from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.models import moto_api_backend
@@ -69,11 +71,41 @@ def blind_moto_to_profiles() -> None:
         os.environ.update(saved)
 
 
+def share_region_lists() -> None:
+    """Answer every boto3 session's region lists from moto's one session, each list read once.
+
+    Importing moto's EC2 backend, which its SSM backend imports, makes a new boto3 session for
+    each of three region lists, and each new session parses botocore's endpoint data (over a
+    megabyte of JSON) again: 0.6 s of CPU in every process that starts a local cloud, in which
+    nearly every deployment reads SSM. The lists are botocore's bundled data, the same for every
+    session of a process whose environment `serve` and the endpoint have already made plain.
+    """
+    if getattr(boto3.session.Session.get_available_regions, "shared", False):
+        return
+    read = boto3.session.Session.get_available_regions
+
+    @functools.cache
+    def listed(service_name: str, partition_name: str, allow_non_regional: bool) -> tuple[str, ...]:
+        return tuple(read(AccountSpecificBackend.get_session(), service_name, partition_name, allow_non_regional))
+
+    def get_available_regions(
+        self: boto3.session.Session,
+        service_name: str,
+        partition_name: str = "aws",
+        allow_non_regional: bool = False,
+    ) -> list[str]:
+        return list(listed(service_name, partition_name, allow_non_regional))  # a list of its own to change
+
+    get_available_regions.shared = True  # type: ignore[attr-defined]
+    boto3.session.Session.get_available_regions = get_available_regions  # type: ignore[method-assign]
+
+
 class MotoServices:
     """moto's WSGI app behind a `Request -> HttpResponse` face, journaling the writes it accepts."""
 
     def __init__(self, journal: Journal | None) -> None:
         blind_moto_to_profiles()
+        share_region_lists()
         self._app = DomainDispatcherApplication(create_backend_app)
         self.journal = journal
         # One write at a time, so the journal's order is the order moto ran them in.

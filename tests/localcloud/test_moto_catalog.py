@@ -1,13 +1,17 @@
-"""The catalog of what moto answers is found once and kept in the user's cache."""
+"""The catalog of what moto answers is found once and kept in the user's cache; the region lists
+moto asks botocore for are read once per process."""
 
 from __future__ import annotations
 
 import json
 
+import boto3.session
+import botocore.session
 import moto
 import pytest
 
 from localcloud.endpoint import moto_catalog
+from localcloud.endpoint.moto_services import share_region_lists
 
 
 @pytest.fixture
@@ -41,3 +45,17 @@ def test_a_torn_catalog_is_found_again_and_replaced(fresh_catalog):
 def test_the_catalogs_name_changes_with_moto(fresh_catalog, monkeypatch):
     monkeypatch.setattr(moto, "__version__", "0.0.0-other")
     assert moto_catalog._catalog_file() != fresh_catalog
+
+
+@pytest.mark.parametrize(
+    ("service", "partition"), [("ec2", "aws"), ("ec2", "aws-cn"), ("ec2", "aws-us-gov"), ("personalize", "aws")]
+)
+def test_every_sessions_region_lists_are_botocores_own(service, partition):
+    share_region_lists()
+    own = botocore.session.Session().get_available_regions(service, partition)
+    assert "us-east-1" in own or partition != "aws"
+
+    listed = boto3.session.Session().get_available_regions(service, partition)
+    assert listed == own
+    listed.append("changed-by-a-caller")  # each caller gets a list of its own
+    assert boto3.session.Session().get_available_regions(service, partition) == own
