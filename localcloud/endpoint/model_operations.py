@@ -28,7 +28,7 @@ from ..cloudformation.resources.moto_models import (
     MODEL_TARGET,
     implemented,
     instance_delete,
-    moto_models,
+    moto_model,
     subclasses,
 )
 from ..local_env import ACCOUNT
@@ -54,7 +54,7 @@ def run_model_operation(request: AwsRequest) -> HttpResponse:
     operation = request.headers.get("x-amz-target", "").removeprefix(f"{MODEL_TARGET}.")
     try:
         payload = json.loads(request.body or b"{}")
-        model = moto_models().get(str(payload.get("Type")))
+        model = moto_model(str(payload.get("Type")))
         if model is None:
             raise ModelRefused("ValidationError", f"moto has no CloudFormation model of {payload.get('Type')}")
         if operation == "CreateResource":

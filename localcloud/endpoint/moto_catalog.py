@@ -20,11 +20,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
-import hashlib
 import io
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from botocore.loaders import create_loader
 from moto.backends import ALT_SERVICE_NAMES, list_of_moto_modules
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from ..statedir.user_cache import cache_file, kept
 from .http import AwsRequest
 from .protocols import operation_of
 
@@ -129,37 +128,17 @@ def moto_clients() -> dict[str, str]:
 
 @functools.cache
 def _moto_backends() -> dict[str, tuple[str, str]]:
-    """Found once per process, and kept on disk: finding them costs about 0.8 s of CPU, and every
-    start of a local cloud would pay it (a test suite starts dozens)."""
-    kept = _catalog_file()
-    if kept is not None:
-        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):  # missing, torn, or not ours
-            return {
-                name: (str(client), str(backend)) for name, (client, backend) in json.loads(kept.read_text()).items()
-            }
-    found = _find_moto_backends()
-    if kept is not None:
-        with contextlib.suppress(OSError):
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            # whole or not at all: another process may be reading or writing the same file
-            with tempfile.NamedTemporaryFile("w", dir=kept.parent, prefix=".catalog-", delete=False) as partial:
-                json.dump(found, partial)
-            os.replace(partial.name, kept)
-    return found
+    """Found once per process, and kept in the user's cache: finding them costs about 0.8 s of
+    CPU, and every start of a local cloud would pay it (a test suite starts dozens)."""
+    return kept(_catalog_file(), _find_moto_backends, _read_catalog)
+
+
+def _read_catalog(data: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
+    return {name: (str(client), str(backend)) for name, (client, backend) in data.items()}
 
 
 def _catalog_file() -> Path | None:
-    """Where the catalog is kept: the user's cache, under a name that changes with moto's and
-    botocore's versions and with this module's code, so no stale catalog is ever read. None
-    without a home directory: then it is found every time."""
-    try:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    except RuntimeError:
-        return None
-    digest = hashlib.sha256(
-        f"{moto.__version__}\0{botocore.__version__}\0".encode() + Path(__file__).read_bytes()
-    ).hexdigest()[:20]
-    return root / "localcloud" / f"moto-catalog-{digest}.json"
+    return cache_file("moto-catalog", [moto.__version__, botocore.__version__], Path(__file__))
 
 
 def _find_moto_backends() -> dict[str, tuple[str, str]]:

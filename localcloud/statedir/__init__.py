@@ -10,6 +10,8 @@ versioned, held by one server at a time, and written by no thread of a server th
 - `version.py`: the marker `<state-dir>/state-version`, the migrations, `IncompatibleState`;
 - `directory.py`: `StateDirectory`, the lock, the version, the leftovers and the fence, opened
   together by the endpoint and closed when it stops.
+- `user_cache.py`: not the state directory, but the one other place the local cloud keeps files:
+  what it derives from the installed packages once, in the user's cache.
 
 The packages that keep state (`endpoint/` for moto's journal, `cloudformation/`, `personalize/`)
 write their files through `files.py` and know nothing else of this package.

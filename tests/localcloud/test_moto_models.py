@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from localcloud.cloudformation.intrinsics import attributes_read
 from localcloud.cloudformation.resources import NATIVE_TYPES, emulated_types, resource_types
+from localcloud.cloudformation.resources import moto_models as moto_models_module
 from localcloud.cloudformation.resources.moto_models import moto_models
 from localcloud.endpoint import Endpoint
 from tests.localcloud.stacks import Stacks
@@ -66,6 +67,36 @@ def test_the_hand_written_types_win_and_ours_never_come_from_moto():
     # a type moto cannot delete is not offered: a stack holding it could never be destroyed
     assert "AWS::Route53::HostedZone" not in moto_models()
     assert {"AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::SNS::Topic"} <= emulated_types()
+
+
+def test_what_the_engine_needs_of_each_model_is_kept_and_read_back_the_same(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    moto_models_module._model_traits.cache_clear()
+    try:
+        found = moto_models_module._model_traits()
+        (kept,) = (tmp_path / "cache" / "localcloud").glob("moto-models-*.json")
+        assert found == moto_models_module._find_traits() == json.loads(kept.read_text())
+        assert found["AWS::SQS::Queue"]["model"] == ["moto.sqs.models", "Queue"]
+        # the next process reads it back
+        moto_models_module._model_traits.cache_clear()
+        assert moto_models_module._model_traits() == found
+    finally:
+        moto_models_module._model_traits.cache_clear()
+
+
+@pytest.mark.slow
+def test_a_process_imports_only_the_backends_of_the_models_its_stacks_use():
+    probe = (
+        "import sys\n"
+        "from localcloud.cloudformation.resources import emulated_types\n"
+        "from localcloud.cloudformation.resources.moto_models import moto_model\n"
+        "assert 'AWS::SageMaker::Model' in emulated_types()\n"
+        "assert moto_model('AWS::SQS::Queue').__name__ == 'Queue'\n"
+        "print(sorted(name for name in sys.modules if name.startswith(('moto.sagemaker', 'moto.sqs.models'))))\n"
+    )
+    moto_models_module._model_traits()  # kept in the user's cache, as any earlier local cloud left it
+    shown = subprocess.run([sys.executable, "-c", probe], cwd=REPOSITORY, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "['moto.sqs.models']"
 
 
 def test_replacement_follows_the_registry_schema():

@@ -4,7 +4,10 @@ moto gives about a hundred of its resources a CloudFormation face (`CloudFormati
 often update and delete from a resource's properties, `physical_resource_id` for Ref,
 `get_cfn_attribute` for Fn::GetAtt). `moto_models()` finds them as moto's own CloudFormation
 does, through `CloudFormationModel.__subclasses__()` once every backend is imported, keyed by
-`cloudformation_type()`; `moto_types()` makes a `MotoModel` subclass of each. The stack engine
+`cloudformation_type()`; `moto_types()` makes a `MotoModel` subclass of each. What those need of
+each model (its module, whether it updates, its name property, what replaces it) is kept in the
+user's cache (`statedir/user_cache.py`), so a process imports only the modules of the models its
+stacks use (`moto_model`), not every backend. The stack engine
 picks them after the hand-written types (`NATIVE_TYPES` wins), and refuses a type no one emulates.
 
 Left out: the types of services that stay ours (Lambda, CloudFormation, Personalize: moto's
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 import inspect
 import json
 import os
@@ -32,14 +36,17 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any, ClassVar
 
+import moto
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto.core.common_models import CloudFormationModel
 
 from ...local_env import TEST_KEYS
+from ...statedir.user_cache import cache_file, kept
 from ..errors import ResourceFailed
 from ..state import ResourceRecord
 from .base import NativeType, ResourceRequest, Result, generated_name
@@ -70,15 +77,8 @@ def moto_models() -> dict[str, type[CloudFormationModel]]:
 def _moto_models() -> dict[str, type[CloudFormationModel]]:
     from moto.backend_index import backend_url_patterns
 
-    # Some of moto's modules make a boto3 client as they are imported (moto.xray, through the X-Ray
-    # SDK), from the default session: a shell's AWS_PROFILE naming a profile that does not exist
-    # would fail them with ProfileNotFound. They are imported blind to it.
-    hidden = {name: os.environ.pop(name) for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if name in os.environ}
-    try:
-        for backend in sorted({name for name, _ in backend_url_patterns}):
-            importlib.import_module(f"moto.{backend}.models")  # defines its models: __subclasses__ finds them
-    finally:
-        os.environ.update(hidden)
+    for backend in sorted({name for name, _ in backend_url_patterns}):
+        _import_blind(f"moto.{backend}.models")  # defines its models: __subclasses__ finds them
     found: dict[str, type[CloudFormationModel]] = {}
     for model in subclasses(CloudFormationModel):  # type: ignore[type-abstract]
         type_name = model.cloudformation_type()
@@ -91,6 +91,30 @@ def _moto_models() -> dict[str, type[CloudFormationModel]]:
         ):
             found[type_name] = model
     return found
+
+
+def _import_blind(module: str) -> Any:
+    """Import one of moto's modules blind to AWS_PROFILE: some make a boto3 client as they are
+    imported (moto.xray, through the X-Ray SDK), from the default session, and a shell's profile
+    that does not exist would fail them with ProfileNotFound."""
+    hidden = {name: os.environ.pop(name) for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if name in os.environ}
+    try:
+        return importlib.import_module(module)
+    finally:
+        os.environ.update(hidden)
+
+
+def moto_model(type_name: str) -> type[CloudFormationModel] | None:
+    """The model of `type_name`, its own module imported (not every backend, as `moto_models`)."""
+    with _LOCK:
+        traits = _model_traits().get(type_name)
+    if traits is None:
+        return None
+    module, qualified_name = traits["model"]
+    found: Any = _import_blind(module)
+    for name in qualified_name.split("."):
+        found = getattr(found, name)
+    return found  # type: ignore[no-any-return]
 
 
 def subclasses(model: type[CloudFormationModel]) -> list[type[CloudFormationModel]]:
@@ -139,10 +163,23 @@ def moto_types() -> dict[str, type[NativeType]]:
 
 @functools.cache
 def _moto_types() -> dict[str, type[NativeType]]:
-    return {type_name: _native_type(type_name, model) for type_name, model in _moto_models().items()}
+    return {type_name: _native_type(type_name, traits) for type_name, traits in _model_traits().items()}
 
 
-def _native_type(type_name: str, model: type[CloudFormationModel]) -> type[NativeType]:
+@functools.cache
+def _model_traits() -> dict[str, dict[str, Any]]:
+    """What the stack engine needs of each model, kept in the user's cache: finding it imports
+    every moto backend and reads cfn-lint's registry schemas, 2.5 s of CPU in every process whose
+    first change set checks its template's types."""
+    versions = [moto.__version__, importlib.metadata.version("cfn-lint")]
+    return kept(cache_file("moto-models", versions, Path(__file__)), _find_traits, dict)
+
+
+def _find_traits() -> dict[str, dict[str, Any]]:
+    return {type_name: _traits(type_name, model) for type_name, model in _moto_models().items()}
+
+
+def _traits(type_name: str, model: type[CloudFormationModel]) -> dict[str, Any]:
     registry = schema(type_name)
     name_property = model.cloudformation_name_type() or ""
     updatable = implemented(model, "update_from_cloudformation_json")
@@ -153,15 +190,26 @@ def _native_type(type_name: str, model: type[CloudFormationModel]) -> type[Nativ
     if not updatable:
         create_only |= set(registry.get("properties", {})) - {name.split(".")[0] for name in read_only}
     limit = registry.get("properties", {}).get(name_property, {}).get("maxLength", DEFAULT_NAME_LIMIT)
-    attributes = {
-        "type_name": type_name,
-        "replaced_by": frozenset(create_only),
+    return {
+        "model": [model.__module__, model.__qualname__],
+        "replaced_by": sorted(create_only),
         "updatable": updatable,
         "name_property": name_property,
         "name_limit": int(limit),
-        "schema_attributes": read_only,
+        "schema_attributes": sorted(read_only),
     }
-    return type(f"Moto{model.__name__}Type", (MotoModel,), attributes)
+
+
+def _native_type(type_name: str, traits: dict[str, Any]) -> type[NativeType]:
+    attributes = {
+        "type_name": type_name,
+        "replaced_by": frozenset(traits["replaced_by"]),
+        "updatable": bool(traits["updatable"]),
+        "name_property": str(traits["name_property"]),
+        "name_limit": int(traits["name_limit"]),
+        "schema_attributes": frozenset(traits["schema_attributes"]),
+    }
+    return type(f"Moto{traits['model'][1].replace('.', '')}Type", (MotoModel,), attributes)
 
 
 class MotoModel(NativeType):
