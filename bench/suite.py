@@ -1,21 +1,24 @@
-"""The test suite's own figures: `make check` and `make test` once set up, and the suite's ten
-slowest tests, with the machine's load around each (other work on its cores slows them down).
+"""The test suite's own figures: `make check` and `make test` once set up, each run three times
+(their time varies from run to run by a tenth or more), and the suite's ten slowest tests, with the
+machine's load around each run (other work on its cores slows them down).
 
 `make test`'s suite writes each test's time to .make/suite.xml (JUnit XML: setup, call and
-teardown together); the ten slowest are read from there.
+teardown together); the ten slowest of the last run are read from there.
 
-    python -m bench.suite
+    python -m bench.suite [runs]
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 BENCH = Path(__file__).resolve().parent
 REPOSITORY = BENCH.parent
@@ -26,6 +29,7 @@ class Timing(TypedDict):
     seconds: float
     load_before: list[float]
     load_after: list[float]
+    runs: NotRequired[list[float]]  # a median's: every run's seconds
 
 
 class Case(TypedDict):
@@ -54,11 +58,28 @@ def slowest(report: Path, count: int = 10) -> list[Case]:
     return sorted(found, key=lambda case: -case["seconds"])[:count]
 
 
-def main() -> None:
-    check = timed("check")
-    test = timed("test")
+def summary(runs: list[Timing]) -> Timing:
+    """The median run, with every run's seconds beside it."""
+    seconds = [run["seconds"] for run in runs]
+    middle = runs[seconds.index(statistics.median_low(seconds))]
+    return {**middle, "runs": seconds}
+
+
+def seconds_of(runs: list[Timing]) -> str:
+    return ", ".join(f"{run['seconds']:.0f}" for run in runs) + " s"
+
+
+def main(runs: int = 3) -> None:
+    checks, tests = [], []
+    for _ in range(runs):  # alternated, so that a busy spell of the machine touches both
+        checks.append(timed("check"))
+        tests.append(timed("test"))
+    check, test = summary(checks), summary(tests)
     cases = slowest(SUITE_REPORT)
-    print(f"`make check` {check['seconds']:.0f} s, `make test` {test['seconds']:.0f} s once set up; the slowest tests:")
+    print(
+        f"`make check` {check['seconds']:.0f} s, `make test` {test['seconds']:.0f} s once set up (medians of"
+        f" {runs}: {seconds_of(checks)} and {seconds_of(tests)}); the slowest tests:"
+    )
     for case in cases:
         print(f"  {case['seconds']:6.1f} s  {case['test']}")
     result = {"make_check": check, "make_test": test, "slowest": cases, "cores": os.cpu_count()}
@@ -67,4 +88,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
