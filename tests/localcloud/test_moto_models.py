@@ -392,6 +392,7 @@ def test_an_attribute_moto_lacks_fails_the_resource_and_the_rollback_deletes_it(
     assert endpoint.client("sqs").list_queues().get("QueueUrls", []) == []
 
 
+@pytest.mark.slow  # a process of its own that imports every moto backend
 def test_moto_models_load_whatever_profile_the_shell_names(tmp_path):
     # moto.xray makes a boto3 client as it is imported: a shell's AWS_PROFILE naming no profile
     # would fail the first stack that needs moto's models (seen as ProfileNotFound at CreateChangeSet)
