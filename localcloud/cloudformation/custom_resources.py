@@ -181,6 +181,8 @@ class CustomResources:
         def run() -> None:
             try:
                 self.functions.invoke_with_retries(function, payload, invocation.attempts.append)
+            except lambda_runtime.EnvironmentsShutDown as error:  # the process ends: no failure to tell
+                invocation.failure = str(error)
             except Exception as error:  # the local cloud's own failure: the resource fails with it
                 LOG.exception("%s: the function %s could not be invoked", logical_id, function.name)
                 invocation.failure = f"{type(error).__name__}: {error}"

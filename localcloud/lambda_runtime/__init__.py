@@ -45,7 +45,7 @@ from .config import NODE_RUNTIME, RUNTIME, FunctionConfig, UnsupportedRuntime, f
 from .environment import Environment
 from .function_logs import log_group_of, write_to_cloudwatch
 from .outcome import Outcome, Status
-from .pool import DEFAULT_CONCURRENCY_LIMIT, DEFAULT_IDLE_SECONDS, Environments
+from .pool import DEFAULT_CONCURRENCY_LIMIT, DEFAULT_IDLE_SECONDS, Environments, EnvironmentsShutDown
 from .runtimes import runtime_node, runtime_python
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "RUNTIME",
     "Environment",
     "Environments",
+    "EnvironmentsShutDown",
     "FunctionConfig",
     "Invocation",
     "Outcome",

@@ -24,6 +24,10 @@ DEFAULT_IDLE_SECONDS = 300.0
 DEFAULT_MAX_IDLE = 64  # idle environments kept across all functions, the least recently used reclaimed first
 
 
+class EnvironmentsShutDown(RuntimeError):
+    """The environments are shut down: the process is ending, and no function runs in it again."""
+
+
 @dataclass
 class _Pool:
     idle: list[Environment] = field(default_factory=list)  # the most recently used last
@@ -65,7 +69,7 @@ class Environments:
         note = ""
         with self._lock:
             if self._closed.is_set():
-                raise RuntimeError("the Lambda environments are shut down")
+                raise EnvironmentsShutDown("the Lambda environments are shut down")
             previous = self._current.get(config.name)
             if previous is not None and previous != config:
                 retired = self._pools.pop(previous, _Pool()).idle

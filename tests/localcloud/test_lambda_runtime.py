@@ -228,7 +228,7 @@ def test_shutdown_leaves_no_process(code, tmp_path):
         assert len(pids) == 2
     assert not any(alive(pid) for pid in pids)
     assert environments.processes() == []
-    with pytest.raises(RuntimeError, match="shut down"):
+    with pytest.raises(lambda_runtime.EnvironmentsShutDown, match="shut down"):
         call(environments, code, {"n": 3})
 
 
