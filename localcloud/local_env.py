@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,22 @@ def isolate_this_process() -> None:
     os.environ.update(
         {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
     )
+
+
+# The variables that name a profile: botocore reads them whenever it makes a session.
+PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
+@contextmanager
+def profiles_hidden() -> Iterator[None]:
+    """This process's environment without the variables that name a profile, for what moto makes
+    a session in (some of its modules make a boto3 client as they are imported, moto.xray through
+    the X-Ray SDK): a shell's profile that does not exist would fail it with ProfileNotFound."""
+    hidden = {name: os.environ.pop(name) for name in PROFILE_VARIABLES if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 # One botocore session per region, made blind to profiles and ini files, shared by every client

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import secrets
 import threading
@@ -33,6 +32,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from ..cloudformation.resources.moto_models import MODEL_SERVICE
+from ..local_env import profiles_hidden
 from .http import AwsRequest, HttpResponse
 from .journal import Journal, build_request
 from .model_operations import run_model_operation
@@ -52,10 +52,6 @@ def reset_moto() -> None:
     moto_api_backend.reset()
 
 
-# Profile variables botocore reads when it makes a session.
-PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
-
-
 def blind_moto_to_profiles() -> None:
     """Make moto's one botocore session now, with no profile in the environment.
 
@@ -64,11 +60,8 @@ def blind_moto_to_profiles() -> None:
     does not exist, it raises ProfileNotFound, and every request to that service answers 500. The
     local cloud never uses a profile, so its session is made without one, once, before serving.
     """
-    saved = {name: os.environ.pop(name) for name in PROFILE_VARIABLES if name in os.environ}
-    try:
+    with profiles_hidden():
         AccountSpecificBackend.get_session()
-    finally:
-        os.environ.update(saved)
 
 
 def share_region_lists() -> None:

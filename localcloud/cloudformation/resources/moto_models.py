@@ -31,7 +31,6 @@ import importlib
 import importlib.metadata
 import inspect
 import json
-import os
 import re
 import threading
 import urllib.error
@@ -45,7 +44,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto.core.common_models import CloudFormationModel
 
-from ...local_env import TEST_KEYS
+from ...local_env import TEST_KEYS, profiles_hidden
 from ...statedir.user_cache import cache_file, kept
 from ..errors import ResourceFailed
 from ..state import ResourceRecord
@@ -94,14 +93,9 @@ def _moto_models() -> dict[str, type[CloudFormationModel]]:
 
 
 def _import_blind(module: str) -> Any:
-    """Import one of moto's modules blind to AWS_PROFILE: some make a boto3 client as they are
-    imported (moto.xray, through the X-Ray SDK), from the default session, and a shell's profile
-    that does not exist would fail them with ProfileNotFound."""
-    hidden = {name: os.environ.pop(name) for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if name in os.environ}
-    try:
+    """Import one of moto's modules blind to the shell's profile (`profiles_hidden`)."""
+    with profiles_hidden():
         return importlib.import_module(module)
-    finally:
-        os.environ.update(hidden)
 
 
 def moto_model(type_name: str) -> type[CloudFormationModel] | None:
