@@ -3,8 +3,6 @@
 import json
 from pathlib import Path
 
-from cfnlint.api import ManualArgs, lint
-
 from .conftest import AppBuilder
 
 # W3005: the redundant DependsOn CDK writes for the function's role and policy.
@@ -12,6 +10,10 @@ IGNORED = ["W3005"]
 
 
 def test_templates_pass_cfn_lint(app_under_review: AppBuilder, tmp_path: Path) -> None:
+    # imported here, not at collection: every pytest worker collects this module, and importing
+    # cfn-lint costs about 1 s of CPU
+    from cfnlint.api import ManualArgs, lint
+
     app, stacks = app_under_review(tmp_path)
     assembly = app.synth()
     for stack in stacks:
