@@ -21,11 +21,13 @@ import logging
 import re
 import secrets
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import unescape
 
 import boto3.session
+import botocore
 from moto.core.base_backend import AccountSpecificBackend
 from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.models import moto_api_backend
@@ -33,6 +35,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from ..cloudformation.resources.moto_models import MODEL_SERVICE
 from ..local_env import profiles_hidden
+from ..statedir.user_cache import cache_file, kept_entry
 from .http import AwsRequest, HttpResponse
 from .journal import Journal, build_request
 from .model_operations import run_model_operation
@@ -65,21 +68,20 @@ def blind_moto_to_profiles() -> None:
 
 
 def share_region_lists() -> None:
-    """Answer every boto3 session's region lists from moto's one session, each list read once.
+    """Answer every boto3 session's region lists from moto's one session, each list read once, and
+    kept in the user's cache (`statedir/user_cache.py`) for the next process.
 
     Importing moto's EC2 backend, which its SSM backend imports, makes a new boto3 session for
     each of three region lists, and each new session parses botocore's endpoint data (over a
     megabyte of JSON) again: 0.6 s of CPU in every process that starts a local cloud, in which
-    nearly every deployment reads SSM. The lists are botocore's bundled data, the same for every
-    session of a process whose environment `serve` and the endpoint have already made plain.
+    nearly every deployment reads SSM. Reading a list also parses its service's whole model for
+    one name in it (EC2's is 10 MB of JSON, 0.13 s); each of moto's backends reads its service's
+    lists as it is first used. The lists are botocore's bundled data, the same for every session
+    of a process whose environment `serve` and the endpoint have already made plain, so they are
+    kept under botocore's version.
     """
     if getattr(boto3.session.Session.get_available_regions, "shared", False):
         return
-    read = boto3.session.Session.get_available_regions
-
-    @functools.cache
-    def listed(service_name: str, partition_name: str, allow_non_regional: bool) -> tuple[str, ...]:
-        return tuple(read(AccountSpecificBackend.get_session(), service_name, partition_name, allow_non_regional))
 
     def get_available_regions(
         self: boto3.session.Session,
@@ -87,10 +89,29 @@ def share_region_lists() -> None:
         partition_name: str = "aws",
         allow_non_regional: bool = False,
     ) -> list[str]:
-        return list(listed(service_name, partition_name, allow_non_regional))  # a list of its own to change
+        return list(_region_list(service_name, partition_name, allow_non_regional))  # a list of its own to change
 
     get_available_regions.shared = True  # type: ignore[attr-defined]
     boto3.session.Session.get_available_regions = get_available_regions  # type: ignore[method-assign]
+
+
+# botocore's own answer, as boto3 gives it (taken before `share_region_lists` replaces it)
+_BOTOCORES_REGION_LISTS = boto3.session.Session.get_available_regions
+
+
+@functools.cache
+def _region_list(service_name: str, partition_name: str, allow_non_regional: bool) -> tuple[str, ...]:
+    def find() -> list[str]:
+        session = AccountSpecificBackend.get_session()
+        return _BOTOCORES_REGION_LISTS(session, service_name, partition_name, allow_non_regional)
+
+    key = f"{service_name} {partition_name} {'all' if allow_non_regional else 'regional'}"
+    return tuple(kept_entry(region_lists_file(), key, find))
+
+
+def region_lists_file() -> Path | None:
+    """Where the region lists are kept: named by botocore's version, whose data they are."""
+    return cache_file("region-lists", [botocore.__version__], Path(__file__))
 
 
 class MotoServices:

@@ -18,7 +18,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 Found = TypeVar("Found")
 
@@ -41,11 +41,35 @@ def kept(kept_at: Path | None, find: Callable[[], Found], read: Callable[[Any], 
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
             return read(json.loads(kept_at.read_text()))
     found = find()
-    if kept_at is not None:
-        with contextlib.suppress(OSError):
-            kept_at.parent.mkdir(parents=True, exist_ok=True)
-            # whole or not at all: another process may be reading or writing the same file
-            with tempfile.NamedTemporaryFile("w", dir=kept_at.parent, prefix=".partial-", delete=False) as partial:
-                json.dump(found, partial)
-            os.replace(partial.name, kept_at)
+    _keep(kept_at, found)
     return found
+
+
+def kept_entry(kept_at: Path | None, key: str, find: Callable[[], Found]) -> Found:
+    """One entry of the table kept at `kept_at` (a JSON object): the kept value of `key`, else
+    `find()`, then added to the table for the next process. For facts asked for one at a time.
+
+    Two processes adding entries at once may each write the table without the other's: the lost
+    entry is found again by the next process that asks for it.
+    """
+    table: dict[str, Any] = {}
+    if kept_at is not None:
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(kept_at.read_text())
+            table = loaded if isinstance(loaded, dict) else {}
+    if key in table:
+        return cast(Found, table[key])
+    found = find()
+    _keep(kept_at, {**table, key: found})
+    return found
+
+
+def _keep(kept_at: Path | None, found: Any) -> None:
+    if kept_at is None:
+        return
+    with contextlib.suppress(OSError):
+        kept_at.parent.mkdir(parents=True, exist_ok=True)
+        # whole or not at all: another process may be reading or writing the same file
+        with tempfile.NamedTemporaryFile("w", dir=kept_at.parent, prefix=".partial-", delete=False) as partial:
+            json.dump(found, partial)
+        os.replace(partial.name, kept_at)
