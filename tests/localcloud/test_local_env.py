@@ -1,8 +1,10 @@
 """The environment of every tool run against the local cloud: nothing in it can reach a real account."""
 
+import shutil
+import subprocess
 from pathlib import Path
 
-from localcloud.cdk_cli import QUIET
+from localcloud.cdk_cli import QUIET, cdk_environment
 from localcloud.local_env import local_environment
 
 URL = "http://127.0.0.1:4566"
@@ -53,3 +55,15 @@ def test_a_production_shell_is_made_local(tmp_path):
     assert "--no-notices" in QUIET
     # the rest of the shell is kept
     assert (env["PATH"], env["HOME"]) == ("/usr/bin", "/home/dev")
+
+
+def test_the_clis_node_is_the_binary_itself_and_node_24(tmp_path):
+    env = cdk_environment(URL, tmp_path / "home", inherited=PRODUCTION_SHELL)
+
+    node = shutil.which("node", path=env["PATH"])
+    assert node is not None
+    with open(node, "rb") as file:
+        assert file.read(2) != b"#!", "the first node on the PATH is a script, not Node.js itself"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v24."), version
+    assert env["PATH"].endswith(PRODUCTION_SHELL["PATH"])
