@@ -183,6 +183,9 @@ def test_an_import_stopped_before_it_ran_is_rolled_back_and_can_run_again(tmp_pa
 
 # A provider that makes an SSM parameter named by its properties, and on Delete removes it whatever
 # the physical id (as the construct finds its tracker by tags); its Create makes it, then hangs.
+# Having been answered, it says so with a second parameter (`made_marker`): a write is journaled
+# before its answer, but another client may read it a moment before, and a copy of the state
+# taken then would not hold it.
 HANGING_PROVIDER = """
 import boto3, json, time, urllib.request
 
@@ -193,6 +196,7 @@ def handler(event, context):
     name = event["ResourceProperties"]["Name"]
     if event["RequestType"] == "Create":
         ssm.put_parameter(Name=name, Value="made", Type="String", Overwrite=True)
+        ssm.put_parameter(Name=name + "-answered", Value="made", Type="String", Overwrite=True)
         time.sleep(900)  # the stop comes while it waits
     else:
         try:
@@ -206,6 +210,11 @@ def handler(event, context):
     request = urllib.request.Request(event["ResponseURL"], data=json.dumps(answer).encode(), method="PUT")
     urllib.request.urlopen(request, timeout=30).read()
 """
+
+
+def made_marker(name: str) -> str:
+    """The parameter the hanging provider makes once the Create's own write was answered."""
+    return f"{name}-answered"
 
 
 def hanging_custom_resource(name: str) -> dict[str, Any]:
@@ -238,7 +247,7 @@ def test_a_local_cloud_stopped_while_a_custom_resource_hangs_leaves_no_thread_wa
         endpoint.client("cloudformation").create_stack(
             StackName="Waiting", TemplateBody=json.dumps(hanging_custom_resource(name))
         )
-        wait_until(lambda: parameters(endpoint, name) == [name])
+        wait_until(lambda: parameters(endpoint, made_marker(name)) == [made_marker(name)])
 
     # WHEN the local cloud stops
     # THEN the operation's threads end, rather than wait out the ServiceTimeout (an hour): a process
@@ -257,7 +266,7 @@ def test_a_stack_an_older_local_cloud_left_rollback_failed_is_destroyed_with_not
     live, stopped = tmp_path / "live", tmp_path / "stopped"
     with Endpoint(state_dir=live) as endpoint:
         endpoint.client("cloudformation").create_stack(StackName="Older", TemplateBody=json.dumps(template))
-        wait_until(lambda: parameters(endpoint, name) == [name])
+        wait_until(lambda: parameters(endpoint, made_marker(name)) == [made_marker(name)])
         # what a kill leaves on disk (files being written aside are left out, as a restart removes them)
         shutil.copytree(live, stopped, ignore=shutil.ignore_patterns(".partial-*"))
     stacks_file = stopped / "cloudformation" / "stacks.json"
