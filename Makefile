@@ -46,8 +46,11 @@ CDK := cdk --no-notices
 SYNTH := $(CDK) synth --quiet --strict
 
 # pytest workers: more than the cores, since the end-to-end tests mostly wait on the local
-# cloud's clocks (rate limits, backoff, status changes) rather than compute.
-PYTEST_WORKERS ?= 8
+# cloud's clocks (rate limits, backoff, status changes) rather than compute; but each worker
+# starts and collects on its own, with its own jsii kernel and imports, and every process more
+# makes the others' CPU dearer. The suite alone on 2 cores (docs/design.md, "The test loop"):
+# 6 workers 207-226 s, 8 workers 228-258 s, 5 workers 269 s, 4 workers 289 s.
+PYTEST_WORKERS ?= 6
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1
 # Sub-makes run their targets side by side, each target's output kept together.
 PARALLEL_MAKE := $(MAKE) --no-print-directory -j4 -Otarget

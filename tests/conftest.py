@@ -29,7 +29,7 @@ os.environ.pop("AWS_PROFILE", None)
 os.environ.update(SYNTHESIS_ENVIRONMENT)
 
 
-# How the suite is handed out to pytest-xdist's workers (`-n 8 --dist load --maxschedchunk 1`):
+# How the suite is handed out to pytest-xdist's workers (`-n 6 --dist load --maxschedchunk 1`):
 # the controller gives each worker the next two tests of this order, then one more each time a
 # worker finishes one, so a worker always holds the test it runs and the one after it. The
 # longest tests (each a chain of CDK CLI runs that mostly wait on the CLI's polling, or the
