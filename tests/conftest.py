@@ -4,6 +4,7 @@ The handler creates its boto3 clients and crhelper's at import, reading AWS_REGI
 and harmless credentials, before anything imports it. No test reaches AWS.
 """
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,23 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("AWS_PROFILE", None)
 # every synthesis of the suite, here and in the processes it starts (tests/synthesis_environment.py)
 os.environ.update(SYNTHESIS_ENVIRONMENT)
+
+# Python's cycle collector, set for a test process (docs/design.md, "The test loop"). A worker
+# holds 0.4-1 million objects by its end (every module it imported, moto's backends, botocore's
+# models), and each full collection walks them all: in `make check`, collections took 2-4 s of
+# CPU per worker, and the collections that Python runs while it exits another 2.5 s. So the
+# collector runs less often, what was imported and collected before the first test is left out
+# of it, and so is everything once pytest is done.
+gc.set_threshold(50_000, 50, 50)
+
+
+def pytest_collection_finish() -> None:
+    gc.freeze()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure() -> None:
+    gc.freeze()
 
 
 # How the suite is handed out to pytest-xdist's workers (`-n 6 --dist load --maxschedchunk 1`):
