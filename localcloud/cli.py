@@ -16,6 +16,7 @@ state (stacks, bucket objects, parameters, trackers) survives a restart.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -56,6 +57,12 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
     if verbose:
         logging.getLogger("localcloud.endpoint").setLevel(logging.DEBUG)
     endpoint = Endpoint(port=port, state_dir=state_dir, delays=DELAY_PRESETS[delays]).start()
+    # What starting left (the modules, moto's backends, botocore's models, the restored state:
+    # about 150,000 objects) lives as long as the process: Python's cycle collector need not walk
+    # it again in every full collection. In `make demo`, collections took 0.39 s of the serving
+    # process's 2.7 s of CPU, 0.30 s with this.
+    gc.freeze()
+    gc.freeze()
     told_to_stop: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         # No lock here: the handler runs in the main thread between two of its bytecodes, which
