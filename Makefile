@@ -163,10 +163,10 @@ oldest-suite: $(OLDEST_STAMP)
 
 # The inner loop (its time once set up is in bench/RESULTS.md): the tests that need no local cloud
 # deployment, but those marked slow (a synthesis in an interpreter of its own, a request to every
-# moto service), which `make test` runs. Four workers, and work stealing: a worker that runs
+# moto service), which `make test` runs. Five workers, and work stealing: a worker that runs
 # out of tests takes the last ones of another, so none is left alone with a queue at the end.
 check: $(SETUP_STAMPS)
-	$(BIN)/python -m pytest -n 4 --dist worksteal -q -m "not slow" tests/unit tests/snapshot tests/handler tests/localcloud
+	$(BIN)/python -m pytest -n 5 --dist worksteal -q -m "not slow" tests/unit tests/snapshot tests/handler tests/localcloud
 
 lint: $(SETUP_STAMPS)
 	$(BIN)/ruff check .
