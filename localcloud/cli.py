@@ -57,11 +57,11 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
     if verbose:
         logging.getLogger("localcloud.endpoint").setLevel(logging.DEBUG)
     endpoint = Endpoint(port=port, state_dir=state_dir, delays=DELAY_PRESETS[delays]).start()
-    # What starting left (the modules, moto's backends, botocore's models, the restored state:
-    # about 150,000 objects) lives as long as the process: Python's cycle collector need not walk
-    # it again in every full collection. In `make demo`, collections took 0.39 s of the serving
-    # process's 2.7 s of CPU, 0.30 s with this.
-    gc.freeze()
+    # What starting left (the modules, moto's backends, botocore's models, the restored state)
+    # lives as long as the process: the cycle collector need not walk it again (`__main__.py`
+    # sets how often it runs). Collections took a fifth of the CPU of the 26 serving processes
+    # of tests/e2e/test_restarts.py (7.1 s of 35.5 s); with both, those processes took 30-38 s
+    # of CPU where they took 42-48 s with this alone, run in turns.
     gc.freeze()
     told_to_stop: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
