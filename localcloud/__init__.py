@@ -23,3 +23,16 @@ The parts, each a package with its map in its `__init__.py`:
 - `statedir/`: the state directory: files whole after any kill, a version marker, one server at
   a time, and no write from a server that has stopped.
 """
+
+import gc
+
+
+def collect_seldom() -> None:
+    """Python's cycle collector set for a process whose heap is large and lives as long as it does:
+    `python -m localcloud` (set before its imports) and the test suite's processes (docs/design.md,
+    "The test loop"). Each full collection walks every object the process holds, most of them the
+    modules it imported, moto's backends and botocore's models: 0.4-1 million in a pytest worker,
+    about 150,000 in `serve` once started. A young collection once allocations outnumber
+    deallocations by 50,000, an older one every 50 of those and a full one every 50 older ones,
+    against Python's 700, 10 and 10."""
+    gc.set_threshold(50_000, 50, 50)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from localcloud import collect_seldom
 from localcloud.cdk_cli import tools_first
 
 from .synthesis_environment import SYNTHESIS_ENVIRONMENT
@@ -28,13 +29,11 @@ os.environ.pop("AWS_PROFILE", None)
 # every synthesis of the suite, here and in the processes it starts (tests/synthesis_environment.py)
 os.environ.update(SYNTHESIS_ENVIRONMENT)
 
-# Python's cycle collector, set for a test process (docs/design.md, "The test loop"). A worker
-# holds 0.4-1 million objects by its end (every module it imported, moto's backends, botocore's
-# models), and each full collection walks them all: in `make check`, collections took 2-4 s of
-# CPU per worker, and the collections that Python runs while it exits another 2.5 s. So the
-# collector runs less often, what was imported and collected before the first test is left out
-# of it, and so is everything once pytest is done.
-gc.set_threshold(50_000, 50, 50)
+# Python's cycle collector, set for a test process (`collect_seldom`; docs/design.md, "The test
+# loop"): in `make check`, full collections took 2-4 s of CPU per worker, and the collections
+# Python runs while it exits another 2.5 s. So the collector runs less often, what was imported
+# and collected before the first test is left out of it, and so is everything once pytest is done.
+collect_seldom()
 
 
 def pytest_collection_finish() -> None:
