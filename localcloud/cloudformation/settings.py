@@ -24,3 +24,8 @@ class Settings:
     # port, say) never arrives, so the local cloud says so sooner. The grace leaves room for a
     # function that hands the answer on (to a queue, another function).
     unanswered_grace: float = 60.0
+    # DescribeStacks naming a stack whose operation is running answers once the operation has
+    # ended, or after this many seconds: a slow read, as any read of AWS's may be. The CDK CLI
+    # asks again 5 s after each answer that shows the stack in progress, so without the wait an
+    # operation of one second costs `cdk deploy` five. 0 answers at once.
+    running_stack_read_wait: float = 5.0

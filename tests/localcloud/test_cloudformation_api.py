@@ -509,6 +509,40 @@ def test_events_are_paged_newest_first(cloud: Cloud) -> None:
     assert [e["Timestamp"] for e in events] == sorted((e["Timestamp"] for e in events), reverse=True)
 
 
+def test_a_read_of_a_running_stack_is_answered_once_its_operation_has_ended(cloud: Cloud) -> None:
+    """What saves `cdk deploy` its 5 s polls: DescribeStacks naming a stack in progress waits for
+    the operation (`Settings.running_stack_read_wait`); other reads and a wait of 0 answer at once."""
+    reached, release = threading.Event(), threading.Event()
+
+    def hold_the_parameter(stack: str, logical_id: str, resource_type: str, status: str, reason: str) -> None:
+        if logical_id == "Param" and status == "CREATE_IN_PROGRESS":
+            reached.set()
+            release.wait(120)
+
+    cloud.api.engine.listen(hold_the_parameter)
+    stack = unique("Held")
+    change_set = cloud.change_set(stack, TemplateBody=parameter_template(f"/{stack}", "v"))
+    cloud.cfn.execute_change_set(ChangeSetName=change_set["ChangeSetId"], StackName=stack)
+    assert reached.wait(120)
+
+    cloud.api.settings.running_stack_read_wait = 0
+    (running,) = cloud.cfn.describe_stacks(StackName=stack)["Stacks"]
+    assert running["StackStatus"] == "CREATE_IN_PROGRESS"
+    cloud.api.settings.running_stack_read_wait = 30
+    (listed,) = [s for s in cloud.cfn.describe_stacks()["Stacks"] if s["StackName"] == stack]  # names no stack
+    assert listed["StackStatus"] == "CREATE_IN_PROGRESS"
+
+    answers: list[str] = []
+    reader = threading.Thread(
+        target=lambda: answers.append(cloud.cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"])
+    )
+    reader.start()
+    reader.join(0.5)  # time for the read to arrive; one that arrives later can only see the stack done
+    release.set()
+    reader.join(60)
+    assert answers == ["CREATE_COMPLETE"]
+
+
 # --- Lambda-backed custom resources, code from S3 ----------------------------------------------------
 
 HANDLER = """

@@ -82,6 +82,13 @@ class CloudFormationApi:
         if self._operations is not None:
             self._operations.wait(timeout)
 
+    def _settle(self, engine: StackEngine, name: str) -> None:
+        """Hold a read of one stack while its operation runs (`Settings.running_stack_read_wait`),
+        outside the lock: the operation goes on meanwhile, and so do the other requests."""
+        record = engine.state.find(name)
+        if record is not None and self._operations is not None:
+            self._operations.settle(record["stack_id"], self.settings.running_stack_read_wait)
+
     def _log_progress(self, stack: str, logical_id: str, resource_type: str, status: str, reason: str) -> None:
         LOG.info("%s %s %s %s %s", stack, status, resource_type, logical_id, reason)
 
@@ -123,6 +130,8 @@ class CloudFormationApi:
                 self.unknown_actions.append(action)
                 LOG.warning("cloudformation %s: not emulated by the local cloud", action or "(no Action)")
                 raise ApiError("InvalidAction", f"Could not find operation {action} for version 2010-05-15")
+            if action == "DescribeStacks" and params.get("StackName"):
+                self._settle(engine, params["StackName"])
             # one request at a time, and none while the engine changes a record in a thread of its own
             with self._lock, engine.state.lock:
                 result = run(read_input(model, params))

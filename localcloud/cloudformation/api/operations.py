@@ -31,6 +31,7 @@ class Operations:
     def __init__(self, engine: StackEngine) -> None:
         self._engine = engine
         self._threads: list[threading.Thread] = []
+        self._by_stack: dict[str, threading.Thread] = {}  # stack id -> the thread of its latest operation
         # (stack name, ClientRequestToken) -> the stack id its operation ran on; kept in memory:
         # a retry comes seconds later, from a client that has not given up
         self._tokens: dict[tuple[str, str], str] = {}
@@ -54,8 +55,16 @@ class Operations:
 
         thread = threading.Thread(target=run, name=name, daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        self._by_stack = {stack: t for stack, t in self._by_stack.items() if t.is_alive()}
+        self._by_stack[stack_id] = thread
         thread.start()
         return thread
+
+    def settle(self, stack_id: str, timeout: float) -> None:
+        """Wait until the operation running on the stack has ended, or `timeout` seconds have passed."""
+        thread = self._by_stack.get(stack_id)
+        if thread is not None:
+            thread.join(timeout)
 
     def deploy(self, record: StackRecord, deployment: Deployment, ended: Callable[[bool], None] | None = None) -> None:
         """Create, update or import into the stack in a thread; `ended(succeeded)` when it is over."""
