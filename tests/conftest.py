@@ -32,7 +32,8 @@ os.environ.update(SYNTHESIS_ENVIRONMENT)
 # Python's cycle collector, set for a test process (`collect_seldom`; docs/design.md, "The test
 # loop"): in `make check`, full collections took 2-4 s of CPU per worker, and the collections
 # Python runs while it exits another 2.5 s. So the collector runs less often, what was imported
-# and collected before the first test is left out of it, and so is everything once pytest is done.
+# and collected before the first test is left out of it, and so is everything once pytest is done:
+# first thing, before pytest's own last collection, which cost each worker about a second.
 collect_seldom()
 
 
@@ -40,7 +41,7 @@ def pytest_collection_finish() -> None:
     gc.freeze()
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure() -> None:
     gc.freeze()
 
