@@ -65,7 +65,7 @@ help:
 	@echo "make localcloud-down  stop it"
 	@echo "make test           set up, then run the whole test suite"
 	@echo "make check          the inner loop: unit, snapshot, handler and local-cloud tests (no end-to-end)"
-	@echo "make bench          run the benchmarks (about 25 minutes); writes bench/RESULTS.md"
+	@echo "make bench          run the benchmarks (about 40 minutes); writes bench/RESULTS.md"
 	@echo "make deploy         deploy the example app to your AWS account (cdk deploy)"
 	@echo "make clean          remove the venvs, node_modules, build output and local state"
 
@@ -187,7 +187,7 @@ bench: setup
 	$(BIN)/python -m bench.asset
 	$(BIN)/python -m bench.lambda_runtime
 	$(BIN)/python -m bench.cli
-	$(BIN)/python -m bench.project
+	$(BIN)/python -m bench.project 3
 	$(BIN)/python -m bench.suite
 	$(BIN)/python -m bench.report
 
