@@ -59,9 +59,9 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
     endpoint = Endpoint(port=port, state_dir=state_dir, delays=DELAY_PRESETS[delays]).start()
     # What starting left (the modules, moto's backends, botocore's models, the restored state)
     # lives as long as the process: the cycle collector need not walk it again (`collect_seldom`,
-    # set in `__main__.py`, says how often it runs). Collections took a fifth of the CPU of the 26 serving processes
-    # of tests/e2e/test_restarts.py (7.1 s of 35.5 s); with both, those processes took 30-38 s
-    # of CPU where they took 42-48 s with this alone, run in turns.
+    # set in `__main__.py`, says how often it runs). Collections took a fifth of the CPU of the
+    # 26 serving processes of tests/e2e/test_restarts.py (7.1 s of 35.5 s); with both, those
+    # processes took 30-38 s of CPU where they took 42-48 s with this alone, run in turns.
     gc.freeze()
     told_to_stop: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -30,8 +30,7 @@ class Operations:
 
     def __init__(self, engine: StackEngine) -> None:
         self._engine = engine
-        self._threads: list[threading.Thread] = []
-        self._by_stack: dict[str, threading.Thread] = {}  # stack id -> the thread of its latest operation
+        self._running: list[tuple[str, threading.Thread]] = []  # (stack id, an operation's thread on it)
         # (stack name, ClientRequestToken) -> the stack id its operation ran on; kept in memory:
         # a retry comes seconds later, from a client that has not given up
         self._tokens: dict[tuple[str, str], str] = {}
@@ -54,17 +53,13 @@ class Operations:
                 )
 
         thread = threading.Thread(target=run, name=name, daemon=True)
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        self._by_stack = {stack: t for stack, t in self._by_stack.items() if t.is_alive()}
-        self._by_stack[stack_id] = thread
+        self._running = [(stack, t) for stack, t in self._running if t.is_alive()] + [(stack_id, thread)]
         thread.start()
         return thread
 
     def settle(self, stack_id: str, timeout: float) -> None:
         """Wait until the operation running on the stack has ended, or `timeout` seconds have passed."""
-        thread = self._by_stack.get(stack_id)
-        if thread is not None:
-            thread.join(timeout)
+        self._join([thread for stack, thread in self._running if stack == stack_id], timeout)
 
     def deploy(self, record: StackRecord, deployment: Deployment, ended: Callable[[bool], None] | None = None) -> None:
         """Create, update or import into the stack in a thread; `ended(succeeded)` when it is over."""
@@ -92,15 +87,19 @@ class Operations:
 
     def wait(self, timeout: float) -> None:
         """Wait until no operation runs, or `timeout` seconds have passed."""
+        self._join([thread for _, thread in self._running], timeout)
+
+    @staticmethod
+    def _join(threads: list[threading.Thread], timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
+        for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         """Give each running operation a second, then record nothing more: what an operation still
         running does next is fail as the services go, and the restart concludes it from the state
         as it stood (`recover`). A daemon thread still running ends with the process."""
-        for thread in list(self._threads):
+        for _, thread in list(self._running):
             thread.join(timeout=1)
         self._engine.state.freeze()
 
