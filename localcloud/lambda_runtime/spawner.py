@@ -35,7 +35,10 @@ from pathlib import Path
 from typing import Any
 
 ZYGOTE = Path(__file__).resolve().parent / "zygote.py"
-PRELOAD = ("boto3",)  # what Lambda's Python runtimes provide, and a function's Init would import
+# What Lambda's Python runtimes provide, and a function's Init would import (boto3), and the services
+# whose botocore models the zygote parses for its children: those the library's provider and the
+# example app's functions make clients of. Another service's client reads its model as usual.
+PRELOAD = ("boto3", "botocore:personalize", "botocore:personalize-events")
 # the zygote's own variables, Lambda's values for what an interpreter reads at its start: a function
 # that sets these otherwise gets a fresh interpreter (`zygote.py`)
 ZYGOTE_VARIABLES = {"LANG": "C.UTF-8", "TZ": ":UTC", "PATH": "/usr/local/bin:/usr/bin:/bin"}

@@ -5,8 +5,9 @@ A program of its own, run on a runtime's Python (never imported by the local clo
     python -s -B zygote.py CONTROL_FD ROOT [PRELOAD ...]
 
 It imports the PRELOAD modules (boto3: the import a function's Init would otherwise pay each
-time), then serves requests on the unix socket CONTROL_FD (SOCK_SEQPACKET, one JSON message per
-packet), one at a time on its only thread:
+time) and parses botocore's data for each `botocore:SERVICE` entry of PRELOAD, then serves
+requests on the unix socket CONTROL_FD (SOCK_SEQPACKET, one JSON message per packet), one at a
+time on its only thread:
 
 - `{"spawn": id, "argv": [...], "cwd": ..., "env": {...}, "module": ..., "args": [...]}`, with the
   environment's output pipe passed as SCM_RIGHTS: a child whose stdout and stderr are that pipe,
@@ -55,6 +56,8 @@ from collections.abc import Callable
 from typing import Any
 
 PR_SET_PDEATHSIG = 1
+# a PRELOAD entry `botocore:SERVICE` names a service whose models the zygote parses (`_keep_sdk_data`)
+SDK_DATA_PREFIX = "botocore:"
 MAX_REQUEST_BYTES = 1 << 20  # a function's variables are at most 4 KB in Lambda; its code path is short
 # what an interpreter reads once, as it starts: a child whose variables set any of these otherwise
 # than this process's were set at its start gets a fresh interpreter
@@ -271,16 +274,49 @@ def _run_module(module: str, args: list[str], cwd: str, env: dict[str, str], pat
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
-def _preload(modules: list[str]) -> None:
-    """Import `modules`, then keep what they made out of the collector's sight, so that no child's
-    collection writes to (and so copies) the pages it shares with the zygote; each child collects
-    again (`_run_module`), as Python's documentation of `gc.freeze` advises for a fork server."""
+def _preload(preload: list[str]) -> None:
+    """Import the modules of `preload`, and parse botocore's data for its `botocore:SERVICE`
+    entries (`_keep_sdk_data`); then keep what they made out of the collector's sight, so that no
+    child's collection writes to (and so copies) the pages it shares with the zygote; each child
+    collects again (`_run_module`), as Python's documentation of `gc.freeze` advises for a fork server."""
     gc.disable()
-    for module in modules:
+    services = [entry.partition(":")[2] for entry in preload if entry.startswith(SDK_DATA_PREFIX)]
+    for module in (entry for entry in preload if not entry.startswith(SDK_DATA_PREFIX)):
         with contextlib.suppress(ImportError):  # only ever a head start
             importlib.import_module(module)
+    if "botocore" in sys.modules:
+        with contextlib.suppress(Exception):  # only ever a head start
+            _keep_sdk_data(services)
     gc.collect()  # what the imports left over is not kept
     gc.freeze()
+
+
+def _keep_sdk_data(services: list[str]) -> None:
+    """botocore's data files, parsed once here for every child: the endpoints, partitions and
+    defaults that any client reads, and the models of `services`. A loader that botocore makes for
+    the default search path starts with them in its cache (botocore keys that cache by the method
+    and its arguments; a key it asks for otherwise is simply read from disk), so a child's first
+    client skips reading and parsing them: about 60 ms of the CPU of a cold start whose Init makes
+    one. A loader for another path (AWS_DATA_PATH) reads its files as usual."""
+    from botocore import loaders, session
+
+    warm = loaders.create_loader()
+    for name in ("endpoints", "partitions", "sdk-default-configuration"):
+        warm.load_data_with_path(name)
+    for type_name in ("service-2", "endpoint-rule-set-1"):
+        warm.list_available_services(type_name)
+        for service in services:
+            warm.load_service_model(service, type_name, api_version=None)  # as a client asks for it
+    parsed = dict(vars(warm)["_cache"])  # the instance cache's own dict: no public name in botocore
+    make_loader = session.create_loader
+
+    def create_loader(search_path_string: str | None = None) -> loaders.Loader:
+        loader = make_loader(search_path_string)
+        if search_path_string is None:
+            vars(loader)["_cache"].update(parsed)
+        return loader
+
+    session.create_loader = create_loader  # the name botocore's Session makes its loader with
 
 
 def main() -> Work:

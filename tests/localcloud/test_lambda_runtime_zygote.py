@@ -153,6 +153,62 @@ def test_a_function_that_sets_python_startup_variables_or_shadows_a_preloaded_mo
     assert (plain.result["preloaded"], plain.result["boto3"]) == (True, "the runtime's")
 
 
+# botocore's data files a client reads as it is made, relative to botocore's data directory
+READS_DATA = """
+import botocore.loaders
+
+READ = []
+_load_file = botocore.loaders.JSONFileLoader.load_file
+
+
+def load_file(self, file_path):
+    data = _load_file(self, file_path)
+    if data is not None:  # a file that exists, read and parsed
+        READ.append(file_path)
+    return data
+
+
+botocore.loaders.JSONFileLoader.load_file = load_file
+import boto3
+
+
+def handler(event, context):
+    READ.clear()
+    boto3.client(event["service"], region_name="us-east-1")
+    return sorted(path.split("/botocore/data/")[1] for path in READ if "/botocore/data/" in path)
+"""
+
+
+def test_a_forked_environments_first_client_starts_from_the_sdk_data_the_zygote_parsed(service, tmp_path):
+    code = tmp_path / "reads"
+    code.mkdir()
+    (code / "app.py").write_text(READS_DATA)
+
+    def reads(service_name: str, name: str, variables: dict[str, str] | None = None) -> list[str]:
+        invocation = lambda_runtime.invoke(
+            code,
+            {"service": service_name},
+            handler="app.handler",
+            timeout_seconds=60,
+            service=service,
+            function_name=name,
+            environment=variables or {},
+        )
+        assert invocation.status == "success", invocation.output
+        return list(invocation.result)
+
+    # the provider's service: endpoints, partitions, defaults and its models were parsed before the fork
+    assert reads("personalize", "preparsed") == []
+    # another service's models are read as usual; what every client reads is not
+    other = reads("s3", "other")
+    assert "s3/2006-03-01/service-2" in other and all(path.startswith("s3/") for path in other), other
+    # botocore searching other paths (AWS_DATA_PATH) reads every file itself
+    extra = tmp_path / "models"
+    extra.mkdir()
+    own = reads("personalize", "own-path", {"AWS_DATA_PATH": str(extra)})
+    assert {"endpoints", "partitions", "personalize/2018-05-22/service-2"} <= set(own)
+
+
 def test_what_an_environment_leaves_running_ends_with_it(service, code):
     started = lambda_runtime.invoke(code, {}, handler="app.spawns", timeout_seconds=60, service=service)
     sleeper = started.result
