@@ -26,13 +26,20 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from . import background, demo, lambda_runtime
+from . import background
 from .cdk_cli import run_cdk
-from .endpoint import Endpoint
 from .local_env import isolate_this_process, local_client, local_environment
 from .personalize import DELAY_PRESETS
+
+if TYPE_CHECKING:
+    from .endpoint import Endpoint
+
+# The endpoint (moto's services, the stack engine, the Lambda runtime) and the demo are imported
+# by the commands that run them, `serve` and `demo`: the others (`up`, `down`, `cdk`, `env`,
+# `outputs`) only talk to a running local cloud, and would otherwise spend about half a second of
+# CPU importing it, on every `python -m localcloud cdk ...` a user runs.
 
 DEFAULT_STATE_DIR = Path(".localcloud")
 EXAMPLE_STACK = "PersonalizeEventTrackerDemo"
@@ -52,6 +59,8 @@ def serve(port: int, state_dir: Path, delays: str, faults: dict[str, object], ve
     for them, with the state still writable; they are abandoned instead, their operations left in
     progress in the state, for the next start to conclude.
     """
+    from .endpoint import Endpoint
+
     isolate_this_process()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if verbose:
@@ -99,6 +108,8 @@ def _halt(endpoint: Endpoint, state_dir: Path, status: int) -> NoReturn:
     """`serve`'s end: the endpoint halted, every Lambda environment killed, the process gone, within
     `HALT_GUARD_SECONDS` whatever a step does. The state is fenced first thing, and the function
     environments die with the process in any case: their zygote ends them when its socket closes."""
+    from . import lambda_runtime
+
     step = ["starting"]
     stopped = threading.Event()
 
@@ -146,12 +157,14 @@ def print_env(state_dir: Path) -> int:
 
 
 def print_outputs(state_dir: Path, show_secrets: bool) -> int:
+    from .demo import mask
+
     cloud = background.require(state_dir)
     stacks = local_client("cloudformation", cloud.url).describe_stacks()["Stacks"]
     for stack in stacks:
         print(f"{stack['StackName']} ({stack['StackStatus']})")
         for output in stack.get("Outputs", []):
-            print(f"  {output['OutputKey']} = {demo.mask(output['OutputKey'], output['OutputValue'], show_secrets)}")
+            print(f"  {output['OutputKey']} = {mask(output['OutputKey'], output['OutputValue'], show_secrets)}")
     return 0
 
 
@@ -211,8 +224,10 @@ def main(argv: list[str] | None = None) -> int:
             return print_env(args.state_dir)
         if args.command == "outputs":
             return print_outputs(args.state_dir, args.show_secrets)
+        from . import demo
+
         return demo.run(EXAMPLE_STACK, show_secrets=args.show_secrets)
-    except (background.NotRunning, demo.DemoFailed, RuntimeError) as error:
+    except RuntimeError as error:  # background.NotRunning, demo.DemoFailed, and what `serve` refuses
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C before `serve` serves, or during a command that waits

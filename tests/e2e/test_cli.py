@@ -99,6 +99,18 @@ def test_a_background_local_cloud_keeps_its_state_across_a_restart(tmp_path):
         localcloud("down", "--state-dir", state, cwd=REPOSITORY)
 
 
+def test_the_commands_that_talk_to_a_running_local_cloud_do_not_load_one(tmp_path):
+    # `down`, `env`, `outputs`, `cdk` and `up` only reach a local cloud: its services stay unimported
+    probe = (
+        "import sys; from localcloud.cli import main; main(['down', '--state-dir', sys.argv[1]]); "
+        "print(sorted(name for name in ('moto', 'localcloud.endpoint', 'localcloud.demo') if name in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], cwd=REPOSITORY, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.splitlines() == ["No local cloud was running.", "[]"], result.stdout + result.stderr
+
+
 def test_serve_runs_the_endpoint_with_faults(tmp_path):
     import socket
 
