@@ -18,8 +18,10 @@ or an update goes is `StackDeployment`'s business (`deployment.py`).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,10 +66,13 @@ class StackEngine:
         self.settings = settings or Settings(region=services.region, account=services.account)
         self._listeners: list[Progress] = [progress] if progress else []
         self._state = StackState(state_file)
+        if code_dir is None and state_file is not None:
+            code_dir = state_file.parent / "lambda-code"
         if code_dir is None:
-            code_dir = (
-                state_file.parent / "lambda-code" if state_file else Path(tempfile.mkdtemp(prefix="localcloud-code-"))
-            )
+            # An engine kept in memory unpacks its functions' code in a temporary directory that
+            # goes with the engine, or with the process at the latest.
+            code_dir = Path(tempfile.mkdtemp(prefix="localcloud-code-"))
+            weakref.finalize(self, shutil.rmtree, code_dir, ignore_errors=True)
         custom = CustomResources(self._state, responses, self.settings, services)
         self._context = EngineContext(self._state, services, custom, self.settings, code_dir, self._progress)
         self._operations = ResourceOperations(self._context)

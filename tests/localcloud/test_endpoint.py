@@ -2,10 +2,12 @@
 
 import base64
 import datetime
+import gc
 import hashlib
 import json
 import logging
 import re
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -345,11 +347,17 @@ def test_the_journal_keeps_no_signature(tmp_path):
         assert endpoint.client("s3").get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"body"
 
 
-def test_without_a_state_dir_nothing_is_kept(tmp_path):
+def test_without_a_state_dir_nothing_is_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the process's temporary files go
     with Endpoint() as endpoint:
         endpoint.client("ssm").put_parameter(Name="/p", Value="v", Type="String")
+        assert list(tmp_path.glob("localcloud-code-*"))  # its stacks' functions' code would go there
     with Endpoint() as endpoint:
         assert error_of(endpoint.client("ssm").get_parameter, Name="/p")[1] == "ParameterNotFound"
+    # and nothing is left on disk once the endpoints are gone
+    del endpoint
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_it_starts_bootstrapped_and_says_so(endpoint):
