@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
 # The endpoint (moto's services, the stack engine, the Lambda runtime) and the demo are imported
 # by the commands that run them, `serve` and `demo`: the others (`up`, `down`, `cdk`, `env`,
-# `outputs`) only talk to a running local cloud, and would otherwise spend about half a second of
-# CPU importing it, on every `python -m localcloud cdk ...` a user runs.
+# `outputs`) only talk to a running local cloud, and would otherwise spend about a third of a
+# second of CPU importing it, on every `python -m localcloud cdk ...` a user runs.
 
 DEFAULT_STATE_DIR = Path(".localcloud")
 EXAMPLE_STACK = "PersonalizeEventTrackerDemo"
