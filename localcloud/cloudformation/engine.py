@@ -48,7 +48,9 @@ class StackEngine:
 
     `services`: the endpoint's services; `responses`: the ResponseURL server custom resources
     answer at; `state_file`: where the stacks are kept (None: in memory); `progress`: told of
-    every stack event.
+    every stack event; `code_dir`: where functions' code is unpacked (the state directory's
+    layout is the API's, `CloudFormationApi.start`; None: a temporary directory that goes with
+    the engine, or with the process at the latest).
     """
 
     def __init__(
@@ -66,11 +68,7 @@ class StackEngine:
         self.settings = settings or Settings(region=services.region, account=services.account)
         self._listeners: list[Progress] = [progress] if progress else []
         self._state = StackState(state_file)
-        if code_dir is None and state_file is not None:
-            code_dir = state_file.parent / "lambda-code"
         if code_dir is None:
-            # An engine kept in memory unpacks its functions' code in a temporary directory that
-            # goes with the engine, or with the process at the latest.
             code_dir = Path(tempfile.mkdtemp(prefix="localcloud-code-"))
             weakref.finalize(self, shutil.rmtree, code_dir, ignore_errors=True)
         custom = CustomResources(self._state, responses, self.settings, services)
