@@ -97,15 +97,23 @@ $(OLDEST_STAMP): requirements-oldest.txt pyproject.toml $(STAMPS)/venv
 	$(OLDEST_VENV)/bin/python -m pip install -qq --no-deps -e .
 	@mkdir -p $(STAMPS) && touch $@
 
+# npm's cache first. The lockfiles name no registry (the machine's npm configuration leaves it
+# out), and this machine's registry answers without caching headers: a plain `npm ci` fetched
+# every package's metadata and tarball again, 4 to 18 s for the 46 packages, and 140 s once
+# while pip was downloading too. Offline it takes what the cache holds (about 1 s and 10 s). Only
+# where the cache lacks a package of the lockfile, on a fresh machine say, is the registry asked.
+NPM_CI = npm ci --no-audit --no-fund --loglevel=error $(1) --offline 2>/dev/null \
+  || { echo "npm's cache lacks a package of the lockfile: from the registry"; \
+       npm ci --no-audit --no-fund --loglevel=error $(1); }
 $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
-	npm ci --no-audit --no-fund --loglevel=error
+	$(call NPM_CI)
 	@mkdir -p $(STAMPS) && touch $@
 
 # What Lambda's Node.js runtimes provide a function besides Node (the venv's Node 24): the AWS SDK
 # for JavaScript v3 clients, pinned by their own lockfile, on the functions' module path.
 NODE_RUNTIME := localcloud/lambda_runtime/nodejs
 $(STAMPS)/npm-runtime: $(NODE_RUNTIME)/package.json $(NODE_RUNTIME)/package-lock.json $(STAMPS)/venv
-	npm ci --prefix $(NODE_RUNTIME) --no-audit --no-fund --loglevel=error
+	$(call NPM_CI,--prefix $(NODE_RUNTIME))
 	@mkdir -p $(STAMPS) && touch $@
 
 # The venvs and node_modules are independent of each other but for Node.js (from the main venv):
@@ -142,10 +150,12 @@ destroy-local: setup
 	$(LOCALCLOUD) down
 
 # The whole suite: lint, types, every test with coverage, and the construct tests on the
-# oldest supported aws-cdk-lib; the four run side by side once everything is set up.
+# oldest supported aws-cdk-lib, side by side, each as soon as what it needs is set up: lint and
+# types need only the main venv, so they run while node_modules and the other venvs are built
+# (mypy without a cache, in a fresh clone, took 60 s beside the suite). The suite's own setup
+# comes first in this order, which is the order make starts them in.
 test:
-	@$(PARALLEL_MAKE) $(SETUP_STAMPS) $(OLDEST_STAMP)
-	@$(PARALLEL_MAKE) lint typecheck suite oldest-suite
+	@$(PARALLEL_MAKE) suite oldest-suite lint typecheck
 	@echo "Python versions covered: the suite on $(call python_version,$(BIN)/python);" \
 	  "the construct tests on $(call python_version,$(OLDEST_VENV)/bin/python) with aws-cdk-lib" \
 	  "$$(grep -o 'aws-cdk-lib==[0-9.]*' requirements-oldest.txt | cut -d= -f3);" \
@@ -168,11 +178,11 @@ oldest-suite: $(OLDEST_STAMP)
 check: $(SETUP_STAMPS)
 	$(BIN)/python -m pytest -n 5 --dist worksteal -q -m "not slow" tests/unit tests/snapshot tests/handler tests/localcloud
 
-lint: $(SETUP_STAMPS)
+lint: $(STAMPS)/venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(SETUP_STAMPS)
+typecheck: $(STAMPS)/venv
 	$(BIN)/mypy constructs/personalize_event_tracker lambda/event_tracker localcloud bench tests app.py examples/consumer_app/app.py
 
 deploy: setup

@@ -95,6 +95,13 @@ class ServedCloud:
         (found,) = self.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
         return dict(found)
 
+    def standing(self, stack_id: str) -> str:
+        """The stack's status as it stands, answered at once by ListStacks: DescribeStacks holds a
+        read of a stack whose operation runs until it ends, up to `running_stack_read_wait` (5 s)."""
+        pages = self.client("cloudformation").get_paginator("list_stacks").paginate()
+        (status,) = [s["StackStatus"] for page in pages for s in page["StackSummaries"] if s["StackId"] == stack_id]
+        return str(status)
+
     def settled(self, stack: str) -> dict[str, Any]:
         """The stack (by name or id) once no operation runs on it, polled as the CDK CLI polls."""
         found: dict[str, Any] = {}

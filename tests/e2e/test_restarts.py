@@ -202,7 +202,7 @@ def test_an_update_stopped_in_its_cleanup_goes_on_with_the_cleanup(cloud, assemb
     (original,) = cloud.client("personalize").list_event_trackers()["eventTrackers"]
     # a new tracker in GroupB; the cleanup deletes the old one
     stack_id = held_at(cloud, "personalize:DeleteEventTracker", lambda: cloud.execute(STACK, regrouped.template))
-    assert cloud.stack(stack_id)["StackStatus"] == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    assert cloud.standing(stack_id) == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
 
     cloud.kill(signal.SIGKILL)
     cloud.up()

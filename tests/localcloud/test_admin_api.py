@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from localcloud.cloudformation import Settings
 from localcloud.endpoint import Endpoint
 
 from .stacks import HANG_GUARD_SECONDS, settled, unique
@@ -19,7 +20,9 @@ from .stacks import HANG_GUARD_SECONDS, settled, unique
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[Endpoint]:
-    with Endpoint() as running:
+    # A read of a running stack answers at once: a gated step's stack is read while it stands,
+    # and the read would otherwise be held for `running_stack_read_wait` (5 s) first.
+    with Endpoint(settings=Settings(running_stack_read_wait=0)) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from localcloud.cloudformation import Settings
 from localcloud.endpoint import Endpoint
 
 from .stacks import HANG_GUARD_SECONDS, Stacks, unique
@@ -70,7 +71,8 @@ def test_two_stacks_deployed_at_once_both_complete_and_are_both_kept(tmp_path):
     second_gate, second_begun = tmp_path / "second-gate", tmp_path / "second-begun"
     second_gate.touch()  # the second stack's resource answers at once
     state = tmp_path / "state"
-    with Endpoint(state_dir=state) as endpoint:
+    # a read of the waiting stack answers at once, not after `running_stack_read_wait` (5 s)
+    with Endpoint(state_dir=state, settings=Settings(running_stack_read_wait=0)) as endpoint:
         alice, bob = Stacks(endpoint), Stacks(endpoint)  # two users, each with clients of their own
         # the first user's deploy starts, and waits on its custom resource...
         change_set = alice.change_set(first, gated_stack(first, first_gate, first_begun))
