@@ -74,8 +74,10 @@ help:
 #
 # aws-cdk-lib goes in first, without bytecode: pip compiles every module it installs, and
 # aws-cdk-lib's 300-odd service modules took 16 s of CPU per venv, of which the project imports
-# about 30. Python compiles those at their first import, which the last line makes once (it
-# also unpacks aws-cdk-lib into jsii's package cache), before the suite's workers all start at once.
+# about 30. Python compiles those at their first import, which each venv's last line makes once
+# (it also unpacks aws-cdk-lib into jsii's package cache): before the suite's workers all start at
+# once, and outside pytest, which would report the DeprecationWarnings that compiling aws-cdk-lib
+# 2.110's modules raises (invalid escape sequences in their docstrings).
 CDK_LIB_PIN = $$(grep -o '^aws-cdk-lib==[0-9.]*' $(1))
 $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -104,6 +106,7 @@ $(OLDEST_STAMP): requirements-oldest.txt pyproject.toml $(STAMPS)/venv
 	$(OLDEST_VENV)/bin/python -m pip install -qq --no-compile --no-deps $(call CDK_LIB_PIN,requirements-oldest.txt)
 	$(OLDEST_VENV)/bin/python -m pip install -qq -r requirements-oldest.txt
 	$(OLDEST_VENV)/bin/python -m pip install -qq --no-deps -e .
+	$(OLDEST_VENV)/bin/python -c "import personalize_event_tracker, aws_cdk.assertions"
 	@mkdir -p $(STAMPS) && touch $@
 
 # npm's cache first. The lockfiles name no registry (the machine's npm configuration leaves it
