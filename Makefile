@@ -78,13 +78,16 @@ help:
 # (it also unpacks aws-cdk-lib into jsii's package cache): before the suite's workers all start at
 # once, and outside pytest, which would report the DeprecationWarnings that compiling aws-cdk-lib
 # 2.110's modules raises (invalid escape sequences in their docstrings).
-CDK_LIB_PIN = $$(grep -o '^aws-cdk-lib==[0-9.]*' $(1))
+# The aws-cdk-lib pin of a requirements file, `aws-cdk-lib==X.Y.Z` (a shell command).
+CDK_LIB_PIN = grep -o '^aws-cdk-lib==[0-9.]*' $(1)
+# What the project imports of aws-cdk-lib, imported once so that Python compiles it.
+IMPORT_THE_LIBRARY := import personalize_event_tracker, aws_cdk.assertions
 $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
-	$(BIN)/python -m pip install -qq --no-compile --no-deps $(call CDK_LIB_PIN,requirements.txt)
+	$(BIN)/python -m pip install -qq --no-compile --no-deps $$($(call CDK_LIB_PIN,requirements.txt))
 	$(BIN)/python -m pip install -qq -r requirements-dev.txt
-	$(BIN)/python -c "import personalize_event_tracker, aws_cdk.assertions"
+	$(BIN)/python -c "$(IMPORT_THE_LIBRARY)"
 	@mkdir -p $(STAMPS) && touch $@
 
 # A venv with only what the Lambda runtime provides (boto3, and awslambdaric, its runtime interface
@@ -103,10 +106,10 @@ OLDEST_STAMP := $(STAMPS)/oldest-$(notdir $(OLDEST_PYTHON))
 $(OLDEST_STAMP): requirements-oldest.txt pyproject.toml $(STAMPS)/venv
 	rm -rf $(OLDEST_VENV) $(STAMPS)/oldest*
 	$(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
-	$(OLDEST_VENV)/bin/python -m pip install -qq --no-compile --no-deps $(call CDK_LIB_PIN,requirements-oldest.txt)
+	$(OLDEST_VENV)/bin/python -m pip install -qq --no-compile --no-deps $$($(call CDK_LIB_PIN,requirements-oldest.txt))
 	$(OLDEST_VENV)/bin/python -m pip install -qq -r requirements-oldest.txt
 	$(OLDEST_VENV)/bin/python -m pip install -qq --no-deps -e .
-	$(OLDEST_VENV)/bin/python -c "import personalize_event_tracker, aws_cdk.assertions"
+	$(OLDEST_VENV)/bin/python -c "$(IMPORT_THE_LIBRARY)"
 	@mkdir -p $(STAMPS) && touch $@
 
 # npm's cache first. The lockfiles name no registry (the machine's npm configuration leaves it
@@ -114,9 +117,9 @@ $(OLDEST_STAMP): requirements-oldest.txt pyproject.toml $(STAMPS)/venv
 # every package's metadata and tarball again, 4 to 18 s for the 46 packages, and 140 s once
 # while pip was downloading too. Offline it takes what the cache holds (about 1 s and 10 s). Only
 # where the cache lacks a package of the lockfile, on a fresh machine say, is the registry asked.
-NPM_CI = npm ci --no-audit --no-fund --loglevel=error $(1) --offline 2>/dev/null \
-  || { echo "npm's cache lacks a package of the lockfile: from the registry"; \
-       npm ci --no-audit --no-fund --loglevel=error $(1); }
+NPM_CI_QUIET := npm ci --no-audit --no-fund --loglevel=error
+NPM_CI = $(NPM_CI_QUIET) $(1) --offline 2>/dev/null \
+  || { echo "npm's cache lacks a package of the lockfile: from the registry"; $(NPM_CI_QUIET) $(1); }
 $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/venv
 	$(call NPM_CI)
 	@mkdir -p $(STAMPS) && touch $@
@@ -170,7 +173,7 @@ test:
 	@$(PARALLEL_MAKE) suite oldest-suite lint typecheck
 	@echo "Python versions covered: the suite on $(call python_version,$(BIN)/python);" \
 	  "the construct tests on $(call python_version,$(OLDEST_VENV)/bin/python) with aws-cdk-lib" \
-	  "$$(grep -o 'aws-cdk-lib==[0-9.]*' requirements-oldest.txt | cut -d= -f3);" \
+	  "$$($(call CDK_LIB_PIN,requirements-oldest.txt) | cut -d= -f3);" \
 	  "the Lambda asset on $(call python_version,$(RUNTIME_VENV)/bin/python)."
 
 # Every test; each one's time goes to .make/suite.xml as well, for `make bench` (bench/suite.py).
